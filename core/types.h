@@ -1,0 +1,51 @@
+// Freestanding basics for core/: fixed-width integers, placement new, small helpers.
+// core/ is compiled with -nostdinc++ -ffreestanding for the kernel, so nothing here may
+// come from a C or C++ library header; the compiler's predefined macros are enough.
+#pragma once
+
+namespace bc {
+
+using u8 = __UINT8_TYPE__;
+using u16 = __UINT16_TYPE__;
+using u32 = __UINT32_TYPE__;
+using u64 = __UINT64_TYPE__;
+using i64 = __INT64_TYPE__;
+using usize = __SIZE_TYPE__;
+using uptr = __UINTPTR_TYPE__;
+
+constexpr u64 kU64Max = ~u64{0};
+
+template <typename T> constexpr T min(T a, T b) { return a < b ? a : b; }
+template <typename T> constexpr T max(T a, T b) { return a < b ? b : a; }
+
+template <typename T, usize N> constexpr usize array_size(const T (&)[N]) { return N; }
+
+// Compare two NUL-terminated strings for equality (no libc in the kernel build of core/).
+constexpr bool str_equal(const char* a, const char* b) {
+    while (*a && *a == *b) {
+        ++a;
+        ++b;
+    }
+    return *a == *b;
+}
+
+constexpr usize str_length(const char* s) {
+    usize n = 0;
+    while (s[n])
+        ++n;
+    return n;
+}
+
+}  // namespace bc
+
+#define BC_LIKELY(x) __builtin_expect(!!(x), 1)
+#define BC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+// Placement new, declared here because <new> is a libstdc++ header. In userspace the
+// library declares the same inline function; both are the identical standard signature.
+#if defined(BC_FREESTANDING)
+inline void* operator new(bc::usize, void* where) noexcept { return where; }
+inline void operator delete(void*, void*) noexcept {}
+#else
+#include <new>
+#endif

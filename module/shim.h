@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the shim's files share with each other (never with core/: that is core/abi.h). */
+#ifndef BIOCHAIN_SHIM_H
+#define BIOCHAIN_SHIM_H
+
+#include <linux/device-mapper.h>
+
+#define DM_MSG_PREFIX "biochain"
+
+struct dentry;
+
+int biochain_env_init(struct dentry *debugfs_dir);
+void biochain_env_exit(void);
+
+extern struct target_type biochain_target;
+
+#endif
