@@ -6,7 +6,7 @@
 void* operator new(bc::usize size, const bc::NoThrow&) noexcept { return bc_env_alloc(size, 1); }
 void* operator new[](bc::usize size, const bc::NoThrow&) noexcept { return bc_env_alloc(size, 1); }
 
-#if defined(BC_FREESTANDING)
+#if defined(BC_KERNEL)
 // Emitted by deleting destructors of polymorphic classes. Userspace gets these from the
 // C++ library, and there core/ never deletes through them either (it uses bc::destroy).
 void operator delete(void* ptr) noexcept { bc_env_free(ptr); }

@@ -1,0 +1,145 @@
+#include <catch2/catch.hpp>
+#include "target.h"
+
+#include <string>
+
+#include "env_posix.h"
+#include "table_words.h"
+
+namespace {
+struct Target {
+    explicit Target(const std::string& line, unsigned long long sectors = 2048,
+                    bc_leg_geometry geometry = {1 << 21, 512}) {
+        TableWords words(line);
+        const char* error = nullptr;
+        REQUIRE(bc_table_parse(words.argc(), words.argv(), &table, &error) == 0);
+        for (auto& g : legs)
+            g = geometry;
+        rc = bc_target_create(&table, sectors, legs, &target, &error);
+        message = error && rc ? error : "";
+    }
+    ~Target() { bc_target_destroy(target); }
+
+    std::string info() const {
+        char buf[BC_STATUS_MAX];
+        bc_target_emit_info(target, buf, sizeof buf);
+        return buf;
+    }
+    std::string table_line(const char* const* names) const {
+        char buf[BC_STATUS_MAX];
+        bc_target_emit_table(target, names, buf, sizeof buf);
+        return buf;
+    }
+
+    bc_table table{};
+    bc_leg_geometry legs[BC_MAX_LEGS];
+    bc_target* target = nullptr;
+    int rc = 0;
+    std::string message;
+};
+
+const char* const kNames[] = {"252:0", "252:16"};
+}  // namespace
+
+TEST_CASE("linear remaps by the offset") {
+    Target t("linear /dev/vda 100");
+    REQUIRE(t.rc == 0);
+    CHECK(bc_target_remap_linear(t.target, 0) == 100);
+    CHECK(bc_target_remap_linear(t.target, 1947) == 2047);
+}
+
+TEST_CASE("a linear target may end exactly at the end of its device") {
+    Target exact("linear /dev/vda 2048", 2048, {4096, 512});
+    CHECK(exact.rc == 0);
+    Target over("linear /dev/vda 2049", 2048, {4096, 512});
+    CHECK(over.rc == -BC_EINVAL);
+    CHECK(over.message == "Device too small for target");
+}
+
+TEST_CASE("child size must be whole logical blocks of every leg") {
+    Target t("linear /dev/vda 0 2 max_child_sectors 12", 2048, {1 << 21, 4096});
+    CHECK(t.rc == -BC_EINVAL);
+    CHECK(t.message == "max_child_sectors: not a multiple of the logical block size");
+    Target s("striped 2 12 a 0 b 0", 2048, {1 << 21, 4096});
+    CHECK(s.message == "striped: chunk size is not a multiple of the logical block size");
+}
+
+TEST_CASE("status INFO counts bios and sectors by kind") {
+    Target t("linear /dev/vda 0");
+    REQUIRE(t.rc == 0);
+    bc_target_account_io(t.target, BC_IO_READ, 8);
+    bc_target_account_io(t.target, BC_IO_READ, 16);
+    bc_target_account_io(t.target, BC_IO_WRITE, 256);
+    bc_target_account_io(t.target, BC_IO_FLUSH, 0);
+    bc_target_account_io(t.target, BC_IO_DISCARD, 2048);
+    bc_target_account_error(t.target);
+    CHECK(t.info() ==
+          "linear 18 reads 2 writes 1 flushes 1 discards 1 write_zeroes 0 other 0 read_sectors 24 "
+          "write_sectors 256 errors 1");
+
+    char reset[] = "reset";
+    char stats[] = "stats";
+    char* argv[] = {stats, reset};
+    const char* error = nullptr;
+    CHECK(bc_target_message(t.target, 2, argv, &error) == 0);
+    CHECK(t.info() ==
+          "linear 18 reads 0 writes 0 flushes 0 discards 0 write_zeroes 0 other 0 read_sectors 0 "
+          "write_sectors 0 errors 0");
+}
+
+TEST_CASE("unknown messages are refused") {
+    Target t("linear /dev/vda 0");
+    char word[] = "frobnicate";
+    char* argv[] = {word};
+    const char* error = nullptr;
+    CHECK(bc_target_message(t.target, 1, argv, &error) == -BC_EINVAL);
+    CHECK(std::string(error) == "Unknown message");
+    CHECK(bc_target_message(t.target, 0, argv, &error) == -BC_EINVAL);
+}
+
+TEST_CASE("status TABLE echoes the constructor line, and that line parses back the same") {
+    Target t("linear /dev/vda 64");
+    REQUIRE(t.rc == 0);
+    const std::string line = t.table_line(kNames);
+    CHECK(line == "linear 252:0 64");
+
+    Target again(line);
+    REQUIRE(again.rc == 0);
+    CHECK(again.table_line(kNames) == line);
+}
+
+TEST_CASE("status TABLE echoes features in their order with their word count") {
+    // Features are refused at create for now, so check the echo through a parsed table
+    // copied into a target that has none, the way a later stage will create it.
+    TableWords words("linear 8:0 0 5 fail_alloc 5 no_rescuer reserve 3");
+    bc_table table{};
+    const char* error = nullptr;
+    REQUIRE(bc_table_parse(words.argc(), words.argv(), &table, &error) == 0);
+    Target t("linear /dev/vda 0");
+    REQUIRE(t.rc == 0);
+    t.target->table.nr_features = table.nr_features;
+    for (unsigned i = 0; i < table.nr_features; ++i)
+        t.target->table.feature_order[i] = table.feature_order[i];
+    t.target->table.fail_alloc_percent = table.fail_alloc_percent;
+    t.target->table.reserve = table.reserve;
+    t.target->table.no_rescuer = table.no_rescuer;
+    CHECK(t.table_line(kNames) == "linear 252:0 0 5 fail_alloc 5 no_rescuer reserve 3");
+}
+
+TEST_CASE("status output is cut, never overrun, when the buffer is small") {
+    Target t("linear /dev/vda 0");
+    char buf[16];
+    std::fill(std::begin(buf), std::end(buf), 'Z');
+    bc_target_emit_info(t.target, buf, 10);
+    CHECK(std::string(buf) == "linear 18");
+    CHECK(buf[10] == 'Z');
+}
+
+TEST_CASE("targets release every allocation") {
+    const long before = bc::posix::live_allocations();
+    {
+        Target t("linear /dev/vda 0");
+        CHECK(bc::posix::live_allocations() > before);
+    }
+    CHECK(bc::posix::live_allocations() == before);
+}
