@@ -8,6 +8,7 @@ struct Parsed {
     int rc;
     std::string error;
     bc_table table;
+    std::vector<std::string> paths;  // table.legs[].path point into argv, gone after parse()
 };
 
 Parsed parse(const std::string& line) {
@@ -16,6 +17,10 @@ Parsed parse(const std::string& line) {
     const char* error = nullptr;
     p.rc = bc_table_parse(words.argc(), words.argv(), &p.table, &error);
     p.error = error ? error : "";
+    for (unsigned i = 0; p.rc == 0 && i < p.table.nr_legs; ++i) {
+        p.paths.push_back(p.table.legs[i].path);
+        p.table.legs[i].path = nullptr;
+    }
     return p;
 }
 }  // namespace
@@ -25,7 +30,7 @@ TEST_CASE("linear with no features takes the defaults") {
     REQUIRE(p.rc == 0);
     CHECK(p.table.layout == BC_LAYOUT_LINEAR);
     CHECK(p.table.nr_legs == 1);
-    CHECK(std::string(p.table.legs[0].path) == "/dev/vda");
+    CHECK(p.paths[0] == "/dev/vda");
     CHECK(p.table.legs[0].offset == 2048);
     CHECK(p.table.nr_features == 0);
     CHECK(p.table.reserve == bc::kDefaultReserve);
@@ -72,7 +77,7 @@ TEST_CASE("striped and mirror device lists") {
     CHECK(s.table.layout == BC_LAYOUT_STRIPED);
     CHECK(s.table.nr_legs == 3);
     CHECK(s.table.chunk_sectors == 24);
-    CHECK(std::string(s.table.legs[2].path) == "c");
+    CHECK(s.paths[2] == "c");
     CHECK(s.table.legs[2].offset == 16);
     CHECK(s.table.reserve == 2);
 

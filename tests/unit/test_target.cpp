@@ -56,6 +56,12 @@ TEST_CASE("a linear target may end exactly at the end of its device") {
     CHECK(over.message == "Device too small for target");
 }
 
+TEST_CASE("offset plus length may not wrap around (DM refuses such lengths first, core/ too)") {
+    Target t("linear /dev/vda 4096", 18446744073709549568ull, {~0ull, 512});
+    CHECK(t.rc == -BC_EINVAL);
+    CHECK(t.message == "Offset plus target length overflows");
+}
+
 TEST_CASE("child size must be whole logical blocks of every leg") {
     Target t("linear /dev/vda 0 2 max_child_sectors 12", 2048, {1 << 21, 4096});
     CHECK(t.rc == -BC_EINVAL);

@@ -1,0 +1,51 @@
+# Shared by the guest scripts (sourced after lib.sh): module and device helpers.
+# Paths are the host's: scripts/vm runs us in the host root, cwd = the repo.
+
+BIOCHAIN_KO=${BIOCHAIN_KO:-$PWD/biochain.ko}
+DEBUGFS=/sys/kernel/debug/biochain
+
+load_biochain() {
+  modprobe dm-mod || return
+  grep -q '^biochain ' /proc/modules || insmod "$BIOCHAIN_KO"
+}
+
+# Objects core/ holds right now (module/env.c); 0 when no biochain device exists.
+live_allocations() { cat "$DEBUGFS/live_allocations"; }
+
+expect_eq() { # expect_eq WHAT EXPECTED ACTUAL
+  [ "$2" = "$3" ] && return 0
+  echo "$1: expected '$2', got '$3'"
+  return 1
+}
+
+# Nothing of biochain left behind: no device, no open lower device, no core allocation,
+# no module reference.
+nothing_left_behind() {
+  local disk leftovers
+  leftovers=$(dmsetup table 2>/dev/null | grep ' biochain ' || true)
+  [ -z "$leftovers" ] || { echo "biochain devices remain: $leftovers"; return 1; }
+  for disk in $DISKS; do
+    disk=$(basename "$disk")
+    [ -z "$(ls /sys/block/$disk/holders)" ] || { echo "$disk still held by $(ls /sys/block/$disk/holders)"; return 1; }
+  done
+  expect_eq "live core allocations" 0 "$(live_allocations)" || return
+  expect_eq "module references" 0 "$(cat /sys/module/biochain/refcnt)"
+}
+
+# fio write-then-verify with crc32c; passes only on exit 0 and zero errors reported.
+fio_verify() { # fio_verify NAME DEVICE SIZE [extra fio args...]
+  local name=$1 dev=$2 size=$3 log=$RESULTS/fio-$1.txt
+  shift 3
+  fio --name="$name" --filename="$dev" --ioengine=libaio --direct=1 --iodepth=16 \
+    --rw=randwrite --bsrange=4k-128k --size="$size" --verify=crc32c --do_verify=1 \
+    --verify_fatal=1 --verify_state_save=0 --randrepeat=0 "$@" >"$log" 2>&1
+  local rc=$?
+  [ $rc = 0 ] && grep -q 'err= 0' "$log" && ! grep -Eq 'err= *[1-9]|verify: bad' "$log" && return 0
+  cat "$log"
+  return 1
+}
+
+# The value of counter NAME in `dmsetup status DEV` ("... <name> <value> ...").
+status_counter() { # status_counter DEV NAME
+  dmsetup status "$1" | awk -v name="$2" '{ for (i = 1; i < NF; i++) if ($i == name) { print $(i + 1); exit } }'
+}
