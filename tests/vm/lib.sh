@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Tiny TAP helpers for the guest scripts run by scripts/vm (bash; source it, do not run it).
 #
 #   tap_plan N            print the plan "1..N"
