@@ -41,6 +41,72 @@ unsigned int bc_env_cpu(void);
 /* Upper bound (exclusive) of bc_env_cpu(), fixed for the life of the environment. */
 unsigned int bc_env_nr_cpus(void);
 
+/* A spinlock, safe against completion (interrupt) context. The storage is core/'s, its
+ * layout the environment's: 64 bytes holds a spinlock_t (the shim checks at build time)
+ * or a pthread mutex. */
+struct bc_lock {
+	unsigned long long opaque[8];
+};
+void bc_env_lock_init(struct bc_lock *lock);
+void bc_env_lock_destroy(struct bc_lock *lock);
+unsigned long bc_env_lock_irqsave(struct bc_lock *lock);
+void bc_env_unlock_irqrestore(struct bc_lock *lock, unsigned long flags);
+
+/* A wait queue: bc_env_wait_until() sleeps until ready(arg) returns nonzero, calling it
+ * again after every bc_env_wake_all(); a wake between a failed ready() and the sleep is
+ * never lost. ready() may take core/ locks. Process context only. */
+struct bc_waitq {
+	unsigned long long opaque[12];
+};
+void bc_env_waitq_init(struct bc_waitq *waitq);
+void bc_env_waitq_destroy(struct bc_waitq *waitq);
+void bc_env_wait_until(struct bc_waitq *waitq, int (*ready)(void *arg), void *arg);
+void bc_env_wake_all(struct bc_waitq *waitq);
+
+/* A per-CPU section: while inside, the caller stays on *cpu and no other user of that
+ * CPU's data (another task, or an interrupt on it) runs. Keep it a few instructions long. */
+unsigned long bc_env_local_enter(unsigned int *cpu);
+void bc_env_local_leave(unsigned long token);
+
+/* Object caches of one object size (kmem_cache in the kernel). */
+struct bc_env_cache;
+struct bc_env_cache *bc_env_cache_create(const char *name, unsigned long size);
+void bc_env_cache_destroy(struct bc_env_cache *cache);
+void *bc_env_cache_alloc(struct bc_env_cache *cache, int may_wait);
+void bc_env_cache_free(struct bc_env_cache *cache, void *object);
+
+/* A sleeping lock for configuration paths (creating and destroying shared caches). */
+void bc_env_config_lock(void);
+void bc_env_config_unlock(void);
+
+/* Nonzero when the caller runs inside a NOIO scope (memalloc_noio_save) or cannot
+ * sleep at all: an I/O-path allocation outside one is a bug that core/ counts. */
+int bc_env_noio_active(void);
+
+/* Deadlock avoidance under submit recursion (seed 003). bc_env_task_has_parked():
+ * nonzero when the caller runs under submit_bio and bios are still parked on its
+ * current->bio_list (they cannot complete before it returns). A rescuer belongs to one
+ * BioSet (owner); bc_env_rescue_parked() moves the parked bios of that owner (see
+ * bc_bio_owner) to the rescuer's worker, which submits them, and returns how many. */
+struct bc_env_rescuer;
+struct bc_env_rescuer *bc_env_rescuer_create(const void *owner);
+void bc_env_rescuer_destroy(struct bc_env_rescuer *rescuer); /* after its last bio */
+int bc_env_task_has_parked(void);
+unsigned int bc_env_rescue_parked(struct bc_env_rescuer *rescuer);
+
+/* The target's side of child bios (module/target.c). shim is the handle the shim gave
+ * bc_target_create. Build a child over sectors [offset, offset + sectors) of the parent's
+ * data, aimed at leg_sector of leg, and submit it; its completion must call
+ * bc_target_child_end(). */
+void bc_env_child_submit(void *shim, void *child, void *parent, unsigned int leg,
+			 bc_sector_t leg_sector, bc_sector_t offset, unsigned int sectors);
+/* End the parent with error (0 or -errno). */
+void bc_env_parent_end(void *shim, void *parent, int error);
+/* The most sectors, at most max_sectors, from offset in the parent's data that span at
+ * most max_segments bio_vecs. */
+unsigned int bc_env_sectors_within_segments(void *parent, bc_sector_t offset,
+					    unsigned int max_sectors, unsigned int max_segments);
+
 /* ---------------------------------------------------------------- table */
 
 enum bc_layout {
@@ -103,13 +169,38 @@ enum bc_io_kind {
 	BC_IO_KIND_COUNT
 };
 
+/* What the shim tells core/ about the kernel's structures, measured at build time. */
+struct bc_bio_shape {
+	unsigned int bio_size;	  /* sizeof(struct bio) */
+	unsigned int bvec_size;	  /* sizeof(struct bio_vec) */
+	unsigned int inline_vecs; /* BIO_INLINE_VECS */
+};
+
 int bc_target_create(const struct bc_table *table, bc_sector_t target_sectors,
-		     const struct bc_leg_geometry *legs, struct bc_target **target,
-		     const char **error);
+		     const struct bc_leg_geometry *legs, const struct bc_bio_shape *shape,
+		     void *shim, struct bc_target **target, const char **error);
 void bc_target_destroy(struct bc_target *target);
 
 /* Linear remap: sector relative to the target's start -> sector on leg 0. */
 bc_sector_t bc_target_remap_linear(const struct bc_target *target, bc_sector_t sector);
+
+/* Per-parent state the shim keeps for core/ (dm_per_bio_data): this many bytes. */
+unsigned int bc_target_parent_state_size(void);
+
+/* Nonzero when bios of this kind and size go through bc_target_map (split into
+ * children), zero when the shim simply remaps them with bc_target_remap_linear. */
+int bc_target_splits(const struct bc_target *target, enum bc_io_kind kind, unsigned int sectors);
+
+/* Split a parent (sector relative to the target start) into child bios and issue them.
+ * Call inside a NOIO scope; may sleep for memory. The parent is ended through
+ * bc_env_parent_end once its last child ended (possibly before this returns). */
+void bc_target_map(struct bc_target *target, void *parent, void *parent_state,
+		   bc_sector_t sector, unsigned int sectors);
+/* A child's completion (any context): error is 0 or -errno. */
+void bc_target_child_end(struct bc_target *target, void *child, int error);
+
+/* The BioSet that allocated bio (a child of some biochain target). */
+const void *bc_bio_owner(const void *bio);
 
 void bc_target_account_io(struct bc_target *target, enum bc_io_kind kind, unsigned int sectors);
 void bc_target_account_error(struct bc_target *target);
@@ -120,7 +211,8 @@ void bc_target_emit_info(const struct bc_target *target, char *buf, unsigned int
 void bc_target_emit_table(const struct bc_target *target, const char *const *leg_names,
 			  char *buf, unsigned int maxlen);
 
-/* A `dmsetup message` addressed to the target. */
+/* A `dmsetup message` addressed to the target: "stats reset", "fail_alloc <percent>",
+ * "reserve <n>". */
 int bc_target_message(struct bc_target *target, unsigned int argc, char **argv,
 		      const char **error);
 

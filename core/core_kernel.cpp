@@ -2,6 +2,9 @@
 // instances emitted by two C++ objects become COMDAT duplicates that break the module
 // link under ftrace's -mrecord-mcount (DESIGN.md); a single unit emits each exactly once.
 // Every core/*.cpp is listed here; scripts/check-kobj fails the build if one is missing.
+#include "bio_set.cpp"
+#include "cache_registry.cpp"
+#include "mempool.cpp"
 #include "runtime.cpp"
 #include "stats.cpp"
 #include "table_parser.cpp"

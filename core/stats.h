@@ -17,6 +17,17 @@ enum class Counter : unsigned {
     read_sectors,
     write_sectors,
     errors,
+    // allocation engine (BioSet)
+    alloc_percpu,    // served by this CPU's magazine
+    alloc_backing,   // served by the object cache
+    alloc_reserve,   // served by the mempool reserve without waiting
+    alloc_waited,    // waited for an object to be freed
+    alloc_failed,    // could not wait, and nothing was free (a value, never a crash)
+    frees,
+    rescues,         // times parked bios were handed to the rescuer before waiting
+    bios_rescued,    // bios the rescuer submitted
+    noio_violations, // I/O-path allocations outside a NOIO scope (must stay 0)
+    children,        // child bios submitted
     count
 };
 
@@ -35,7 +46,7 @@ public:
     void reset();
 
 private:
-    static constexpr usize kSlotBytes = 128;
+    static constexpr usize kSlotBytes = 192;
     struct Slot {
         u64 values[unsigned(Counter::count)];
         char pad[kSlotBytes - sizeof(u64) * unsigned(Counter::count)];

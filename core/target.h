@@ -2,13 +2,17 @@
 // counters. The shim owns the lower devices; this object owns every decision about them.
 #pragma once
 #include "abi.h"
+#include "bio_set.h"
 #include "stats.h"
 #include "types.h"
 
 struct bc_target {
     bc_table table;  // leg paths cleared: they pointed into the constructor's argv
     bc_sector_t sectors;
+    unsigned block_sectors;  // largest logical block of the legs, in sectors
+    void* shim;
     bc::Stats* stats;
+    bc::BioSet* bio_set;
 };
 
 namespace bc {
@@ -19,7 +23,8 @@ struct CreateResult {
     bc_target* target;
 };
 
-CreateResult create_target(const bc_table& table, bc_sector_t sectors, const bc_leg_geometry* legs);
+CreateResult create_target(const bc_table& table, bc_sector_t sectors, const bc_leg_geometry* legs,
+                           const bc_bio_shape& shape, void* shim);
 void destroy_target(bc_target* target);
 
 }  // namespace bc

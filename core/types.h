@@ -38,6 +38,14 @@ constexpr usize str_length(const char* s) {
 
 }  // namespace bc
 
+// A global that must be initialised at compile time: this kernel runs no static
+// constructors (no CONFIG_CONSTRUCTORS), so a dynamic initialiser would silently never run.
+#if defined(__clang__)
+#define BC_CONSTINIT [[clang::require_constant_initialization]]
+#else
+#define BC_CONSTINIT __constinit
+#endif
+
 #define BC_LIKELY(x) __builtin_expect(!!(x), 1)
 #define BC_UNLIKELY(x) __builtin_expect(!!(x), 0)
 

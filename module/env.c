@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The kernel environment of core/ (core/abi.h): memory, CPU identity. core/ decides
+ * The kernel environment of core/ (core/abi.h): memory, locks, waits, per-CPU sections,
+ * object caches, NOIO state. The rescuer and child bios are in rescuer.c and target.c. core/ decides
  * what to allocate and when it may wait; this file only translates that into kernel calls.
  */
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
+#include <linux/interrupt.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
 
 #include "abi.h"
 #include "shim.h"
@@ -60,4 +66,108 @@ void biochain_env_exit(void)
 	int live = atomic_read(&live_allocations);
 
 	WARN(live, "biochain: %d core allocations leaked\n", live);
+}
+
+/* ------------------------------------------------------------------ locks, waits */
+
+static_assert(sizeof(spinlock_t) <= sizeof(struct bc_lock), "bc_lock too small for spinlock_t");
+static_assert(sizeof(wait_queue_head_t) <= sizeof(struct bc_waitq), "bc_waitq too small");
+
+void bc_env_lock_init(struct bc_lock *lock)
+{
+	spin_lock_init((spinlock_t *)lock->opaque);
+}
+
+void bc_env_lock_destroy(struct bc_lock *lock)
+{
+}
+
+unsigned long bc_env_lock_irqsave(struct bc_lock *lock)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave((spinlock_t *)lock->opaque, flags);
+	return flags;
+}
+
+void bc_env_unlock_irqrestore(struct bc_lock *lock, unsigned long flags)
+{
+	spin_unlock_irqrestore((spinlock_t *)lock->opaque, flags);
+}
+
+void bc_env_waitq_init(struct bc_waitq *waitq)
+{
+	init_waitqueue_head((wait_queue_head_t *)waitq->opaque);
+}
+
+void bc_env_waitq_destroy(struct bc_waitq *waitq)
+{
+}
+
+void bc_env_wait_until(struct bc_waitq *waitq, int (*ready)(void *arg), void *arg)
+{
+	/* Uninterruptible: the caller holds I/O that must complete. The hung-task detector
+	 * watches this sleep, so a lost wakeup shows up as a report, not a silent hang. */
+	wait_event(*(wait_queue_head_t *)waitq->opaque, ready(arg));
+}
+
+void bc_env_wake_all(struct bc_waitq *waitq)
+{
+	wake_up_all((wait_queue_head_t *)waitq->opaque);
+}
+
+unsigned long bc_env_local_enter(unsigned int *cpu)
+{
+	unsigned long flags;
+
+	/* Interrupts off: completions free into the same per-CPU magazine. */
+	local_irq_save(flags);
+	*cpu = smp_processor_id();
+	return flags;
+}
+
+void bc_env_local_leave(unsigned long token)
+{
+	local_irq_restore(token);
+}
+
+static DEFINE_MUTEX(config_mutex);
+
+void bc_env_config_lock(void)
+{
+	mutex_lock(&config_mutex);
+}
+
+void bc_env_config_unlock(void)
+{
+	mutex_unlock(&config_mutex);
+}
+
+int bc_env_noio_active(void)
+{
+	return in_interrupt() || (current->flags & PF_MEMALLOC_NOIO);
+}
+
+/* ------------------------------------------------------------------ object caches */
+
+struct bc_env_cache *bc_env_cache_create(const char *name, unsigned long size)
+{
+	return (struct bc_env_cache *)kmem_cache_create(name, size, 0, SLAB_HWCACHE_ALIGN, NULL);
+}
+
+void bc_env_cache_destroy(struct bc_env_cache *cache)
+{
+	kmem_cache_destroy((struct kmem_cache *)cache);
+}
+
+void *bc_env_cache_alloc(struct bc_env_cache *cache, int may_wait)
+{
+	/* Without waiting: no reclaim, no warning (the reserve is the answer to failure). */
+	return kmem_cache_alloc((struct kmem_cache *)cache,
+				may_wait ? GFP_KERNEL : GFP_NOWAIT | __GFP_NOWARN | __GFP_NOMEMALLOC);
+}
+
+void bc_env_cache_free(struct bc_env_cache *cache, void *object)
+{
+	kmem_cache_free((struct kmem_cache *)cache, object);
 }

@@ -14,4 +14,7 @@ void biochain_env_exit(void);
 
 extern struct target_type biochain_target;
 
+/* The end_io of every child bio; also how the rescuer recognises ours. */
+void biochain_child_endio(struct bio *child);
+
 #endif

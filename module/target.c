@@ -7,11 +7,18 @@
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/device-mapper.h>
+#include <linux/blk-cgroup.h>
+#include <linux/blk-crypto.h>
 #include <linux/module.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 
 #include "abi.h"
 #include "shim.h"
+
+/* block/blk.h's BIO_INLINE_VECS, private to the block layer: inline vecs of a BioSet
+ * object that needs them (children share their parent's table and need none). */
+#define BIOCHAIN_INLINE_VECS 4
 
 struct biochain {
 	struct bc_target *core;
@@ -30,6 +37,11 @@ static void biochain_put_legs(struct dm_target *ti, struct biochain *bc)
  */
 static int biochain_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
+	static const struct bc_bio_shape bio_shape = {
+		.bio_size = sizeof(struct bio),
+		.bvec_size = sizeof(struct bio_vec),
+		.inline_vecs = BIOCHAIN_INLINE_VECS,
+	};
 	struct bc_leg_geometry geometry[BC_MAX_LEGS];
 	struct bc_table table;
 	struct biochain *bc;
@@ -64,7 +76,7 @@ static int biochain_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		geometry[i].logical_block_size = bdev_logical_block_size(bdev);
 	}
 
-	ret = bc_target_create(&table, ti->len, geometry, &bc->core, &error);
+	ret = bc_target_create(&table, ti->len, geometry, &bio_shape, bc, &bc->core, &error);
 	if (ret) {
 		ti->error = (char *)error; /* a static string of core/ */
 		goto bad;
@@ -73,6 +85,7 @@ static int biochain_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->num_flush_bios = 1;
 	ti->num_discard_bios = 1;
 	ti->num_write_zeroes_bios = 1;
+	ti->per_io_data_size = bc_target_parent_state_size();
 	ti->private = bc;
 	return 0;
 
@@ -110,12 +123,91 @@ static enum bc_io_kind biochain_io_kind(struct bio *bio)
 static int biochain_map(struct dm_target *ti, struct bio *bio)
 {
 	struct biochain *bc = ti->private;
+	enum bc_io_kind kind = biochain_io_kind(bio);
+	sector_t sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	unsigned int noio;
 
-	bc_target_account_io(bc->core, biochain_io_kind(bio), bio_sectors(bio));
-	bio_set_dev(bio, bc->legs[0]->bdev);
-	bio->bi_iter.bi_sector = bc_target_remap_linear(bc->core,
-							 dm_target_offset(ti, bio->bi_iter.bi_sector));
-	return DM_MAPIO_REMAPPED;
+	bc_target_account_io(bc->core, kind, bio_sectors(bio));
+	if (!bc_target_splits(bc->core, kind, bio_sectors(bio))) {
+		bio_set_dev(bio, bc->legs[0]->bdev);
+		bio->bi_iter.bi_sector = bc_target_remap_linear(bc->core, sector);
+		return DM_MAPIO_REMAPPED;
+	}
+	/* The device advertises neither inline crypto nor integrity, so neither can come. */
+	if (WARN_ON_ONCE(bio_integrity(bio) || bio_has_crypt_ctx(bio)))
+		return DM_MAPIO_KILL;
+
+	/* Every allocation of the split happens in this NOIO scope (seed 001). */
+	noio = memalloc_noio_save();
+	bc_target_map(bc->core, bio, dm_per_bio_data(bio, bc_target_parent_state_size()), sector,
+		      bio_sectors(bio));
+	memalloc_noio_restore(noio);
+	return DM_MAPIO_SUBMITTED;
+}
+
+/* ------------------------------------------------------------------ child bios */
+
+/*
+ * A child is a clone of a piece of its parent (the DM clone): it shares the parent's
+ * bio_vec table and selects its piece through bi_iter, like __bio_clone(). Its memory
+ * comes from core/'s BioSet, so it must never reach bio_put() (DESIGN.md): it ends in
+ * biochain_child_endio, which uninitialises it and gives it back to core/.
+ */
+void bc_env_child_submit(void *shim, void *child_mem, void *parent_mem, unsigned int leg,
+			 bc_sector_t leg_sector, bc_sector_t offset, unsigned int sectors)
+{
+	struct biochain *bc = shim;
+	struct bio *parent = parent_mem, *child = child_mem;
+
+	bio_init(child, bc->legs[leg]->bdev, NULL, 0, parent->bi_opf);
+	bio_set_flag(child, BIO_CLONED);
+	child->bi_ioprio = parent->bi_ioprio;
+	child->bi_io_vec = parent->bi_io_vec;
+	child->bi_iter = parent->bi_iter;
+	bio_advance_iter(parent, &child->bi_iter, offset << SECTOR_SHIFT);
+	child->bi_iter.bi_size = sectors << SECTOR_SHIFT;
+	child->bi_iter.bi_sector = leg_sector;
+	bio_clone_blkg_association(child, parent);
+	child->bi_end_io = biochain_child_endio;
+	child->bi_private = bc;
+	submit_bio_noacct(child);
+}
+
+void biochain_child_endio(struct bio *child)
+{
+	struct biochain *bc = child->bi_private;
+	int error = blk_status_to_errno(child->bi_status);
+
+	bio_uninit(child);
+	bc_target_child_end(bc->core, child, error);
+}
+
+void bc_env_parent_end(void *shim, void *parent_mem, int error)
+{
+	struct bio *parent = parent_mem;
+
+	if (error)
+		parent->bi_status = errno_to_blk_status(error);
+	bio_endio(parent);
+}
+
+unsigned int bc_env_sectors_within_segments(void *parent_mem, bc_sector_t offset,
+					    unsigned int max_sectors, unsigned int max_segments)
+{
+	struct bio *parent = parent_mem;
+	struct bvec_iter iter = parent->bi_iter;
+	unsigned int bytes = 0, segments = 0;
+
+	bio_advance_iter(parent, &iter, offset << SECTOR_SHIFT);
+	iter.bi_size = min_t(unsigned int, iter.bi_size, max_sectors << SECTOR_SHIFT);
+	while (iter.bi_size && segments < max_segments) {
+		struct bio_vec bv = mp_bvec_iter_bvec(parent->bi_io_vec, iter);
+
+		bytes += bv.bv_len;
+		segments++;
+		bio_advance_iter_single(parent, &iter, bv.bv_len);
+	}
+	return bytes >> SECTOR_SHIFT;
 }
 
 static int biochain_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)

@@ -1,42 +1,196 @@
-// The POSIX environment of core/: the same contract as module/env.c, over libc and pthreads.
+// The POSIX environment of core/: the same contract as module/env.c and module/rescuer.c,
+// over libc and pthreads. Per-CPU sections are emulated with one mutex per CPU slot, which
+// gives the exclusion interrupts-off gives in the kernel.
 #include "env_posix.h"
 
 #include <sched.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
-
-#include "abi.h"
+#include <cstring>
+#include <mutex>
+#include <new>
 
 namespace {
 std::atomic<long> g_live_allocations{0};
+std::atomic<long> g_live_caches{0};
+std::mutex g_config_mutex;
+std::mutex g_hooks_mutex;
+bc::posix::ShimHooks g_hooks;
+thread_local bool t_noio = false;
+
+constexpr unsigned kMaxCpuSlots = 256;
+std::mutex g_cpu_slots[kMaxCpuSlots];
+
+bc::posix::ShimHooks hooks() {
+    std::lock_guard<std::mutex> guard(g_hooks_mutex);
+    return g_hooks;
 }
 
-extern "C" void* bc_env_alloc(unsigned long size, int /*may_wait*/) {
-    void* ptr = std::malloc(size);
+void* aligned_malloc(unsigned long size) {
+    void* ptr = nullptr;
+    return posix_memalign(&ptr, 16, size ? size : 1) == 0 ? ptr : nullptr;
+}
+
+struct Waitq {
+    std::mutex mutex;
+    std::condition_variable cond;
+};
+static_assert(sizeof(std::mutex) <= sizeof(bc_lock), "bc_lock too small");
+static_assert(sizeof(Waitq) <= sizeof(bc_waitq), "bc_waitq too small");
+
+std::mutex& as_mutex(bc_lock* lock) { return *reinterpret_cast<std::mutex*>(lock->opaque); }
+Waitq& as_waitq(bc_waitq* waitq) { return *reinterpret_cast<Waitq*>(waitq->opaque); }
+}  // namespace
+
+struct bc_env_cache {
+    unsigned long size;
+    std::atomic<long> live{0};
+};
+
+struct bc_env_rescuer {
+    const void* owner;
+};
+
+extern "C" {
+
+void* bc_env_alloc(unsigned long size, int /*may_wait*/) {
+    void* ptr = aligned_malloc(size);
     if (ptr)
         g_live_allocations.fetch_add(1, std::memory_order_relaxed);
     return ptr;
 }
 
-extern "C" void bc_env_free(void* ptr) {
+void bc_env_free(void* ptr) {
     if (!ptr)
         return;
     g_live_allocations.fetch_sub(1, std::memory_order_relaxed);
     std::free(ptr);
 }
 
-extern "C" unsigned int bc_env_cpu(void) {
+unsigned int bc_env_cpu(void) {
     const int cpu = sched_getcpu();
-    return cpu < 0 ? 0u : unsigned(cpu);
+    return cpu < 0 ? 0u : unsigned(cpu) % bc_env_nr_cpus();
 }
 
-extern "C" unsigned int bc_env_nr_cpus(void) {
+unsigned int bc_env_nr_cpus(void) {
     const long n = sysconf(_SC_NPROCESSORS_CONF);
-    return n > 0 ? unsigned(n) : 1u;
+    return n > 0 ? unsigned(n < long(kMaxCpuSlots) ? n : kMaxCpuSlots) : 1u;
 }
+
+void bc_env_lock_init(bc_lock* lock) { new (lock->opaque) std::mutex(); }
+void bc_env_lock_destroy(bc_lock* lock) { as_mutex(lock).~mutex(); }
+unsigned long bc_env_lock_irqsave(bc_lock* lock) {
+    as_mutex(lock).lock();
+    return 0;
+}
+void bc_env_unlock_irqrestore(bc_lock* lock, unsigned long) { as_mutex(lock).unlock(); }
+
+void bc_env_waitq_init(bc_waitq* waitq) { new (waitq->opaque) Waitq(); }
+void bc_env_waitq_destroy(bc_waitq* waitq) { as_waitq(waitq).~Waitq(); }
+
+// ready() runs under the waitq mutex and wake_all() takes it: a wake between a failed
+// ready() and the sleep cannot be lost.
+void bc_env_wait_until(bc_waitq* waitq, int (*ready)(void*), void* arg) {
+    Waitq& w = as_waitq(waitq);
+    std::unique_lock<std::mutex> lock(w.mutex);
+    w.cond.wait(lock, [&] { return ready(arg) != 0; });
+}
+
+void bc_env_wake_all(bc_waitq* waitq) {
+    Waitq& w = as_waitq(waitq);
+    std::lock_guard<std::mutex> guard(w.mutex);
+    w.cond.notify_all();
+}
+
+unsigned long bc_env_local_enter(unsigned int* cpu) {
+    *cpu = bc_env_cpu();
+    g_cpu_slots[*cpu].lock();
+    return *cpu;
+}
+
+void bc_env_local_leave(unsigned long token) { g_cpu_slots[token].unlock(); }
+
+bc_env_cache* bc_env_cache_create(const char* /*name*/, unsigned long size) {
+    auto* cache = new (std::nothrow) bc_env_cache;
+    if (!cache)
+        return nullptr;
+    cache->size = size;
+    g_live_caches.fetch_add(1);
+    return cache;
+}
+
+void bc_env_cache_destroy(bc_env_cache* cache) {
+    if (cache->live.load() != 0)
+        std::abort();  // objects outlive their cache: kmem_cache_destroy would complain too
+    g_live_caches.fetch_sub(1);
+    delete cache;
+}
+
+void* bc_env_cache_alloc(bc_env_cache* cache, int may_wait) {
+    void* object = bc_env_alloc(cache->size, may_wait);
+    if (object)
+        cache->live.fetch_add(1, std::memory_order_relaxed);
+    return object;
+}
+
+void bc_env_cache_free(bc_env_cache* cache, void* object) {
+    cache->live.fetch_sub(1, std::memory_order_relaxed);
+    bc_env_free(object);
+}
+
+void bc_env_config_lock(void) { g_config_mutex.lock(); }
+void bc_env_config_unlock(void) { g_config_mutex.unlock(); }
+
+int bc_env_noio_active(void) { return t_noio ? 1 : 0; }
+
+bc_env_rescuer* bc_env_rescuer_create(const void* owner) { return new (std::nothrow) bc_env_rescuer{owner}; }
+void bc_env_rescuer_destroy(bc_env_rescuer* rescuer) { delete rescuer; }
+
+int bc_env_task_has_parked(void) {
+    auto h = hooks();
+    return h.task_has_parked && h.task_has_parked() ? 1 : 0;
+}
+
+unsigned int bc_env_rescue_parked(bc_env_rescuer* rescuer) {
+    auto h = hooks();
+    return h.rescue_parked ? h.rescue_parked(rescuer->owner) : 0;
+}
+
+void bc_env_child_submit(void* shim, void* child, void* parent, unsigned int leg, bc_sector_t leg_sector,
+                         bc_sector_t offset, unsigned int sectors) {
+    auto h = hooks();
+    if (!h.child_submit)
+        std::abort();  // a test that maps must say where children go
+    h.child_submit(shim, child, parent, leg, leg_sector, offset, sectors);
+}
+
+void bc_env_parent_end(void* shim, void* parent, int error) {
+    auto h = hooks();
+    if (h.parent_end)
+        h.parent_end(shim, parent, error);
+}
+
+unsigned int bc_env_sectors_within_segments(void* parent, bc_sector_t offset, unsigned int max_sectors,
+                                            unsigned int max_segments) {
+    auto h = hooks();
+    return h.sectors_within_segments ? h.sectors_within_segments(parent, offset, max_sectors, max_segments)
+                                     : max_sectors;
+}
+
+}  // extern "C"
 
 namespace bc::posix {
 long live_allocations() { return g_live_allocations.load(std::memory_order_relaxed); }
+long live_caches() { return g_live_caches.load(); }
+
+void set_shim_hooks(ShimHooks new_hooks) {
+    std::lock_guard<std::mutex> guard(g_hooks_mutex);
+    g_hooks = std::move(new_hooks);
+}
+
+NoioScope::NoioScope() : saved_(t_noio) { t_noio = true; }
+NoioScope::~NoioScope() { t_noio = saved_; }
 }  // namespace bc::posix

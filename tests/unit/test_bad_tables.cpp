@@ -28,7 +28,8 @@ Outcome run(const BadTable& row) {
     for (auto& g : geometry)
         g = {kDevSectors, 512};
     bc_target* target = nullptr;
-    rc = bc_target_create(&table, length, geometry, &target, &error);
+    const bc_bio_shape shape{128, 16, 4};
+    rc = bc_target_create(&table, length, geometry, &shape, nullptr, &target, &error);
     if (rc == 0) {
         bc_target_destroy(target);
         return {0, ""};

@@ -1,0 +1,193 @@
+#include "bio_set.h"
+
+#include "cache_registry.h"
+#include "memory.h"
+
+namespace bc {
+namespace {
+constexpr usize align_up(usize n, usize a) { return (n + a - 1) / a * a; }
+}  // namespace
+
+/*
+ * Which vec classes get a reserve: only the largest (256). Any vec request can be served
+ * from a 256-entry table, so one reserve there guarantees progress for every size, as
+ * block/bio.c's bvec_alloc does; reserves in every class would pin 16+64+128 tables per
+ * reserve object for no extra guarantee. The cost: under memory pressure a 20-vec bio
+ * takes a 256-vec table. Classes 1 and 4 are the inline vecs and never allocate.
+ */
+unsigned BioSet::vec_class(unsigned nr_vecs) {
+    unsigned i = 0;
+    while (kVecClasses[i] < nr_vecs)
+        ++i;
+    return i;
+}
+
+BioSet::BioSet(const BioSetConfig& config, Stats* stats)
+    : config_(config), stats_(stats), faults_(config.fault_seed) {
+    bio_offset_ = align_up(config.front_pad + sizeof(BioSet*), 16);
+    object_size_ = bio_offset_ + config.bio_size + (config.need_bvecs ? config.inline_vecs * config.bvec_size : 0);
+}
+
+BioSet* BioSet::create(const BioSetConfig& config, Stats* stats) {
+    if (config.pool_size == 0 || config.bio_size == 0 || (config.need_bvecs && config.bvec_size == 0))
+        return nullptr;
+    BioSet* set = make<BioSet>(config, stats);
+    if (!set)
+        return nullptr;
+    bool ok = (set->object_cache_ = cache_get(set->object_size_)) != nullptr;
+    ok = ok && (set->bio_pool_ = Mempool::create(set->object_cache_, config.pool_size, &set->faults_)) != nullptr;
+    if (ok && config.need_bvecs) {
+        for (unsigned i = 0; ok && i < array_size(kVecClasses); ++i)
+            if (kVecClasses[i] > config.inline_vecs)
+                ok = (set->vec_caches_[i] = cache_get(usize(kVecClasses[i]) * config.bvec_size)) != nullptr;
+        const unsigned top = array_size(kVecClasses) - 1;
+        ok = ok && (set->vec_reserve_ = Mempool::create(set->vec_caches_[top], config.pool_size, &set->faults_));
+    }
+    if (ok && config.need_rescuer)
+        ok = (set->rescuer_ = bc_env_rescuer_create(set)) != nullptr;
+    set->nr_magazines_ = max(bc_env_nr_cpus(), 1u);
+    ok = ok && (set->magazines_ = make_zeroed_array<Magazine>(set->nr_magazines_)) != nullptr;
+    if (!ok) {
+        destroy(set);
+        return nullptr;
+    }
+    return set;
+}
+
+void BioSet::destroy(BioSet* set) { bc::destroy(set); }
+
+BioSet::~BioSet() {
+    // No object is in use any more (the owner's contract): drain the magazines first so
+    // that the pools and caches below see every object.
+    if (rescuer_)
+        bc_env_rescuer_destroy(rescuer_);
+    if (magazines_) {
+        for (unsigned cpu = 0; cpu < nr_magazines_; ++cpu)
+            while (magazines_[cpu].count)
+                bc_env_cache_free(object_cache_, magazines_[cpu].objects[--magazines_[cpu].count]);
+        destroy_array(magazines_);
+    }
+    Mempool::destroy(vec_reserve_);
+    Mempool::destroy(bio_pool_);
+    for (bc_env_cache* cache : vec_caches_)
+        cache_put(cache);
+    cache_put(object_cache_);
+}
+
+void BioSet::count_path(AllocPath path) {
+    static constexpr Counter kByPath[] = {Counter::alloc_failed, Counter::alloc_percpu, Counter::alloc_backing,
+                                          Counter::alloc_reserve, Counter::alloc_waited};
+    stats_->add(kByPath[unsigned(path)], 1);
+}
+
+// The mempool steps, with seed 003's rescue in front of the wait: while bios we issued
+// sit parked on this task's submit list, first try without waiting; if that fails, hand
+// them to the rescuer (which issues them from a worker), and only then wait.
+void* BioSet::pool_alloc(Mempool& pool, bool may_wait) {
+    AllocPath path = AllocPath::none;
+    const bool rescue_first = may_wait && rescuer_ && bc_env_task_has_parked();
+    void* element = pool.alloc(may_wait && !rescue_first, &path);
+    if (!element && rescue_first) {
+        const unsigned rescued = bc_env_rescue_parked(rescuer_);
+        stats_->add(Counter::rescues, 1);
+        stats_->add(Counter::bios_rescued, rescued);
+        element = pool.alloc(true, &path);
+    }
+    count_path(path);
+    return element;
+}
+
+void* BioSet::alloc_object(bool may_wait) {
+    unsigned cpu = 0;
+    const unsigned long token = bc_env_local_enter(&cpu);
+    Magazine& magazine = magazines_[cpu % nr_magazines_];
+    void* object = magazine.count ? magazine.objects[--magazine.count] : nullptr;
+    bc_env_local_leave(token);
+    if (object) {
+        count_path(AllocPath::percpu);
+        return object;
+    }
+    return pool_alloc(*bio_pool_, may_wait);
+}
+
+void* BioSet::alloc_vecs(unsigned nr_vecs, bool may_wait, unsigned* capacity) {
+    const unsigned top = array_size(kVecClasses) - 1;
+    const unsigned cls = vec_class(nr_vecs);
+    if (cls < top && !faults_.should_fail()) {
+        if (void* vecs = bc_env_cache_alloc(vec_caches_[cls], 0)) {
+            *capacity = kVecClasses[cls];
+            return vecs;
+        }
+    }
+    *capacity = kMaxVecs;
+    return pool_alloc(*vec_reserve_, may_wait);
+}
+
+void BioSet::free_vecs(void* vecs, unsigned capacity) {
+    const unsigned cls = vec_class(capacity);
+    if (capacity == kMaxVecs)
+        vec_reserve_->free(vecs);
+    else
+        bc_env_cache_free(vec_caches_[cls], vecs);
+}
+
+BioAllocation BioSet::alloc(unsigned nr_vecs, bool may_wait) {
+    if (nr_vecs > kMaxVecs || (nr_vecs && !config_.need_bvecs))
+        return BioAllocation{};
+    if (may_wait && !bc_env_noio_active())
+        stats_->add(Counter::noio_violations, 1);
+
+    void* object = alloc_object(may_wait);
+    if (!object)
+        return BioAllocation{};
+    char* bio = static_cast<char*>(object) + bio_offset_;
+    *reinterpret_cast<BioSet**>(bio - sizeof(BioSet*)) = this;
+
+    BioAllocation allocation{bio, nullptr, 0};
+    if (nr_vecs == 0)
+        return allocation;
+    if (nr_vecs <= config_.inline_vecs) {
+        allocation.vecs = bio + config_.bio_size;
+        allocation.vec_capacity = config_.inline_vecs;
+        return allocation;
+    }
+    allocation.vecs = alloc_vecs(nr_vecs, may_wait, &allocation.vec_capacity);
+    if (!allocation.vecs) {
+        free(bio, nullptr, 0);
+        return BioAllocation{};
+    }
+    return allocation;
+}
+
+void BioSet::free(void* bio, void* vecs, unsigned vec_capacity) {
+    if (vecs && vec_capacity > config_.inline_vecs)
+        free_vecs(vecs, vec_capacity);
+    void* object = static_cast<char*>(bio) - bio_offset_;
+    stats_->add(Counter::frees, 1);
+
+    // The reserve comes first: while it is short, the object refills it (and wakes a
+    // waiter) instead of hiding in a magazine.
+    if (!bio_pool_->reserve_short()) {
+        unsigned cpu = 0;
+        const unsigned long token = bc_env_local_enter(&cpu);
+        Magazine& magazine = magazines_[cpu % nr_magazines_];
+        const bool cached = magazine.count < kMagazineSize;
+        if (cached)
+            magazine.objects[magazine.count++] = object;
+        bc_env_local_leave(token);
+        if (cached)
+            return;
+    }
+    bio_pool_->free(object);
+}
+
+int BioSet::resize_reserve(unsigned pool_size) {
+    if (pool_size == 0)
+        return -BC_EINVAL;
+    int rc = bio_pool_->resize(pool_size);
+    if (rc == 0 && vec_reserve_)
+        rc = vec_reserve_->resize(pool_size);
+    return rc;
+}
+
+}  // namespace bc

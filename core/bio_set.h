@@ -1,0 +1,94 @@
+// BioSet: memory for the child bios one target issues (block/bio.c's bio_set, seed 002).
+//
+// An object is [front_pad | owner | bio | inline bio_vecs]:
+//   front_pad  the user's per-bio data (the target keeps its child record there)
+//   owner      the BioSet* that allocated it, one word just before the bio, so a parked
+//              bio found on current->bio_list can be told apart by owner (as bi_pool is)
+//   bio        bio_size bytes, sizeof(struct bio) as the shim reports it
+//   vecs       inline_vecs bio_vecs when NEED_BVECS
+// Larger vec tables come from size classes 16/64/128/256 (1 and 4 are the inline vecs).
+//
+// Allocation order: this CPU's magazine; then the bio mempool (backing cache, reserve,
+// wait). Before waiting under submit recursion, our parked bios go to the rescuer first
+// (seed 003), or the wait could be for a bio that cannot be issued until we return.
+#pragma once
+#include "abi.h"
+#include "fault_injector.h"
+#include "mempool.h"
+#include "stats.h"
+#include "types.h"
+
+namespace bc {
+
+struct BioSetConfig {
+    unsigned pool_size;    // reserve objects: bio mempool min_nr, and the 256-vec reserve
+    unsigned front_pad;    // bytes of per-bio user data in front of the bio
+    bool need_bvecs;       // inline vecs and vec size classes
+    bool need_rescuer;     // punt parked bios before waiting
+    unsigned bio_size;     // sizeof(struct bio)
+    unsigned bvec_size;    // sizeof(struct bio_vec)
+    unsigned inline_vecs;  // BIO_INLINE_VECS, with need_bvecs
+    u64 fault_seed;        // FaultInjector seed (replay a run)
+};
+
+struct BioAllocation {
+    void* bio;  // nullptr: failed (only when the caller could not wait)
+    void* vecs;
+    unsigned vec_capacity;
+};
+
+class BioSet {
+public:
+    static constexpr unsigned kVecClasses[] = {1, 4, 16, 64, 128, 256};
+    static constexpr unsigned kMaxVecs = 256;
+    static constexpr unsigned kMagazineSize = 32;
+
+    static BioSet* create(const BioSetConfig& config, Stats* stats);
+    static void destroy(BioSet* set);
+
+    BioAllocation alloc(unsigned nr_vecs, bool may_wait);
+    void free(void* bio, void* vecs, unsigned vec_capacity);
+
+    void* front(void* bio) const { return static_cast<char*>(bio) - bio_offset_; }
+    void* bio_of(void* front) const { return static_cast<char*>(front) + bio_offset_; }
+    static const BioSet* owner_of(const void* bio) {
+        return *reinterpret_cast<BioSet* const*>(static_cast<const char*>(bio) - sizeof(BioSet*));
+    }
+
+    FaultInjector& faults() { return faults_; }
+    Mempool& bio_pool() { return *bio_pool_; }
+    int resize_reserve(unsigned pool_size);
+    usize object_size() const { return object_size_; }
+
+    BioSet(const BioSetConfig& config, Stats* stats);
+    ~BioSet();
+
+private:
+    struct Magazine {
+        unsigned count;
+        void* objects[kMagazineSize];
+    };
+
+    void* alloc_object(bool may_wait);
+    void* alloc_vecs(unsigned nr_vecs, bool may_wait, unsigned* capacity);
+    void free_vecs(void* vecs, unsigned capacity);
+    void* pool_alloc(Mempool& pool, bool may_wait);
+    void count_path(AllocPath path);
+    static unsigned vec_class(unsigned nr_vecs);
+
+    const BioSetConfig config_;
+    Stats* const stats_;
+    usize bio_offset_ = 0;
+    usize object_size_ = 0;
+    FaultInjector faults_;
+    bc_env_cache* object_cache_ = nullptr;
+    Mempool* bio_pool_ = nullptr;
+    // Vec tables by class index (classes served inline have no cache).
+    bc_env_cache* vec_caches_[6] = {};
+    Mempool* vec_reserve_ = nullptr;  // the 256 class: every vec request can fall back to it
+    Magazine* magazines_ = nullptr;   // one per CPU
+    bc_env_rescuer* rescuer_ = nullptr;
+    unsigned nr_magazines_ = 0;
+};
+
+}  // namespace bc

@@ -1,0 +1,42 @@
+// Parent/child accounting: a parent ends exactly once, after its last child, with the
+// first error any child reported. The issuing loop holds one extra reference (the bias)
+// so the parent cannot end while children are still being issued.
+#pragma once
+#include "types.h"
+
+namespace bc {
+
+struct ParentState {
+    void* handle;    // the shim's parent bio
+    int remaining;   // children not yet ended, plus the bias while issuing
+    int error;       // 0 or the first -errno
+};
+
+class Chain {
+public:
+    static void begin(ParentState* parent, void* handle) {
+        parent->handle = handle;
+        parent->error = 0;
+        __atomic_store_n(&parent->remaining, 1, __ATOMIC_RELAXED);
+    }
+    static void add_child(ParentState* parent) { __atomic_fetch_add(&parent->remaining, 1, __ATOMIC_RELAXED); }
+
+    // One child (or the bias) ends. True for exactly one caller: the one that must end
+    // the parent. Release/acquire order every child's error before the final read.
+    static bool end_one(ParentState* parent, int error) {
+        if (error) {
+            int expected = 0;
+            __atomic_compare_exchange_n(&parent->error, &expected, error, false, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED);
+        }
+        return __atomic_fetch_sub(&parent->remaining, 1, __ATOMIC_ACQ_REL) == 1;
+    }
+    static int error(const ParentState* parent) { return __atomic_load_n(&parent->error, __ATOMIC_RELAXED); }
+};
+
+// What a child keeps in its BioSet front_pad.
+struct ChildRecord {
+    ParentState* parent;
+};
+
+}  // namespace bc
