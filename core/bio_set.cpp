@@ -83,7 +83,7 @@ void BioSet::count_path(AllocPath path) {
 // The mempool steps, with seed 003's rescue in front of the wait: while bios we issued
 // sit parked on this task's submit list, first try without waiting; if that fails, hand
 // them to the rescuer (which issues them from a worker), and only then wait.
-void* BioSet::pool_alloc(Mempool& pool, bool may_wait) {
+void* BioSet::pool_alloc(Mempool& pool, bool may_wait, AllocPath* path_out) {
     AllocPath path = AllocPath::none;
     const bool rescue_first = may_wait && rescuer_ && bc_env_task_has_parked();
     void* element = pool.alloc(may_wait && !rescue_first, &path);
@@ -93,7 +93,7 @@ void* BioSet::pool_alloc(Mempool& pool, bool may_wait) {
         stats_->add(Counter::bios_rescued, rescued);
         element = pool.alloc(true, &path);
     }
-    count_path(path);
+    *path_out = path;
     return element;
 }
 
@@ -107,7 +107,10 @@ void* BioSet::alloc_object(bool may_wait) {
         count_path(AllocPath::percpu);
         return object;
     }
-    return pool_alloc(*bio_pool_, may_wait);
+    AllocPath path = AllocPath::none;
+    object = pool_alloc(*bio_pool_, may_wait, &path);
+    count_path(path);  // the alloc_* counters count bio objects, not vec tables
+    return object;
 }
 
 void* BioSet::alloc_vecs(unsigned nr_vecs, bool may_wait, unsigned* capacity) {
@@ -120,7 +123,8 @@ void* BioSet::alloc_vecs(unsigned nr_vecs, bool may_wait, unsigned* capacity) {
         }
     }
     *capacity = kMaxVecs;
-    return pool_alloc(*vec_reserve_, may_wait);
+    AllocPath path = AllocPath::none;
+    return pool_alloc(*vec_reserve_, may_wait, &path);
 }
 
 void BioSet::free_vecs(void* vecs, unsigned capacity) {

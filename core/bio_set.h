@@ -72,7 +72,7 @@ private:
     void* alloc_object(bool may_wait);
     void* alloc_vecs(unsigned nr_vecs, bool may_wait, unsigned* capacity);
     void free_vecs(void* vecs, unsigned capacity);
-    void* pool_alloc(Mempool& pool, bool may_wait);
+    void* pool_alloc(Mempool& pool, bool may_wait, AllocPath* path);
     void count_path(AllocPath path);
     static unsigned vec_class(unsigned nr_vecs);
 

@@ -122,7 +122,7 @@ static void stress(unsigned percent) {
         Pool p(2, percent);
         std::mutex mutex;
         std::deque<void*> queue;
-        std::atomic<long> allocated{0}, freed{0}, waited{0};
+        std::atomic<long> allocated{0}, freed{0}, waited{0}, nulls{0};  // Catch2 asserts on the main thread only
         std::atomic<int> producers_left{3};
         constexpr int kPerProducer = 20000;
         std::vector<std::thread> threads;
@@ -131,7 +131,10 @@ static void stress(unsigned percent) {
                 for (int i = 0; i < kPerProducer; ++i) {
                     AllocPath path;
                     void* e = p.pool->alloc(true, &path);
-                    REQUIRE(e);
+                    if (!e) {
+                        ++nulls;
+                        continue;
+                    }
                     waited += path == AllocPath::waited;
                     ++allocated;
                     std::lock_guard<std::mutex> guard(mutex);
@@ -164,6 +167,7 @@ static void stress(unsigned percent) {
             });
         for (auto& t : threads)
             t.join();
+        CHECK(nulls == 0);
         CHECK(allocated == 3 * kPerProducer);
         CHECK(freed == allocated);
         CHECK(p.pool->reserve_count() == 2);
