@@ -10,7 +10,7 @@ JOBS ?= $(shell nproc)
 CMAKE_GEN = cmake -S . -B $(BUILD)/$(1) -DCMAKE_BUILD_TYPE=$(2) -DBC_SANITIZE=$(3) >/dev/null
 
 .PHONY: all deps kernel module userspace unit unit-asan unit-tsan thread-safety \
-        vm-check check demo clean module-clean
+        vm-check check demo clean module-clean bench-alloc
 
 all: module userspace
 
@@ -56,6 +56,11 @@ vm-check: module userspace
 	@scripts/vm --disks 2 --timeout 600 tests/vm/suite
 
 check: module thread-safety unit vm-check
+
+# Allocation microbenchmarks: in the kernel (one guest boot) and over POSIX. Figures, not tests.
+bench-alloc: module userspace
+	@$(BUILD)/release/bench_bioset
+	@scripts/vm --timeout 900 tests/vm/bench-alloc
 
 demo: module userspace
 	@scripts/vm --disks 2 --timeout 900 tests/vm/demo

@@ -3,6 +3,7 @@
 // link under ftrace's -mrecord-mcount (DESIGN.md); a single unit emits each exactly once.
 // Every core/*.cpp is listed here; scripts/check-kobj fails the build if one is missing.
 #include "bio_set.cpp"
+#include "bio_set_abi.cpp"
 #include "cache_registry.cpp"
 #include "mempool.cpp"
 #include "runtime.cpp"

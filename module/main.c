@@ -18,6 +18,7 @@ static int __init biochain_init(void)
 	ret = dm_register_target(&biochain_target);
 	if (ret)
 		goto out_env;
+	biochain_bench_init(debugfs_dir);
 	return 0;
 
 out_env:
@@ -31,6 +32,7 @@ static void __exit biochain_exit(void)
 {
 	dm_unregister_target(&biochain_target);
 	debugfs_remove_recursive(debugfs_dir);
+	biochain_bench_exit();
 	biochain_env_exit();
 }
 

@@ -8,11 +8,16 @@
 #define DM_MSG_PREFIX "biochain"
 
 struct dentry;
+struct bc_bio_shape;
 
 int biochain_env_init(struct dentry *debugfs_dir);
 void biochain_env_exit(void);
 
 extern struct target_type biochain_target;
+extern const struct bc_bio_shape biochain_bio_shape;
+
+void biochain_bench_init(struct dentry *debugfs_dir);
+void biochain_bench_exit(void);
 
 /* The end_io of every child bio; also how the rescuer recognises ours. */
 void biochain_child_endio(struct bio *child);

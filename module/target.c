@@ -20,6 +20,12 @@
  * object that needs them (children share their parent's table and need none). */
 #define BIOCHAIN_INLINE_VECS 4
 
+const struct bc_bio_shape biochain_bio_shape = {
+	.bio_size = sizeof(struct bio),
+	.bvec_size = sizeof(struct bio_vec),
+	.inline_vecs = BIOCHAIN_INLINE_VECS,
+};
+
 struct biochain {
 	struct bc_target *core;
 	unsigned int nr_legs;
@@ -37,11 +43,6 @@ static void biochain_put_legs(struct dm_target *ti, struct biochain *bc)
  */
 static int biochain_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
-	static const struct bc_bio_shape bio_shape = {
-		.bio_size = sizeof(struct bio),
-		.bvec_size = sizeof(struct bio_vec),
-		.inline_vecs = BIOCHAIN_INLINE_VECS,
-	};
 	struct bc_leg_geometry geometry[BC_MAX_LEGS];
 	struct bc_table table;
 	struct biochain *bc;
@@ -76,7 +77,8 @@ static int biochain_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		geometry[i].logical_block_size = bdev_logical_block_size(bdev);
 	}
 
-	ret = bc_target_create(&table, ti->len, geometry, &bio_shape, bc, &bc->core, &error);
+	ret = bc_target_create(&table, ti->len, geometry, &biochain_bio_shape, bc, &bc->core,
+			       &error);
 	if (ret) {
 		ti->error = (char *)error; /* a static string of core/ */
 		goto bad;

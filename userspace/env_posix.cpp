@@ -76,8 +76,12 @@ unsigned int bc_env_cpu(void) {
 }
 
 unsigned int bc_env_nr_cpus(void) {
-    const long n = sysconf(_SC_NPROCESSORS_CONF);
-    return n > 0 ? unsigned(n < long(kMaxCpuSlots) ? n : kMaxCpuSlots) : 1u;
+    // sysconf reads /sys on every call: ask once (fixed for the process, like nr_cpu_ids).
+    static const unsigned nr = [] {
+        const long n = sysconf(_SC_NPROCESSORS_CONF);
+        return n > 0 ? unsigned(n < long(kMaxCpuSlots) ? n : kMaxCpuSlots) : 1u;
+    }();
+    return nr;
 }
 
 void bc_env_lock_init(bc_lock* lock) { new (lock->opaque) std::mutex(); }
