@@ -63,10 +63,24 @@ void bc_env_waitq_destroy(struct bc_waitq *waitq);
 void bc_env_wait_until(struct bc_waitq *waitq, int (*ready)(void *arg), void *arg);
 void bc_env_wake_all(struct bc_waitq *waitq);
 
-/* A per-CPU section: while inside, the caller stays on *cpu and no other user of that
- * CPU's data (another task, or an interrupt on it) runs. Keep it a few instructions long. */
-unsigned long bc_env_local_enter(unsigned int *cpu);
-void bc_env_local_leave(unsigned long token);
+/* Per-CPU sections over per-CPU memory (see bc_env_percpu_alloc).
+ * bc_env_percpu_enter returns the calling CPU's copy of percpu and holds that CPU until
+ * bc_env_percpu_leave: in task context with preemption off (interrupts still run), in
+ * interrupt context with interrupts off; *irq (0 or 1) says which, so that data used from both
+ * can be kept apart. bc_env_irq_save/restore additionally hold off interrupts inside a
+ * task-context section. Keep sections a few instructions long. */
+void *bc_env_percpu_enter(void *percpu, int *irq, unsigned long *token);
+void bc_env_percpu_leave(int irq, unsigned long token);
+unsigned long bc_env_irq_save(void);
+void bc_env_irq_restore(unsigned long flags);
+
+/* Per-CPU memory: size bytes for every possible CPU, zeroed. _slot gives one CPU's copy
+ * (NULL for a CPU that can never exist); _add adds n to the u64 at offset in the calling
+ * CPU's copy, safe against preemption and interrupts (this_cpu_add). */
+void *bc_env_percpu_alloc(unsigned long size);
+void bc_env_percpu_free(void *percpu);
+void *bc_env_percpu_slot(void *percpu, unsigned int cpu);
+void bc_env_percpu_add(void *percpu, unsigned long offset, unsigned long long n);
 
 /* Object caches of one object size (kmem_cache in the kernel). */
 struct bc_env_cache;

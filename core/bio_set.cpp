@@ -45,8 +45,7 @@ BioSet* BioSet::create(const BioSetConfig& config, Stats* stats) {
     }
     if (ok && config.need_rescuer)
         ok = (set->rescuer_ = bc_env_rescuer_create(set)) != nullptr;
-    set->nr_magazines_ = max(bc_env_nr_cpus(), 1u);
-    ok = ok && (set->magazines_ = make_zeroed_array<Magazine>(set->nr_magazines_)) != nullptr;
+    ok = ok && (set->magazines_ = bc_env_percpu_alloc(sizeof(Magazine))) != nullptr;
     if (!ok) {
         destroy(set);
         return nullptr;
@@ -62,10 +61,18 @@ BioSet::~BioSet() {
     if (rescuer_)
         bc_env_rescuer_destroy(rescuer_);
     if (magazines_) {
-        for (unsigned cpu = 0; cpu < nr_magazines_; ++cpu)
-            while (magazines_[cpu].count)
-                bc_env_cache_free(object_cache_, magazines_[cpu].objects[--magazines_[cpu].count]);
-        destroy_array(magazines_);
+        for (unsigned cpu = 0; cpu < bc_env_nr_cpus(); ++cpu) {
+            auto* m = static_cast<Magazine*>(bc_env_percpu_slot(magazines_, cpu));
+            if (!m)
+                continue;
+            while (m->count)
+                bc_env_cache_free(object_cache_, m->objects[--m->count]);
+            while (FreeObject* object = m->irq_list) {
+                m->irq_list = object->next;
+                bc_env_cache_free(object_cache_, object);
+            }
+        }
+        bc_env_percpu_free(magazines_);
     }
     Mempool::destroy(vec_reserve_);
     Mempool::destroy(bio_pool_);
@@ -97,18 +104,86 @@ void* BioSet::pool_alloc(Mempool& pool, bool may_wait, AllocPath* path_out) {
     return element;
 }
 
-void* BioSet::alloc_object(bool may_wait) {
-    unsigned cpu = 0;
-    const unsigned long token = bc_env_local_enter(&cpu);
-    Magazine& magazine = magazines_[cpu % nr_magazines_];
-    void* object = magazine.count ? magazine.objects[--magazine.count] : nullptr;
-    bc_env_local_leave(token);
-    if (object) {
-        count_path(AllocPath::percpu);
-        return object;
+void BioSet::take_irq_list(Magazine* m) {
+    const unsigned long flags = bc_env_irq_save();
+    while (m->irq_list && m->count < kMagazineSize) {
+        FreeObject* object = m->irq_list;
+        m->irq_list = object->next;
+        m->objects[m->count++] = object;
+        __atomic_store_n(&m->irq_count, m->irq_count - 1, __ATOMIC_RELAXED);
     }
+    bc_env_irq_restore(flags);
+}
+
+void* BioSet::magazine_pop() {
+    int irq = 0;
+    unsigned long token = 0;
+    auto* m = static_cast<Magazine*>(bc_env_percpu_enter(magazines_, &irq, &token));
+    void* object = nullptr;
+    if (!irq) {  // objects[] belongs to task context
+        if (!m->count && __atomic_load_n(&m->irq_count, __ATOMIC_RELAXED))
+            take_irq_list(m);
+        if (m->count) {
+            object = m->objects[--m->count];
+            __atomic_store_n(&m->hits[0], m->hits[0] + 1, __ATOMIC_RELAXED);
+        }
+    }
+    bc_env_percpu_leave(irq, token);
+    return object;
+}
+
+bool BioSet::magazine_push(void* object) {
+    int irq = 0;
+    unsigned long token = 0;
+    auto* m = static_cast<Magazine*>(bc_env_percpu_enter(magazines_, &irq, &token));
+    bool cached = false;
+    if (irq && m->irq_count < kMagazineSize) {
+        auto* free_object = static_cast<FreeObject*>(object);
+        free_object->next = m->irq_list;
+        m->irq_list = free_object;
+        __atomic_store_n(&m->irq_count, m->irq_count + 1, __ATOMIC_RELAXED);
+        cached = true;
+    } else if (!irq && m->count < kMagazineSize) {
+        m->objects[m->count++] = object;
+        cached = true;
+    }
+    if (cached)
+        __atomic_store_n(&m->frees[irq], m->frees[irq] + 1, __ATOMIC_RELAXED);
+    bc_env_percpu_leave(irq, token);
+    return cached;
+}
+
+u64 BioSet::magazine_count(Counter counter) const {
+    if (counter != Counter::alloc_percpu && counter != Counter::frees)
+        return 0;
+    u64 sum = 0;
+    for (unsigned cpu = 0; cpu < bc_env_nr_cpus(); ++cpu) {
+        const auto* m = static_cast<const Magazine*>(bc_env_percpu_slot(magazines_, cpu));
+        if (!m)
+            continue;
+        const u64* values = counter == Counter::frees ? m->frees : m->hits;
+        sum += __atomic_load_n(&values[0], __ATOMIC_RELAXED) + __atomic_load_n(&values[1], __ATOMIC_RELAXED);
+    }
+    return sum;
+}
+
+void BioSet::reset_counts() {
+    for (unsigned cpu = 0; cpu < bc_env_nr_cpus(); ++cpu)
+        if (auto* m = static_cast<Magazine*>(bc_env_percpu_slot(magazines_, cpu)))
+            for (unsigned irq = 0; irq < 2; ++irq) {
+                __atomic_store_n(&m->hits[irq], 0, __ATOMIC_RELAXED);
+                __atomic_store_n(&m->frees[irq], 0, __ATOMIC_RELAXED);
+            }
+}
+
+void* BioSet::alloc_object(bool may_wait) {
+    if (void* object = magazine_pop())
+        return object;  // counted in the magazine
+    // Only here can the allocator reclaim, so only here does a missing NOIO scope matter.
+    if (may_wait && !bc_env_noio_active())
+        stats_->add(Counter::noio_violations, 1);
     AllocPath path = AllocPath::none;
-    object = pool_alloc(*bio_pool_, may_wait, &path);
+    void* object = pool_alloc(*bio_pool_, may_wait, &path);
     count_path(path);  // the alloc_* counters count bio objects, not vec tables
     return object;
 }
@@ -138,9 +213,6 @@ void BioSet::free_vecs(void* vecs, unsigned capacity) {
 BioAllocation BioSet::alloc(unsigned nr_vecs, bool may_wait) {
     if (nr_vecs > kMaxVecs || (nr_vecs && !config_.need_bvecs))
         return BioAllocation{};
-    if (may_wait && !bc_env_noio_active())
-        stats_->add(Counter::noio_violations, 1);
-
     void* object = alloc_object(may_wait);
     if (!object)
         return BioAllocation{};
@@ -167,21 +239,12 @@ void BioSet::free(void* bio, void* vecs, unsigned vec_capacity) {
     if (vecs && vec_capacity > config_.inline_vecs)
         free_vecs(vecs, vec_capacity);
     void* object = static_cast<char*>(bio) - bio_offset_;
-    stats_->add(Counter::frees, 1);
 
     // The reserve comes first: while it is short, the object refills it (and wakes a
     // waiter) instead of hiding in a magazine.
-    if (!bio_pool_->reserve_short()) {
-        unsigned cpu = 0;
-        const unsigned long token = bc_env_local_enter(&cpu);
-        Magazine& magazine = magazines_[cpu % nr_magazines_];
-        const bool cached = magazine.count < kMagazineSize;
-        if (cached)
-            magazine.objects[magazine.count++] = object;
-        bc_env_local_leave(token);
-        if (cached)
-            return;
-    }
+    if (!bio_pool_->reserve_short() && magazine_push(object))
+        return;  // counted in the magazine
+    stats_->add(Counter::frees, 1);
     bio_pool_->free(object);
 }
 

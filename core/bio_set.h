@@ -64,11 +64,38 @@ public:
     ~BioSet();
 
 private:
+    // One per CPU. objects[] is used from task context only, with preemption off; frees
+    // from interrupt context (most completions) go to irq_list with interrupts off, and
+    // task context takes that list over in one go when objects[] runs dry. So the common
+    // path never switches interrupts off, and an interrupt never meets a half-done push.
+    // The fast path's counters live here too, one set per context, so they are plain
+    // increments of data no one else writes.
+    struct FreeObject {
+        FreeObject* next;
+    };
     struct Magazine {
         unsigned count;
         void* objects[kMagazineSize];
+        FreeObject* irq_list;
+        unsigned irq_count;  // read racily by task context as a hint
+        u64 hits[2];         // alloc_percpu, [irq]
+        u64 frees[2];        // frees into the magazine, [irq]
     };
 
+    void* magazine_pop();
+    bool magazine_push(void* object);
+    static void take_irq_list(Magazine* m);
+
+    u64 magazine_count(Counter counter) const;
+
+public:
+    // A counter of the Stats this set reports into, with the fast path's share added
+    // (alloc_percpu and frees are kept in the magazines).
+    u64 count(Counter counter) const { return stats_->read(counter) + magazine_count(counter); }
+    // Zero the counters the fast path keeps (Stats::reset does the rest).
+    void reset_counts();
+
+private:
     void* alloc_object(bool may_wait);
     void* alloc_vecs(unsigned nr_vecs, bool may_wait, unsigned* capacity);
     void free_vecs(void* vecs, unsigned capacity);
@@ -86,9 +113,8 @@ private:
     // Vec tables by class index (classes served inline have no cache).
     bc_env_cache* vec_caches_[6] = {};
     Mempool* vec_reserve_ = nullptr;  // the 256 class: every vec request can fall back to it
-    Magazine* magazines_ = nullptr;   // one per CPU
+    void* magazines_ = nullptr;       // per-CPU Magazine
     bc_env_rescuer* rescuer_ = nullptr;
-    unsigned nr_magazines_ = 0;
 };
 
 }  // namespace bc

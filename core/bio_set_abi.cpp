@@ -51,5 +51,5 @@ extern "C" void* bc_bio_set_front(bc_bio_set* handle, void* bio) { return handle
 extern "C" void bc_bio_set_emit_stats(bc_bio_set* handle, char* buf, unsigned int maxlen) {
     bc::TextBuffer out(buf, maxlen);
     for (unsigned i = unsigned(bc::Counter::alloc_percpu); i <= unsigned(bc::Counter::noio_violations); ++i)
-        out.word(bc::kCounterNames[i]).word(handle->stats->read(bc::Counter(i)));
+        out.word(bc::kCounterNames[i]).word(handle->set->count(bc::Counter(i)));
 }

@@ -30,17 +30,4 @@ template <typename T> void destroy(T* object) {
     }
 }
 
-// An array of trivially constructible T, zero-filled.
-template <typename T> T* make_zeroed_array(usize count) {
-    if (count == 0 || count > kU64Max / sizeof(T))
-        return nullptr;
-    void* memory = bc_env_alloc(count * sizeof(T), 1);
-    if (!memory)
-        return nullptr;
-    __builtin_memset(memory, 0, count * sizeof(T));
-    return static_cast<T*>(memory);
-}
-
-template <typename T> void destroy_array(T* array) { bc_env_free(array); }
-
 }  // namespace bc

@@ -11,34 +11,36 @@ const char* const kCounterNames[unsigned(Counter::count)] = {
 };
 
 Stats* Stats::create() {
-    const unsigned nr_slots = max(bc_env_nr_cpus(), 1u);
-    Slot* slots = make_zeroed_array<Slot>(nr_slots);
-    if (!slots)
+    void* percpu = bc_env_percpu_alloc(sizeof(Values));
+    if (!percpu)
         return nullptr;
-    Stats* stats = make<Stats>(Stats(slots, nr_slots));
+    Stats* stats = make<Stats>(percpu);
     if (!stats)
-        destroy_array(slots);
+        bc_env_percpu_free(percpu);
     return stats;
 }
 
 void Stats::destroy(Stats* stats) {
     if (!stats)
         return;
-    destroy_array(stats->slots_);
+    bc_env_percpu_free(stats->percpu_);
     bc::destroy(stats);
 }
 
 u64 Stats::read(Counter counter) const {
     u64 sum = 0;
-    for (unsigned i = 0; i < nr_slots_; ++i)
-        sum += __atomic_load_n(&slots_[i].values[unsigned(counter)], __ATOMIC_RELAXED);
+    for (unsigned cpu = 0; cpu < bc_env_nr_cpus(); ++cpu)
+        if (auto* slot = static_cast<Values*>(bc_env_percpu_slot(percpu_, cpu)))
+            sum += __atomic_load_n(&slot->values[unsigned(counter)], __ATOMIC_RELAXED);
     return sum;
 }
 
+// Best effort while I/O runs: a concurrent add on another CPU may survive the reset.
 void Stats::reset() {
-    for (unsigned i = 0; i < nr_slots_; ++i)
-        for (u64& value : slots_[i].values)
-            __atomic_store_n(&value, 0, __ATOMIC_RELAXED);
+    for (unsigned cpu = 0; cpu < bc_env_nr_cpus(); ++cpu)
+        if (auto* slot = static_cast<Values*>(bc_env_percpu_slot(percpu_, cpu)))
+            for (u64& value : slot->values)
+                __atomic_store_n(&value, 0, __ATOMIC_RELAXED);
 }
 
 }  // namespace bc

@@ -1,6 +1,6 @@
-// Per-target counters, one cache-line-padded slot per CPU so that the I/O path never
-// bounces a shared line; a reader sums the slots. Counts are relaxed: a status read racing
-// with I/O sees some consistent-enough snapshot, never a torn 64-bit value.
+// Per-target counters in per-CPU memory, so that the I/O path never bounces a shared
+// line; a reader sums the CPUs. Counts are relaxed: a status read racing with I/O sees
+// some recent value of each counter, never a torn 64-bit value.
 #pragma once
 #include "abi.h"
 #include "types.h"
@@ -39,24 +39,19 @@ public:
     static Stats* create();
     static void destroy(Stats* stats);
 
-    void add(Counter counter, u64 n) {
-        __atomic_fetch_add(&slots_[bc_env_cpu() % nr_slots_].values[unsigned(counter)], n, __ATOMIC_RELAXED);
-    }
+    // this_cpu_add in the kernel: one instruction, no lock prefix, interrupt-safe.
+    void add(Counter counter, u64 n) { bc_env_percpu_add(percpu_, sizeof(u64) * unsigned(counter), n); }
     u64 read(Counter counter) const;
     void reset();
 
+    explicit Stats(void* percpu) : percpu_(percpu) {}
+
 private:
-    static constexpr usize kSlotBytes = 192;
-    struct Slot {
+    struct Values {
         u64 values[unsigned(Counter::count)];
-        char pad[kSlotBytes - sizeof(u64) * unsigned(Counter::count)];
     };
-    static_assert(sizeof(Slot) == kSlotBytes, "one slot per two cache lines, no sharing");
 
-    Stats(Slot* slots, unsigned nr_slots) : slots_(slots), nr_slots_(nr_slots) {}
-
-    Slot* slots_;
-    unsigned nr_slots_;
+    void* percpu_;  // Values per CPU
 };
 
 }  // namespace bc

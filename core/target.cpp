@@ -200,15 +200,15 @@ extern "C" const void* bc_bio_owner(const void* bio) { return BioSet::owner_of(b
 // Besides the counters: the reserve's size, its current fill and low-water mark, and the
 // child objects outstanding (allocated and not yet freed; 0 when idle).
 extern "C" void bc_target_emit_info(const bc_target* target, char* buf, unsigned int maxlen) {
-    const Stats& stats = *target->stats;
+    const BioSet& set = *target->bio_set;
     Mempool& pool = target->bio_set->bio_pool();
-    const u64 allocated = stats.read(Counter::alloc_percpu) + stats.read(Counter::alloc_backing) +
-                          stats.read(Counter::alloc_reserve) + stats.read(Counter::alloc_waited);
-    const u64 frees = stats.read(Counter::frees);
+    const u64 allocated = set.count(Counter::alloc_percpu) + set.count(Counter::alloc_backing) +
+                          set.count(Counter::alloc_reserve) + set.count(Counter::alloc_waited);
+    const u64 frees = set.count(Counter::frees);
     TextBuffer out(buf, maxlen);
     out.word(layout_name(target->table.layout)).word((u64(Counter::count) + 5) * 2);
     for (unsigned i = 0; i < unsigned(Counter::count); ++i)
-        out.word(kCounterNames[i]).word(stats.read(Counter(i)));
+        out.word(kCounterNames[i]).word(set.count(Counter(i)));
     out.word("outstanding").word(allocated > frees ? allocated - frees : 0);
     out.word("reserve").word(pool.min_nr());
     out.word("reserve_free").word(pool.reserve_count());
@@ -246,6 +246,7 @@ extern "C" void bc_target_emit_table(const bc_target* target, const char* const*
 extern "C" int bc_target_message(bc_target* target, unsigned int argc, char** argv, const char** error) {
     if (argc == 2 && str_equal(argv[0], "stats") && str_equal(argv[1], "reset")) {
         target->stats->reset();
+        target->bio_set->reset_counts();
         target->bio_set->bio_pool().reset_low_water();
         return 0;
     }

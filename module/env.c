@@ -8,6 +8,7 @@
 #include <linux/debugfs.h>
 #include <linux/interrupt.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
@@ -116,21 +117,6 @@ void bc_env_wake_all(struct bc_waitq *waitq)
 	wake_up_all((wait_queue_head_t *)waitq->opaque);
 }
 
-unsigned long bc_env_local_enter(unsigned int *cpu)
-{
-	unsigned long flags;
-
-	/* Interrupts off: completions free into the same per-CPU magazine. */
-	local_irq_save(flags);
-	*cpu = smp_processor_id();
-	return flags;
-}
-
-void bc_env_local_leave(unsigned long token)
-{
-	local_irq_restore(token);
-}
-
 static DEFINE_MUTEX(config_mutex);
 
 void bc_env_config_lock(void)
@@ -145,7 +131,7 @@ void bc_env_config_unlock(void)
 
 int bc_env_noio_active(void)
 {
-	return in_interrupt() || (current->flags & PF_MEMALLOC_NOIO);
+	return in_interrupt() || (current->flags & PF_MEMALLOC_NOIO) ? 1 : 0;
 }
 
 /* ------------------------------------------------------------------ object caches */
@@ -170,4 +156,66 @@ void *bc_env_cache_alloc(struct bc_env_cache *cache, int may_wait)
 void bc_env_cache_free(struct bc_env_cache *cache, void *object)
 {
 	kmem_cache_free((struct kmem_cache *)cache, object);
+}
+
+/* ------------------------------------------------------------------ per-CPU */
+
+void *bc_env_percpu_enter(void *percpu, int *irq, unsigned long *token)
+{
+	*irq = in_interrupt() ? 1 : 0; /* in_interrupt() is a preempt_count mask, not 0/1 */
+	if (*irq)
+		local_irq_save(*token);
+	else
+		preempt_disable();
+	return this_cpu_ptr((void __percpu __force *)percpu);
+}
+
+void bc_env_percpu_leave(int irq, unsigned long token)
+{
+	if (irq)
+		local_irq_restore(token);
+	else
+		preempt_enable();
+}
+
+unsigned long bc_env_irq_save(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	return flags;
+}
+
+void bc_env_irq_restore(unsigned long flags)
+{
+	local_irq_restore(flags);
+}
+
+void *bc_env_percpu_alloc(unsigned long size)
+{
+	void __percpu *percpu = __alloc_percpu(size, sizeof(u64));
+
+	if (percpu)
+		atomic_inc(&live_allocations);
+	return (void __force *)percpu;
+}
+
+void bc_env_percpu_free(void *percpu)
+{
+	if (!percpu)
+		return;
+	atomic_dec(&live_allocations);
+	free_percpu((void __percpu __force *)percpu);
+}
+
+void *bc_env_percpu_slot(void *percpu, unsigned int cpu)
+{
+	return cpu_possible(cpu) ? per_cpu_ptr((void __percpu __force *)percpu, cpu) : NULL;
+}
+
+void bc_env_percpu_add(void *percpu, unsigned long offset, unsigned long long n)
+{
+	u64 __percpu *counter = (u64 __percpu __force *)((char *)percpu + offset);
+
+	this_cpu_add(*counter, n);
 }

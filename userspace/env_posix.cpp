@@ -22,7 +22,9 @@ bc::posix::ShimHooks g_hooks;
 thread_local bool t_noio = false;
 
 constexpr unsigned kMaxCpuSlots = 256;
+// One lock per CPU slot: what preemption-off (or interrupts-off) gives in the kernel.
 std::mutex g_cpu_slots[kMaxCpuSlots];
+thread_local bool t_interrupt = false;
 
 bc::posix::ShimHooks hooks() {
     std::lock_guard<std::mutex> guard(g_hooks_mutex);
@@ -109,13 +111,52 @@ void bc_env_wake_all(bc_waitq* waitq) {
     w.cond.notify_all();
 }
 
-unsigned long bc_env_local_enter(unsigned int* cpu) {
-    *cpu = bc_env_cpu();
-    g_cpu_slots[*cpu].lock();
-    return *cpu;
+void* bc_env_percpu_enter(void* percpu, int* irq, unsigned long* token) {
+    const unsigned cpu = bc_env_cpu();
+    g_cpu_slots[cpu].lock();
+    *irq = t_interrupt ? 1 : 0;
+    *token = cpu;
+    return bc_env_percpu_slot(percpu, cpu);
 }
 
-void bc_env_local_leave(unsigned long token) { g_cpu_slots[token].unlock(); }
+void bc_env_percpu_leave(int, unsigned long token) { g_cpu_slots[token].unlock(); }
+
+// The slot mutex held by percpu_enter already excludes every other user of the slot.
+unsigned long bc_env_irq_save(void) { return 0; }
+void bc_env_irq_restore(unsigned long) {}
+
+// One block of nr_cpus copies, each on its own cache lines.
+namespace {
+constexpr unsigned long kPercpuHeader = 64;
+unsigned long percpu_stride(unsigned long size) { return (size + 63) / 64 * 64; }
+}  // namespace
+
+void* bc_env_percpu_alloc(unsigned long size) {
+    const unsigned long stride = percpu_stride(size);
+    char* block = static_cast<char*>(bc_env_alloc(kPercpuHeader + stride * bc_env_nr_cpus(), 1));
+    if (!block)
+        return nullptr;
+    std::memset(block, 0, kPercpuHeader + stride * bc_env_nr_cpus());
+    *reinterpret_cast<unsigned long*>(block) = stride;
+    return block + kPercpuHeader;
+}
+
+void bc_env_percpu_free(void* percpu) {
+    if (percpu)
+        bc_env_free(static_cast<char*>(percpu) - kPercpuHeader);
+}
+
+void* bc_env_percpu_slot(void* percpu, unsigned int cpu) {
+    if (cpu >= bc_env_nr_cpus())
+        return nullptr;
+    const unsigned long stride = *reinterpret_cast<unsigned long*>(static_cast<char*>(percpu) - kPercpuHeader);
+    return static_cast<char*>(percpu) + stride * cpu;
+}
+
+void bc_env_percpu_add(void* percpu, unsigned long offset, unsigned long long n) {
+    auto* counter = reinterpret_cast<unsigned long long*>(static_cast<char*>(bc_env_percpu_slot(percpu, bc_env_cpu())) + offset);
+    __atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+}
 
 bc_env_cache* bc_env_cache_create(const char* /*name*/, unsigned long size) {
     auto* cache = new (std::nothrow) bc_env_cache;
@@ -197,4 +238,7 @@ void set_shim_hooks(ShimHooks new_hooks) {
 
 NoioScope::NoioScope() : saved_(t_noio) { t_noio = true; }
 NoioScope::~NoioScope() { t_noio = saved_; }
+
+InterruptScope::InterruptScope() : saved_(t_interrupt) { t_interrupt = true; }
+InterruptScope::~InterruptScope() { t_interrupt = saved_; }
 }  // namespace bc::posix

@@ -39,4 +39,17 @@ private:
     bool saved_;
 };
 
+// Marks the calling thread as interrupt context (a completion), as the kernel's
+// in_interrupt() would: frees then take the BioSet's interrupt path.
+class InterruptScope {
+public:
+    InterruptScope();
+    ~InterruptScope();
+    InterruptScope(const InterruptScope&) = delete;
+    InterruptScope& operator=(const InterruptScope&) = delete;
+
+private:
+    bool saved_;
+};
+
 }  // namespace bc::posix

@@ -192,6 +192,7 @@ static void stress(unsigned percent) {
         std::vector<std::thread> completers;
         for (int t = 0; t < 2; ++t)
             completers.emplace_back([&, t] {
+                bc::posix::InterruptScope irq;  // completions run in interrupt context
                 for (unsigned n = unsigned(t);; ++n) {
                     void* child = nullptr;
                     {
