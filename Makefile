@@ -56,6 +56,7 @@ vm-check: module userspace
 	@scripts/vm --disks 2 --timeout 600 tests/vm/suite
 
 check: module thread-safety unit vm-check
+	@grep -h '^guest: ' $(BUILD)/vm/suite/console.log | tail -n 1
 
 # Allocation microbenchmarks: in the kernel (one guest boot) and over POSIX. Figures, not tests.
 bench-alloc: module userspace
