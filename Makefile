@@ -53,7 +53,7 @@ thread-safety: deps
 
 # Guest tests: one boot runs every script of tests/vm/suite.
 vm-check: module userspace
-	@scripts/vm --disks 2 --timeout 600 tests/vm/suite
+	@scripts/vm --disks 4 --timeout 900 tests/vm/suite
 
 check: module thread-safety unit vm-check
 	@grep -h '^guest: ' $(BUILD)/vm/suite/console.log | tail -n 1

@@ -25,6 +25,7 @@ typedef unsigned long long bc_sector_t;
 #define BC_STATUS_MAX 1024 /* enough for every status line core/ emits */
 
 /* errno values core/ returns (the same numbers on Linux and in userspace) */
+#define BC_EIO 5
 #define BC_EINVAL 22
 #define BC_ENOMEM 12
 #define BC_EOPNOTSUPP 95
@@ -116,6 +117,8 @@ void bc_env_child_submit(void *shim, void *child, void *parent, unsigned int leg
 			 bc_sector_t leg_sector, bc_sector_t offset, unsigned int sectors);
 /* End the parent with error (0 or -errno). */
 void bc_env_parent_end(void *shim, void *parent, int error);
+/* Queue child (any context) for bc_target_child_retry from process context. */
+void bc_env_child_retry(void *shim, void *child);
 /* The most sectors, at most max_sectors, from offset in the parent's data that span at
  * most max_segments bio_vecs. */
 unsigned int bc_env_sectors_within_segments(void *parent, bc_sector_t offset,
@@ -171,6 +174,7 @@ struct bc_target;
 struct bc_leg_geometry {
 	bc_sector_t sectors;
 	unsigned int logical_block_size; /* bytes */
+	unsigned long long id;		 /* dev_t: the same disk under two names is one id */
 };
 
 enum bc_io_kind {
@@ -195,26 +199,55 @@ int bc_target_create(const struct bc_table *table, bc_sector_t target_sectors,
 		     void *shim, struct bc_target **target, const char **error);
 void bc_target_destroy(struct bc_target *target);
 
-/* Linear remap: sector relative to the target's start -> sector on leg 0. */
-bc_sector_t bc_target_remap_linear(const struct bc_target *target, bc_sector_t sector);
-
 /* Per-parent state the shim keeps for core/ (dm_per_bio_data): this many bytes. */
 unsigned int bc_target_parent_state_size(void);
 
-/* Nonzero when bios of this kind and size go through bc_target_map (split into
- * children), zero when the shim simply remaps them with bc_target_remap_linear. */
-int bc_target_splits(const struct bc_target *target, enum bc_io_kind kind, unsigned int sectors);
+/* Flushes, discards and write-zeroes go down whole: DM sends this many clones of each
+ * (one per leg), and bc_target_map_whole says where clone nr goes. It returns 0 when no
+ * part of the range lies on that leg (the shim then ends the clone). */
+unsigned int bc_target_whole_bios(const struct bc_target *target);
+int bc_target_map_whole(struct bc_target *target, enum bc_io_kind kind, unsigned int nr,
+			bc_sector_t sector, bc_sector_t sectors, unsigned int *leg,
+			bc_sector_t *leg_sector, bc_sector_t *leg_sectors);
 
-/* Split a parent (sector relative to the target start) into child bios and issue them.
- * Call inside a NOIO scope; may sleep for memory. The parent is ended through
- * bc_env_parent_end once its last child ended (possibly before this returns). */
+/* A read or write (sector relative to the target start) that lies in one piece on one
+ * leg and needs no child is remapped in place: returns 1 with its leg and leg sector.
+ * Returns 0 when it must go through bc_target_map. */
+int bc_target_remap(struct bc_target *target, enum bc_io_kind kind, bc_sector_t sector,
+		    unsigned int sectors, unsigned int *leg, bc_sector_t *leg_sector);
+
+/* Split a read or write into child bios and issue them. Call inside a NOIO scope; may
+ * sleep for memory. The parent is ended through bc_env_parent_end once its last child
+ * ended (possibly before this returns). */
 void bc_target_map(struct bc_target *target, void *parent, void *parent_state,
-		   bc_sector_t sector, unsigned int sectors);
+		   enum bc_io_kind kind, bc_sector_t sector, unsigned int sectors);
 /* A child's completion (any context): error is 0 or -errno. */
 void bc_target_child_end(struct bc_target *target, void *child, int error);
+/* Issue again a child the shim queued through bc_env_child_retry (process context). */
+void bc_target_child_retry(struct bc_target *target, void *child);
 
 /* The BioSet that allocated bio (a child of some biochain target). */
 const void *bc_bio_owner(const void *bio);
+
+/* io_hints: io_min and io_opt in sectors (0: leave the stacked value). */
+void bc_target_io_hints(const struct bc_target *target, unsigned int *io_min, unsigned int *io_opt);
+/* iterate_devices: the area of leg the target uses. */
+void bc_target_leg_area(const struct bc_target *target, unsigned int leg, bc_sector_t *start,
+			bc_sector_t *sectors);
+
+void bc_target_account_io(struct bc_target *target, enum bc_io_kind kind, unsigned int sectors);
+void bc_target_account_error(struct bc_target *target);
+
+/* Emit the STATUSTYPE_INFO / STATUSTYPE_TABLE line into buf (always NUL-terminated).
+ * leg_names are the names the shim shows for each leg (major:minor, as DM targets do). */
+void bc_target_emit_info(const struct bc_target *target, char *buf, unsigned int maxlen);
+void bc_target_emit_table(const struct bc_target *target, const char *const *leg_names,
+			  char *buf, unsigned int maxlen);
+
+/* A `dmsetup message` addressed to the target: "stats reset", "fail_alloc <percent>",
+ * "reserve <n>". */
+int bc_target_message(struct bc_target *target, unsigned int argc, char **argv,
+		      const char **error);
 
 /* ---------------------------------------------------------------- BioSet, directly */
 /* For benchmarks and self tests: a BioSet with its own counters, outside any target. */

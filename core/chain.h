@@ -2,6 +2,7 @@
 // first error any child reported. The issuing loop holds one extra reference (the bias)
 // so the parent cannot end while children are still being issued.
 #pragma once
+#include "abi.h"
 #include "types.h"
 
 namespace bc {
@@ -34,9 +35,14 @@ public:
     static int error(const ParentState* parent) { return __atomic_load_n(&parent->error, __ATOMIC_RELAXED); }
 };
 
-// What a child keeps in its BioSet front_pad.
+// What a child keeps in its BioSet front_pad: enough to issue it again elsewhere.
 struct ChildRecord {
     ParentState* parent;
+    bc_sector_t offset;  // in the parent's data
+    bc_sector_t target_sector;
+    u32 sectors;
+    u16 leg;
+    bool write;
 };
 
 }  // namespace bc

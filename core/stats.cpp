@@ -7,7 +7,7 @@ namespace bc {
 const char* const kCounterNames[unsigned(Counter::count)] = {
     "reads", "writes", "flushes", "discards", "write_zeroes", "other", "read_sectors", "write_sectors", "errors",
     "alloc_percpu", "alloc_backing", "alloc_reserve", "alloc_waited", "alloc_failed", "frees",
-    "rescues", "bios_rescued", "noio_violations", "children",
+    "rescues", "bios_rescued", "noio_violations", "children", "read_retries",
 };
 
 Stats* Stats::create() {
@@ -27,11 +27,11 @@ void Stats::destroy(Stats* stats) {
     bc::destroy(stats);
 }
 
-u64 Stats::read(Counter counter) const {
+u64 Stats::sum(unsigned index) const {
     u64 sum = 0;
     for (unsigned cpu = 0; cpu < bc_env_nr_cpus(); ++cpu)
         if (auto* slot = static_cast<Values*>(bc_env_percpu_slot(percpu_, cpu)))
-            sum += __atomic_load_n(&slot->values[unsigned(counter)], __ATOMIC_RELAXED);
+            sum += __atomic_load_n(&slot->values[index], __ATOMIC_RELAXED);
     return sum;
 }
 

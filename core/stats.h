@@ -28,8 +28,12 @@ enum class Counter : unsigned {
     bios_rescued,    // bios the rescuer submitted
     noio_violations, // I/O-path allocations outside a NOIO scope (must stay 0)
     children,        // child bios submitted
+    read_retries,    // mirror reads issued again on another leg after an error
     count
 };
+
+// Counted for each leg of the target.
+enum class LegCounter : unsigned { flushes, errors, count };
 
 // The word each counter is shown with in `dmsetup status`, indexed by Counter.
 extern const char* const kCounterNames[unsigned(Counter::count)];
@@ -41,15 +45,24 @@ public:
 
     // this_cpu_add in the kernel: one instruction, no lock prefix, interrupt-safe.
     void add(Counter counter, u64 n) { bc_env_percpu_add(percpu_, sizeof(u64) * unsigned(counter), n); }
-    u64 read(Counter counter) const;
+    void add(unsigned leg, LegCounter counter, u64 n) {
+        bc_env_percpu_add(percpu_, sizeof(u64) * leg_index(leg, counter), n);
+    }
+    u64 read(Counter counter) const { return sum(unsigned(counter)); }
+    u64 read(unsigned leg, LegCounter counter) const { return sum(leg_index(leg, counter)); }
     void reset();
 
     explicit Stats(void* percpu) : percpu_(percpu) {}
 
 private:
+    static constexpr unsigned kValues = unsigned(Counter::count) + BC_MAX_LEGS * unsigned(LegCounter::count);
     struct Values {
-        u64 values[unsigned(Counter::count)];
+        u64 values[kValues];
     };
+    static constexpr unsigned leg_index(unsigned leg, LegCounter counter) {
+        return unsigned(Counter::count) + leg * unsigned(LegCounter::count) + unsigned(counter);
+    }
+    u64 sum(unsigned index) const;
 
     void* percpu_;  // Values per CPU
 };

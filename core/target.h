@@ -13,6 +13,10 @@ struct bc_target {
     void* shim;
     bc::Stats* stats;
     bc::BioSet* bio_set;
+    // Mirror: legs that returned an error are failed for good (no resync yet) and are
+    // neither read nor written again; reads rotate over the others.
+    unsigned failed_legs;  // bit mask, atomic
+    unsigned next_read;    // atomic round robin
 };
 
 namespace bc {

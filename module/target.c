@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The device-mapper target type: argument marshalling between DM and core/ (core/abi.h).
- * Parsing, validation, sector math, counters and status text are core/'s; this file opens
- * the lower devices, moves bios and talks to DM.
+ * Parsing, validation, sector math, splitting, counters and status text are core/'s; this
+ * file opens the lower devices, moves bios and talks to DM.
  */
 #include <linux/bio.h>
-#include <linux/blkdev.h>
-#include <linux/device-mapper.h>
 #include <linux/blk-cgroup.h>
 #include <linux/blk-crypto.h>
+#include <linux/blkdev.h>
+#include <linux/device-mapper.h>
 #include <linux/module.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include "abi.h"
 #include "shim.h"
@@ -28,14 +29,26 @@ const struct bc_bio_shape biochain_bio_shape = {
 
 struct biochain {
 	struct bc_target *core;
+	/* Children core/ wants issued again (a mirror read retried on another leg): queued
+	 * from completion context, issued by a WQ_MEM_RECLAIM worker. */
+	spinlock_t retry_lock;
+	struct bio_list retry_list;
+	struct work_struct retry_work;
+	struct workqueue_struct *retry_wq;
 	unsigned int nr_legs;
 	struct dm_dev *legs[];
 };
 
-static void biochain_put_legs(struct dm_target *ti, struct biochain *bc)
+static void biochain_retry_work(struct work_struct *work);
+
+static void biochain_free(struct dm_target *ti, struct biochain *bc)
 {
+	if (bc->retry_wq)
+		destroy_workqueue(bc->retry_wq);
+	bc_target_destroy(bc->core);
 	while (bc->nr_legs)
 		dm_put_device(ti, bc->legs[--bc->nr_legs]);
+	kfree(bc);
 }
 
 /*
@@ -61,6 +74,9 @@ static int biochain_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "Cannot allocate biochain context";
 		return -ENOMEM;
 	}
+	spin_lock_init(&bc->retry_lock);
+	bio_list_init(&bc->retry_list);
+	INIT_WORK(&bc->retry_work, biochain_retry_work);
 
 	for (i = 0; i < table.nr_legs; i++) {
 		struct block_device *bdev;
@@ -75,6 +91,7 @@ static int biochain_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		bdev = bc->legs[i]->bdev;
 		geometry[i].sectors = bdev_nr_sectors(bdev);
 		geometry[i].logical_block_size = bdev_logical_block_size(bdev);
+		geometry[i].id = bdev->bd_dev;
 	}
 
 	ret = bc_target_create(&table, ti->len, geometry, &biochain_bio_shape, bc, &bc->core,
@@ -83,27 +100,28 @@ static int biochain_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = (char *)error; /* a static string of core/ */
 		goto bad;
 	}
+	bc->retry_wq = alloc_workqueue("biochain_retry", WQ_MEM_RECLAIM, 0);
+	if (!bc->retry_wq) {
+		ti->error = "Cannot allocate the retry workqueue";
+		ret = -ENOMEM;
+		goto bad;
+	}
 
-	ti->num_flush_bios = 1;
-	ti->num_discard_bios = 1;
-	ti->num_write_zeroes_bios = 1;
+	ti->num_flush_bios = bc_target_whole_bios(bc->core);
+	ti->num_discard_bios = bc_target_whole_bios(bc->core);
+	ti->num_write_zeroes_bios = bc_target_whole_bios(bc->core);
 	ti->per_io_data_size = bc_target_parent_state_size();
 	ti->private = bc;
 	return 0;
 
 bad:
-	biochain_put_legs(ti, bc);
-	kfree(bc);
+	biochain_free(ti, bc);
 	return ret;
 }
 
 static void biochain_dtr(struct dm_target *ti)
 {
-	struct biochain *bc = ti->private;
-
-	bc_target_destroy(bc->core);
-	biochain_put_legs(ti, bc);
-	kfree(bc);
+	biochain_free(ti, ti->private);
 }
 
 static enum bc_io_kind biochain_io_kind(struct bio *bio)
@@ -122,17 +140,40 @@ static enum bc_io_kind biochain_io_kind(struct bio *bio)
 	}
 }
 
+/* Flushes, discards, write-zeroes: DM sends one clone per leg; each goes down whole. */
+static int biochain_map_whole(struct biochain *bc, struct bio *bio, enum bc_io_kind kind,
+			      sector_t sector)
+{
+	sector_t leg_sector, leg_sectors;
+	unsigned int leg;
+
+	if (!bc_target_map_whole(bc->core, kind, dm_bio_get_target_bio_nr(bio), sector,
+				 bio_sectors(bio), &leg, &leg_sector, &leg_sectors)) {
+		bio_endio(bio); /* no part of it is on this leg */
+		return DM_MAPIO_SUBMITTED;
+	}
+	bio_set_dev(bio, bc->legs[leg]->bdev);
+	bio->bi_iter.bi_sector = leg_sector;
+	if (kind != BC_IO_FLUSH)
+		bio->bi_iter.bi_size = leg_sectors << SECTOR_SHIFT;
+	return DM_MAPIO_REMAPPED;
+}
+
 static int biochain_map(struct dm_target *ti, struct bio *bio)
 {
 	struct biochain *bc = ti->private;
 	enum bc_io_kind kind = biochain_io_kind(bio);
 	sector_t sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
-	unsigned int noio;
+	sector_t leg_sector;
+	unsigned int leg, noio;
 
 	bc_target_account_io(bc->core, kind, bio_sectors(bio));
-	if (!bc_target_splits(bc->core, kind, bio_sectors(bio))) {
-		bio_set_dev(bio, bc->legs[0]->bdev);
-		bio->bi_iter.bi_sector = bc_target_remap_linear(bc->core, sector);
+	if (kind != BC_IO_READ && kind != BC_IO_WRITE)
+		return biochain_map_whole(bc, bio, kind, sector);
+
+	if (bc_target_remap(bc->core, kind, sector, bio_sectors(bio), &leg, &leg_sector)) {
+		bio_set_dev(bio, bc->legs[leg]->bdev);
+		bio->bi_iter.bi_sector = leg_sector;
 		return DM_MAPIO_REMAPPED;
 	}
 	/* The device advertises neither inline crypto nor integrity, so neither can come. */
@@ -141,8 +182,8 @@ static int biochain_map(struct dm_target *ti, struct bio *bio)
 
 	/* Every allocation of the split happens in this NOIO scope (seed 001). */
 	noio = memalloc_noio_save();
-	bc_target_map(bc->core, bio, dm_per_bio_data(bio, bc_target_parent_state_size()), sector,
-		      bio_sectors(bio));
+	bc_target_map(bc->core, bio, dm_per_bio_data(bio, bc_target_parent_state_size()), kind,
+		      sector, bio_sectors(bio));
 	memalloc_noio_restore(noio);
 	return DM_MAPIO_SUBMITTED;
 }
@@ -184,6 +225,34 @@ void biochain_child_endio(struct bio *child)
 	bc_target_child_end(bc->core, child, error);
 }
 
+void bc_env_child_retry(void *shim, void *child)
+{
+	struct biochain *bc = shim;
+	unsigned long flags;
+
+	spin_lock_irqsave(&bc->retry_lock, flags);
+	bio_list_add(&bc->retry_list, child);
+	spin_unlock_irqrestore(&bc->retry_lock, flags);
+	queue_work(bc->retry_wq, &bc->retry_work);
+}
+
+static void biochain_retry_work(struct work_struct *work)
+{
+	struct biochain *bc = container_of(work, struct biochain, retry_work);
+	unsigned int noio = memalloc_noio_save();
+	struct bio *child;
+
+	for (;;) {
+		spin_lock_irq(&bc->retry_lock);
+		child = bio_list_pop(&bc->retry_list);
+		spin_unlock_irq(&bc->retry_lock);
+		if (!child)
+			break;
+		bc_target_child_retry(bc->core, child);
+	}
+	memalloc_noio_restore(noio);
+}
+
 void bc_env_parent_end(void *shim, void *parent_mem, int error)
 {
 	struct bio *parent = parent_mem;
@@ -211,6 +280,8 @@ unsigned int bc_env_sectors_within_segments(void *parent_mem, bc_sector_t offset
 	}
 	return bytes >> SECTOR_SHIFT;
 }
+
+/* ------------------------------------------------------------------ DM callbacks */
 
 static int biochain_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 {
@@ -266,23 +337,45 @@ static int biochain_iterate_devices(struct dm_target *ti, iterate_devices_callou
 				    void *data)
 {
 	struct biochain *bc = ti->private;
+	sector_t start, sectors;
+	unsigned int i;
+	int ret = 0;
 
-	return fn(ti, bc->legs[0], bc_target_remap_linear(bc->core, 0), ti->len, data);
+	for (i = 0; !ret && i < bc->nr_legs; i++) {
+		bc_target_leg_area(bc->core, i, &start, &sectors);
+		ret = fn(ti, bc->legs[i], start, sectors, data);
+	}
+	return ret;
+}
+
+static void biochain_io_hints(struct dm_target *ti, struct queue_limits *limits)
+{
+	struct biochain *bc = ti->private;
+	unsigned int io_min, io_opt;
+
+	bc_target_io_hints(bc->core, &io_min, &io_opt);
+	if (io_min)
+		blk_limits_io_min(limits, io_min << SECTOR_SHIFT);
+	if (io_opt)
+		blk_limits_io_opt(limits, io_opt << SECTOR_SHIFT);
 }
 
 static int biochain_prepare_ioctl(struct dm_target *ti, struct block_device **bdev)
 {
 	struct biochain *bc = ti->private;
-	struct dm_dev *dev = bc->legs[0];
+	sector_t start, sectors;
 
-	*bdev = dev->bdev;
+	if (bc->nr_legs != 1)
+		return -ENOTTY; /* ioctls only pass through to a single, whole disk */
+	bc_target_leg_area(bc->core, 0, &start, &sectors);
+	*bdev = bc->legs[0]->bdev;
 	/* Only pass ioctls through if the device sizes match exactly (as dm-linear). */
-	return bc_target_remap_linear(bc->core, 0) || ti->len != bdev_nr_sectors(dev->bdev);
+	return start || ti->len != bdev_nr_sectors(*bdev);
 }
 
 struct target_type biochain_target = {
 	.name = "biochain",
-	.version = { 0, 1, 0 },
+	.version = { 0, 3, 0 },
 	.module = THIS_MODULE,
 	.ctr = biochain_ctr,
 	.dtr = biochain_dtr,
@@ -292,4 +385,5 @@ struct target_type biochain_target = {
 	.message = biochain_message,
 	.prepare_ioctl = biochain_prepare_ioctl,
 	.iterate_devices = biochain_iterate_devices,
+	.io_hints = biochain_io_hints,
 };

@@ -212,6 +212,13 @@ void bc_env_child_submit(void* shim, void* child, void* parent, unsigned int leg
     h.child_submit(shim, child, parent, leg, leg_sector, offset, sectors);
 }
 
+void bc_env_child_retry(void* shim, void* child) {
+    auto h = hooks();
+    if (!h.child_retry)
+        std::abort();  // a test that fails mirror reads must say where retries go
+    h.child_retry(shim, child);
+}
+
 void bc_env_parent_end(void* shim, void* parent, int error) {
     auto h = hooks();
     if (h.parent_end)

@@ -19,6 +19,8 @@ struct ShimHooks {
                        bc_sector_t offset, unsigned sectors)>
         child_submit;
     std::function<void(void* shim, void* parent, int error)> parent_end;
+    // A child core/ wants issued again later (the kernel queues it to a worker).
+    std::function<void(void* shim, void* child)> child_retry;
     std::function<unsigned(void* parent, bc_sector_t offset, unsigned max_sectors, unsigned max_segments)>
         sectors_within_segments;
     // Submit recursion (the simulator's current->bio_list): per calling thread.

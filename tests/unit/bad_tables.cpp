@@ -34,6 +34,7 @@ std::vector<BadTable> load_bad_tables() {
 std::string expand_placeholders(std::string text, unsigned long long dev_sectors) {
     replace_all(text, "$DEVSECTORS+8", std::to_string(dev_sectors + 8));
     replace_all(text, "$DEVSECTORS", std::to_string(dev_sectors));
+    replace_all(text, "$DEV0MM", "253:0");
     replace_all(text, "$DEV0", "/dev/vda");
     replace_all(text, "$DEV1", "/dev/vdb");
     return text;

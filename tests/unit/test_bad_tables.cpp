@@ -25,8 +25,8 @@ Outcome run(const BadTable& row) {
     if (rc)
         return {rc, error};
     bc_leg_geometry geometry[BC_MAX_LEGS];
-    for (auto& g : geometry)
-        g = {kDevSectors, 512};
+    for (unsigned i = 0; i < BC_MAX_LEGS; ++i)
+        geometry[i] = {kDevSectors, 512, 0xfd00ull + i};
     bc_target* target = nullptr;
     const bc_bio_shape shape{128, 16, 4};
     rc = bc_target_create(&table, length, geometry, &shape, nullptr, &target, &error);

@@ -27,16 +27,16 @@ struct Parent {
 };
 
 struct Fixture {
-    explicit Fixture(const std::string& line) {
+    explicit Fixture(const std::string& line, bc_sector_t length = 1ull << 20) {
         TableWords words(line);
         const char* error = nullptr;
         bc_table table{};
         REQUIRE(bc_table_parse(words.argc(), words.argv(), &table, &error) == 0);
         bc_leg_geometry legs[BC_MAX_LEGS];
-        for (auto& g : legs)
-            g = {1ull << 30, 512};
+        for (unsigned i = 0; i < BC_MAX_LEGS; ++i)
+            legs[i] = {1ull << 30, 512, 0xfd00ull + i};
         const bc_bio_shape shape{136, 16, 4};
-        REQUIRE(bc_target_create(&table, 1ull << 20, legs, &shape, this, &target, &error) == 0);
+        REQUIRE(bc_target_create(&table, length, legs, &shape, this, &target, &error) == 0);
     }
     ~Fixture() {
         bc::posix::set_shim_hooks({});
@@ -73,15 +73,14 @@ std::string info(bc_target* t) {
 }
 }  // namespace
 
-TEST_CASE("only reads and writes with data are split, and only with a child limit") {
+TEST_CASE("linear reads and writes are split only with a child limit") {
+    unsigned leg;
+    bc_sector_t sector;
     Fixture plain("linear /dev/vda 0");
-    CHECK_FALSE(bc_target_splits(plain.target, BC_IO_WRITE, 64));
+    CHECK(bc_target_remap(plain.target, BC_IO_WRITE, 0, 64, &leg, &sector));
     Fixture f("linear /dev/vda 0 2 max_child_sectors 8");
-    CHECK(bc_target_splits(f.target, BC_IO_WRITE, 64));
-    CHECK(bc_target_splits(f.target, BC_IO_READ, 8));
-    CHECK_FALSE(bc_target_splits(f.target, BC_IO_FLUSH, 0));
-    CHECK_FALSE(bc_target_splits(f.target, BC_IO_DISCARD, 64));
-    CHECK_FALSE(bc_target_splits(f.target, BC_IO_WRITE, 0));
+    CHECK_FALSE(bc_target_remap(f.target, BC_IO_WRITE, 0, 64, &leg, &sector));
+    CHECK_FALSE(bc_target_remap(f.target, BC_IO_READ, 0, 8, &leg, &sector));
 }
 
 TEST_CASE("a parent is cut at max_child_sectors, remapped by the offset, and ends once") {
@@ -89,7 +88,7 @@ TEST_CASE("a parent is cut at max_child_sectors, remapped by the offset, and end
     f.hooks(false);
     bc::posix::NoioScope noio;
     Parent p;
-    bc_target_map(f.target, &p, &p.state, 100, 60);
+    bc_target_map(f.target, &p, &p.state, BC_IO_WRITE, 100, 60);
     REQUIRE(f.children.size() == 8);  // 7 x 8 + 4
     for (unsigned i = 0; i < f.children.size(); ++i) {
         CHECK(f.children[i].offset == i * 8);
@@ -112,7 +111,7 @@ TEST_CASE("the first error of any child is the parent's") {
     f.hooks(false);
     bc::posix::NoioScope noio;
     Parent p;
-    bc_target_map(f.target, &p, &p.state, 0, 32);
+    bc_target_map(f.target, &p, &p.state, BC_IO_WRITE, 0, 32);
     REQUIRE(f.children.size() == 4);
     bc_target_child_end(f.target, f.children[2].bio, 0);
     bc_target_child_end(f.target, f.children[0].bio, -5);
@@ -128,7 +127,7 @@ TEST_CASE("children that end while the parent is still being split do not end it
     f.hooks(true, -5);
     bc::posix::NoioScope noio;
     Parent p;
-    bc_target_map(f.target, &p, &p.state, 0, 64);
+    bc_target_map(f.target, &p, &p.state, BC_IO_WRITE, 0, 64);
     CHECK(f.children.size() == 8);
     CHECK(p.ends == 1);
     CHECK(p.error == -5);
@@ -156,11 +155,125 @@ TEST_CASE("children respect max_child_segments, but never cut a logical block") 
         };
         bc::posix::set_shim_hooks(h);
     }
-    bc_target_map(f.target, &p, &p.state, 0, 20);
+    bc_target_map(f.target, &p, &p.state, BC_IO_READ, 0, 20);
     REQUIRE(f.children.size() == 4);  // 6 6 6 2
     CHECK(f.children[0].sectors == 6);
     CHECK(f.children[3].sectors == 2);
     CHECK(p.ends == 1);
+}
+
+TEST_CASE("a striped parent is cut at chunk boundaries onto the right legs") {
+    Fixture f("striped 3 24 a 0 b 1000 c 2000", 72 * 1000);
+    f.hooks(false);
+    bc::posix::NoioScope noio;
+    Parent p;
+    bc_target_map(f.target, &p, &p.state, BC_IO_WRITE, 20, 60);  // 20..79
+    REQUIRE(f.children.size() == 4);  // 20-23 | 24-47 | 48-71 | 72-79
+    CHECK(f.children[0].leg == 0);
+    CHECK(f.children[0].leg_sector == 20);
+    CHECK(f.children[0].sectors == 4);
+    CHECK(f.children[1].leg == 1);
+    CHECK(f.children[1].leg_sector == 1000);
+    CHECK(f.children[1].sectors == 24);
+    CHECK(f.children[2].leg == 2);
+    CHECK(f.children[2].leg_sector == 2000);
+    CHECK(f.children[3].leg == 0);
+    CHECK(f.children[3].leg_sector == 24);  // row 1 of leg 0
+    CHECK(f.children[3].offset == 52);
+    CHECK(f.children[3].sectors == 8);
+    for (auto& c : f.children)
+        bc_target_child_end(f.target, c.bio, 0);
+    CHECK(p.ends == 1);
+}
+
+TEST_CASE("a mirror write goes to every leg, reads alternate") {
+    Fixture f("mirror 2 a 0 b 500");
+    f.hooks(true);
+    bc::posix::NoioScope noio;
+    Parent w;
+    bc_target_map(f.target, &w, &w.state, BC_IO_WRITE, 10, 16);
+    REQUIRE(f.children.size() == 2);
+    CHECK(f.children[0].leg == 0);
+    CHECK(f.children[0].leg_sector == 10);
+    CHECK(f.children[1].leg == 1);
+    CHECK(f.children[1].leg_sector == 510);
+    CHECK(w.ends == 1);
+    f.children.clear();
+    Parent r1, r2;
+    bc_target_map(f.target, &r1, &r1.state, BC_IO_READ, 0, 8);
+    bc_target_map(f.target, &r2, &r2.state, BC_IO_READ, 0, 8);
+    REQUIRE(f.children.size() == 2);
+    CHECK(f.children[0].leg != f.children[1].leg);
+}
+
+TEST_CASE("a failed mirror read is retried on the other leg, which then serves alone") {
+    Fixture f("mirror 2 a 0 b 500");
+    std::vector<void*> retried;
+    bc::posix::ShimHooks h;
+    h.child_submit = [&](void*, void* child, void*, unsigned leg, bc_sector_t ls, bc_sector_t off, unsigned n) {
+        f.children.push_back({child, leg, ls, off, n});
+    };
+    h.parent_end = [](void*, void* parent, int error) {
+        static_cast<Parent*>(parent)->error = error;
+        ++static_cast<Parent*>(parent)->ends;
+    };
+    h.child_retry = [&](void*, void* child) { retried.push_back(child); };
+    bc::posix::set_shim_hooks(h);
+    bc::posix::NoioScope noio;
+    Parent p;
+    bc_target_map(f.target, &p, &p.state, BC_IO_READ, 0, 8);
+    REQUIRE(f.children.size() == 1);
+    const unsigned bad = f.children[0].leg;
+    bc_target_child_end(f.target, f.children[0].bio, -5);
+    CHECK(p.ends == 0);  // not failed: queued for a retry
+    REQUIRE(retried.size() == 1);
+    bc_target_child_retry(f.target, retried[0]);
+    REQUIRE(f.children.size() == 2);
+    CHECK(f.children[1].leg == 1 - bad);
+    CHECK(f.children[1].leg_sector == (bad ? 0u : 500u));
+    bc_target_child_end(f.target, f.children[1].bio, 0);
+    CHECK(p.ends == 1);
+    CHECK(p.error == 0);
+    const std::string status = info(f.target);
+    CHECK(status.find(" read_retries 1 ") != std::string::npos);
+    CHECK(status.find("leg" + std::to_string(bad) + "_errors 1 leg" + std::to_string(bad) + "_failed 1") !=
+          std::string::npos);
+
+    // degraded: writes go to the good leg only, and succeed
+    f.children.clear();
+    Parent w;
+    bc_target_map(f.target, &w, &w.state, BC_IO_WRITE, 0, 8);
+    REQUIRE(f.children.size() == 1);
+    CHECK(f.children[0].leg == 1 - bad);
+    bc_target_child_end(f.target, f.children[0].bio, 0);
+    CHECK(w.ends == 1);
+
+    // the last leg fails a read too: no leg left, the error reaches the parent
+    f.children.clear();
+    Parent last;
+    bc_target_map(f.target, &last, &last.state, BC_IO_READ, 0, 8);
+    REQUIRE(f.children.size() == 1);
+    bc_target_child_end(f.target, f.children[0].bio, -5);
+    CHECK(last.ends == 1);
+    CHECK(last.error == -5);
+    Parent none;
+    bc_target_map(f.target, &none, &none.state, BC_IO_READ, 0, 8);
+    CHECK(none.ends == 1);
+    CHECK(none.error == -BC_EIO);
+}
+
+TEST_CASE("a mirror write that fails on one leg succeeds on the other") {
+    Fixture f("mirror 2 a 0 b 500");
+    f.hooks(false);
+    bc::posix::NoioScope noio;
+    Parent w;
+    bc_target_map(f.target, &w, &w.state, BC_IO_WRITE, 0, 8);
+    REQUIRE(f.children.size() == 2);
+    bc_target_child_end(f.target, f.children[0].bio, -5);
+    bc_target_child_end(f.target, f.children[1].bio, 0);
+    CHECK(w.ends == 1);
+    CHECK(w.error == 0);
+    CHECK(info(f.target).find("leg0_failed 1") != std::string::npos);
 }
 
 // Many parents split at once on several threads, children completed out of order by two
@@ -224,7 +337,8 @@ static void stress(unsigned percent) {
                 bc::posix::NoioScope noio;
                 for (int i = 0; i < kParents; ++i) {
                     Parent& p = parents[size_t(t * kParents + i)];
-                    bc_target_map(f.target, &p, &p.state, bc_sector_t(i) * 64, 8 + unsigned(i % 7) * 8);
+                    bc_target_map(f.target, &p, &p.state, i % 2 ? BC_IO_READ : BC_IO_WRITE, bc_sector_t(i) * 64,
+                                  8 + unsigned(i % 7) * 8);
                 }
             });
         for (auto& t : submitters)

@@ -10,12 +10,14 @@
 namespace {
 struct Target {
     explicit Target(const std::string& line, unsigned long long sectors = 2048,
-                    bc_leg_geometry geometry = {1 << 21, 512}) {
+                    bc_leg_geometry geometry = {1 << 21, 512, 0}) {
         TableWords words(line);
         const char* error = nullptr;
         REQUIRE(bc_table_parse(words.argc(), words.argv(), &table, &error) == 0);
-        for (auto& g : legs)
-            g = geometry;
+        for (unsigned i = 0; i < BC_MAX_LEGS; ++i) {
+            legs[i] = geometry;
+            legs[i].id = 0xfd00 + i;  // distinct disks
+        }
         const bc_bio_shape shape{128, 16, 4};
         rc = bc_target_create(&table, sectors, legs, &shape, nullptr, &target, &error);
         message = error && rc ? error : "";
@@ -46,29 +48,101 @@ const char* const kNames[] = {"252:0", "252:16"};
 TEST_CASE("linear remaps by the offset") {
     Target t("linear /dev/vda 100");
     REQUIRE(t.rc == 0);
-    CHECK(bc_target_remap_linear(t.target, 0) == 100);
-    CHECK(bc_target_remap_linear(t.target, 1947) == 2047);
+    unsigned leg = 9;
+    bc_sector_t sector = 0;
+    REQUIRE(bc_target_remap(t.target, BC_IO_WRITE, 0, 8, &leg, &sector));
+    CHECK(leg == 0);
+    CHECK(sector == 100);
+    REQUIRE(bc_target_remap(t.target, BC_IO_READ, 1947, 1, &leg, &sector));
+    CHECK(sector == 2047);
+}
+
+TEST_CASE("striped remaps in place only what stays in one chunk") {
+    Target t("striped 3 24 a 0 b 8 c 16", 24 * 3 * 4);
+    REQUIRE(t.rc == 0);
+    unsigned leg = 9;
+    bc_sector_t sector = 0;
+    REQUIRE(bc_target_remap(t.target, BC_IO_WRITE, 30, 18, &leg, &sector));  // chunk 1: leg 1
+    CHECK(leg == 1);
+    CHECK(sector == 8 + 6);
+    CHECK_FALSE(bc_target_remap(t.target, BC_IO_WRITE, 30, 19, &leg, &sector));  // crosses into chunk 2
+    unsigned io_min = 0, io_opt = 0;
+    bc_target_io_hints(t.target, &io_min, &io_opt);
+    CHECK(io_min == 24);
+    CHECK(io_opt == 72);
+    bc_sector_t start = 0, length = 0;
+    bc_target_leg_area(t.target, 2, &start, &length);
+    CHECK(start == 16);
+    CHECK(length == 24 * 4);
+}
+
+TEST_CASE("a mirror never remaps in place and has no io hints") {
+    Target t("mirror 2 a 0 b 0");
+    REQUIRE(t.rc == 0);
+    unsigned leg = 9;
+    bc_sector_t sector = 0;
+    CHECK_FALSE(bc_target_remap(t.target, BC_IO_READ, 0, 8, &leg, &sector));
+    unsigned io_min = 1, io_opt = 1;
+    bc_target_io_hints(t.target, &io_min, &io_opt);
+    CHECK(io_min == 0);
+    CHECK(io_opt == 0);
+    CHECK(bc_target_whole_bios(t.target) == 2);
+}
+
+TEST_CASE("flushes go to every leg and are counted per leg; discards only where they land") {
+    Target t("striped 2 8 a 100 b 200", 64);
+    REQUIRE(t.rc == 0);
+    unsigned leg = 9;
+    bc_sector_t sector = 0, count = 0;
+    for (unsigned nr = 0; nr < 2; ++nr) {
+        REQUIRE(bc_target_map_whole(t.target, BC_IO_FLUSH, nr, 0, 0, &leg, &sector, &count));
+        CHECK(leg == nr);
+    }
+    CHECK(t.info().find(" leg0_flushes 1 leg0_errors 0 leg0_failed 0 leg1_flushes 1 ") != std::string::npos);
+    // sectors 0..7 are all on leg 0: nothing for leg 1
+    REQUIRE(bc_target_map_whole(t.target, BC_IO_DISCARD, 0, 0, 8, &leg, &sector, &count));
+    CHECK(sector == 100);
+    CHECK(count == 8);
+    CHECK_FALSE(bc_target_map_whole(t.target, BC_IO_DISCARD, 1, 0, 8, &leg, &sector, &count));
+    // 4..19: leg 0 gets 4..7 and 16..19 -> its 4..11; leg 1 gets 8..15 -> its 0..7
+    REQUIRE(bc_target_map_whole(t.target, BC_IO_DISCARD, 0, 4, 16, &leg, &sector, &count));
+    CHECK(sector == 104);
+    CHECK(count == 8);
+    REQUIRE(bc_target_map_whole(t.target, BC_IO_DISCARD, 1, 4, 16, &leg, &sector, &count));
+    CHECK(sector == 200);
+    CHECK(count == 8);
+}
+
+TEST_CASE("striped and mirror geometry is checked against every leg") {
+    Target len("striped 2 8 a 0 b 0", 24);
+    CHECK(len.message == "striped: target length is not a multiple of <chunk_sectors> x <#devs>");
+    Target small("striped 2 8 a 0 b 100", 32, {110, 512, 0});
+    CHECK(small.message == "Device too small for target");
+    Target mirror_small("mirror 2 a 0 b 10", 100, {105, 512, 0});
+    CHECK(mirror_small.message == "Device too small for target");
+    Target ok("striped 2 8 a 0 b 0", 32, {16, 512, 0});
+    CHECK(ok.rc == 0);
 }
 
 TEST_CASE("a linear target may end exactly at the end of its device") {
-    Target exact("linear /dev/vda 2048", 2048, {4096, 512});
+    Target exact("linear /dev/vda 2048", 2048, {4096, 512, 0});
     CHECK(exact.rc == 0);
-    Target over("linear /dev/vda 2049", 2048, {4096, 512});
+    Target over("linear /dev/vda 2049", 2048, {4096, 512, 0});
     CHECK(over.rc == -BC_EINVAL);
     CHECK(over.message == "Device too small for target");
 }
 
 TEST_CASE("offset plus length may not wrap around (DM refuses such lengths first, core/ too)") {
-    Target t("linear /dev/vda 4096", 18446744073709549568ull, {~0ull, 512});
+    Target t("linear /dev/vda 4096", 18446744073709549568ull, {~0ull, 512, 0});
     CHECK(t.rc == -BC_EINVAL);
     CHECK(t.message == "Offset plus target length overflows");
 }
 
 TEST_CASE("child size must be whole logical blocks of every leg") {
-    Target t("linear /dev/vda 0 2 max_child_sectors 12", 2048, {1 << 21, 4096});
+    Target t("linear /dev/vda 0 2 max_child_sectors 12", 2048, {1 << 21, 4096, 0});
     CHECK(t.rc == -BC_EINVAL);
     CHECK(t.message == "max_child_sectors: not a multiple of the logical block size");
-    Target s("striped 2 12 a 0 b 0", 2048, {1 << 21, 4096});
+    Target s("striped 2 12 a 0 b 0", 2048, {1 << 21, 4096, 0});
     CHECK(s.message == "striped: chunk size is not a multiple of the logical block size");
 }
 
@@ -82,7 +156,7 @@ TEST_CASE("status INFO counts bios and sectors by kind") {
     bc_target_account_io(t.target, BC_IO_DISCARD, 2048);
     bc_target_account_error(t.target);
     CHECK(t.info().rfind(
-              "linear 48 reads 2 writes 1 flushes 1 discards 1 write_zeroes 0 other 0 read_sectors 24 "
+              "linear 56 reads 2 writes 1 flushes 1 discards 1 write_zeroes 0 other 0 read_sectors 24 "
               "write_sectors 256 errors 1 alloc_percpu 0 ",
               0) == 0);
 
@@ -92,7 +166,7 @@ TEST_CASE("status INFO counts bios and sectors by kind") {
     const char* error = nullptr;
     CHECK(bc_target_message(t.target, 2, argv, &error) == 0);
     CHECK(t.info().rfind(
-              "linear 48 reads 0 writes 0 flushes 0 discards 0 write_zeroes 0 other 0 read_sectors 0 "
+              "linear 56 reads 0 writes 0 flushes 0 discards 0 write_zeroes 0 other 0 read_sectors 0 "
               "write_sectors 0 errors 0 ",
               0) == 0);
 }
@@ -165,7 +239,7 @@ TEST_CASE("status output is cut, never overrun, when the buffer is small") {
     char buf[16];
     std::fill(std::begin(buf), std::end(buf), 'Z');
     bc_target_emit_info(t.target, buf, 10);
-    CHECK(std::string(buf) == "linear 48");
+    CHECK(std::string(buf) == "linear 56");
     CHECK(buf[10] == 'Z');
 }
 
