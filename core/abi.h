@@ -229,6 +229,9 @@ void bc_target_child_retry(struct bc_target *target, void *child);
 /* The BioSet that allocated bio (a child of some biochain target). */
 const void *bc_bio_owner(const void *bio);
 
+/* Child objects allocated and not yet freed (0 once every parent has ended). */
+unsigned long long bc_target_outstanding(const struct bc_target *target);
+
 /* io_hints: io_min and io_opt in sectors (0: leave the stacked value). */
 void bc_target_io_hints(const struct bc_target *target, unsigned int *io_min, unsigned int *io_opt);
 /* iterate_devices: the area of leg the target uses. */

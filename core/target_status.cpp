@@ -34,19 +34,24 @@ using namespace bc;
 // After the counters: child objects outstanding (allocated, not yet freed; 0 when idle),
 // the reserve's size, fill and low-water mark, the fault rate, then for each leg its
 // flushes, errors and whether it has failed (mirror).
-extern "C" void bc_target_emit_info(const bc_target* target, char* buf, unsigned int maxlen) {
+extern "C" unsigned long long bc_target_outstanding(const bc_target* target) {
     const BioSet& set = *target->bio_set;
-    Mempool& pool = target->bio_set->bio_pool();
     const u64 allocated = set.count(Counter::alloc_percpu) + set.count(Counter::alloc_backing) +
                           set.count(Counter::alloc_reserve) + set.count(Counter::alloc_waited);
     const u64 frees = set.count(Counter::frees);
+    return allocated > frees ? allocated - frees : 0;
+}
+
+extern "C" void bc_target_emit_info(const bc_target* target, char* buf, unsigned int maxlen) {
+    const BioSet& set = *target->bio_set;
+    Mempool& pool = target->bio_set->bio_pool();
     const unsigned failed = __atomic_load_n(&target->failed_legs, __ATOMIC_RELAXED);
     const unsigned nr_legs = target->table.nr_legs;
     TextBuffer out(buf, maxlen);
     out.word(layout_name(target->table.layout)).word((u64(Counter::count) + 5 + 3 * u64(nr_legs)) * 2);
     for (unsigned i = 0; i < unsigned(Counter::count); ++i)
         out.word(kCounterNames[i]).word(set.count(Counter(i)));
-    out.word("outstanding").word(allocated > frees ? allocated - frees : 0);
+    out.word("outstanding").word(bc_target_outstanding(target));
     out.word("reserve").word(pool.min_nr());
     out.word("reserve_free").word(pool.reserve_count());
     out.word("reserve_low").word(pool.low_water());

@@ -360,6 +360,19 @@ static void biochain_io_hints(struct dm_target *ti, struct queue_limits *limits)
 		blk_limits_io_opt(limits, io_opt << SECTOR_SHIFT);
 }
 
+/*
+ * DM has waited for every clone in flight, and a clone ends only after its last child:
+ * all that can remain is a retry being handed over. Drain it, and make sure nothing is
+ * left, so that a table swapped in next starts from a quiet device.
+ */
+static void biochain_postsuspend(struct dm_target *ti)
+{
+	struct biochain *bc = ti->private;
+
+	flush_workqueue(bc->retry_wq);
+	WARN_ON_ONCE(bc_target_outstanding(bc->core));
+}
+
 static int biochain_prepare_ioctl(struct dm_target *ti, struct block_device **bdev)
 {
 	struct biochain *bc = ti->private;
@@ -386,4 +399,5 @@ struct target_type biochain_target = {
 	.prepare_ioctl = biochain_prepare_ioctl,
 	.iterate_devices = biochain_iterate_devices,
 	.io_hints = biochain_io_hints,
+	.postsuspend = biochain_postsuspend,
 };
