@@ -10,7 +10,7 @@ JOBS ?= $(shell nproc)
 CMAKE_GEN = cmake -S . -B $(BUILD)/$(1) -DCMAKE_BUILD_TYPE=$(2) -DBC_SANITIZE=$(3) >/dev/null
 
 .PHONY: all deps kernel module userspace unit unit-asan unit-tsan thread-safety \
-        vm-check check demo clean module-clean bench-alloc
+        vm-check check demo clean module-clean bench-alloc sim-long
 
 all: module userspace
 
@@ -57,6 +57,10 @@ vm-check: module userspace
 
 check: module thread-safety unit vm-check
 	@grep -h '^guest: ' $(BUILD)/vm/suite/console.log | tail -n 1
+
+# The simulator over many more seeds than make check runs (release build).
+sim-long: userspace
+	@$(BUILD)/release/biochain_sim --seeds 0:99999 --quiet
 
 # Allocation microbenchmarks: in the kernel (one guest boot) and over POSIX. Figures, not tests.
 bench-alloc: module userspace

@@ -1,0 +1,120 @@
+#include "block_layer.h"
+
+#include <map>
+#include <thread>
+
+#include "scheduler.h"
+
+namespace sim {
+namespace {
+std::vector<Bio*> g_disk_inflight;
+std::deque<std::string> g_trace;
+thread_local TaskContext t_context;
+}  // namespace
+
+TaskContext& task_context() { return t_context; }
+
+void BioList::add(Bio* bio) {
+    bio->next = nullptr;
+    if (tail)
+        tail->next = bio;
+    else
+        head = bio;
+    tail = bio;
+}
+
+Bio* BioList::pop() {
+    Bio* bio = head;
+    if (bio) {
+        head = bio->next;
+        if (!head)
+            tail = nullptr;
+        bio->next = nullptr;
+    }
+    return bio;
+}
+
+void BioList::merge(BioList& other) {
+    if (other.empty())
+        return;
+    if (tail)
+        tail->next = other.head;
+    else
+        head = other.head;
+    tail = other.tail;
+    other = BioList{};
+}
+
+void trace(const std::string& event) {
+    g_trace.push_back("[" + (scheduler().current() >= 0 ? scheduler().name(scheduler().current()) : "sched") + "] " +
+                      event);
+    if (g_trace.size() > 40)
+        g_trace.pop_front();
+}
+
+std::vector<std::string> trace_tail() { return {g_trace.begin(), g_trace.end()}; }
+
+void reset_block_layer() {
+    g_disk_inflight.clear();
+    g_trace.clear();
+}
+
+size_t disk_inflight() { return g_disk_inflight.size(); }
+
+const void* disk_irq() { return &g_disk_inflight; }
+
+void complete_one() {
+    const size_t i = size_t(scheduler().random(g_disk_inflight.size()));
+    Bio* bio = g_disk_inflight[i];
+    g_disk_inflight[i] = g_disk_inflight.back();
+    g_disk_inflight.pop_back();
+    trace("disk completes bio " + std::to_string(bio->id));
+    TaskContext saved = t_context;
+    t_context.interrupt = true;
+    bio->end_io(bio, 0);
+    t_context = saved;
+}
+
+// One device's submit_bio: the disk queues, a biochain level maps (in a NOIO scope).
+static void submit_to_device(Bio* bio) {
+    Device* dev = bio->dev;
+    if (!dev->target) {
+        trace("disk queues bio " + std::to_string(bio->id));
+        g_disk_inflight.push_back(bio);
+        scheduler().wake(disk_irq());
+        return;
+    }
+    trace(dev->name + " maps bio " + std::to_string(bio->id) + " (" + std::to_string(bio->sectors) + " sectors)");
+    const bool saved = t_context.noio;
+    t_context.noio = true;
+    bc_target_map(dev->target, bio, bio->parent_state, bio->write ? BC_IO_WRITE : BC_IO_READ, bio->sector,
+                  bio->sectors);
+    t_context.noio = saved;
+}
+
+// block/blk-core.c's __submit_bio_noacct: recursion turned into iteration. Under a
+// submit, a bio is only parked on current->bio_list; the outermost call issues them,
+// lower levels first.
+void submit_bio_noacct(Bio* bio) {
+    if (t_context.bio_list) {
+        t_context.bio_list[0].add(bio);
+        return;
+    }
+    BioList on_stack[2];
+    t_context.bio_list = on_stack;
+    do {
+        Device* level = bio->dev;
+        on_stack[1] = on_stack[0];
+        on_stack[0] = BioList{};
+        submit_to_device(bio);
+        BioList lower, same;
+        while (Bio* b = on_stack[0].pop())
+            (b->dev == level ? same : lower).add(b);
+        on_stack[0].merge(lower);
+        on_stack[0].merge(same);
+        on_stack[0].merge(on_stack[1]);
+    } while ((bio = on_stack[0].pop()));
+    t_context.bio_list = nullptr;
+}
+
+}  // namespace sim
