@@ -90,14 +90,20 @@ void BioSet::count_path(AllocPath path) {
 // The mempool steps, with seed 003's rescue in front of the wait: while bios we issued
 // sit parked on this task's submit list, first try without waiting; if that fails, hand
 // them to the rescuer (which issues them from a worker), and only then wait.
+void BioSet::rescue_parked() {
+    if (!rescuer_ || !bc_env_task_has_parked())
+        return;
+    const unsigned rescued = bc_env_rescue_parked(rescuer_);
+    stats_->add(Counter::rescues, 1);
+    stats_->add(Counter::bios_rescued, rescued);
+}
+
 void* BioSet::pool_alloc(Mempool& pool, bool may_wait, AllocPath* path_out) {
     AllocPath path = AllocPath::none;
     const bool rescue_first = may_wait && rescuer_ && bc_env_task_has_parked();
     void* element = pool.alloc(may_wait && !rescue_first, &path);
     if (!element && rescue_first) {
-        const unsigned rescued = bc_env_rescue_parked(rescuer_);
-        stats_->add(Counter::rescues, 1);
-        stats_->add(Counter::bios_rescued, rescued);
+        rescue_parked();
         element = pool.alloc(true, &path);
     }
     *path_out = path;
@@ -176,7 +182,7 @@ void BioSet::reset_counts() {
             }
 }
 
-void* BioSet::alloc_object(bool may_wait) {
+void* BioSet::alloc_object(bool may_wait, bool count_failure) {
     if (void* object = magazine_pop())
         return object;  // counted in the magazine
     // Only here can the allocator reclaim, so only here does a missing NOIO scope matter.
@@ -184,7 +190,8 @@ void* BioSet::alloc_object(bool may_wait) {
         stats_->add(Counter::noio_violations, 1);
     AllocPath path = AllocPath::none;
     void* object = pool_alloc(*bio_pool_, may_wait, &path);
-    count_path(path);  // the alloc_* counters count bio objects, not vec tables
+    if (object || count_failure)
+        count_path(path);  // the alloc_* counters count bio objects, not vec tables
     return object;
 }
 
@@ -210,10 +217,14 @@ void BioSet::free_vecs(void* vecs, unsigned capacity) {
         bc_env_cache_free(vec_caches_[cls], vecs);
 }
 
-BioAllocation BioSet::alloc(unsigned nr_vecs, bool may_wait) {
+BioAllocation BioSet::alloc(unsigned nr_vecs, bool may_wait) { return alloc(nr_vecs, may_wait, true); }
+
+BioAllocation BioSet::try_alloc(unsigned nr_vecs) { return alloc(nr_vecs, false, false); }
+
+BioAllocation BioSet::alloc(unsigned nr_vecs, bool may_wait, bool count_failure) {
     if (nr_vecs > kMaxVecs || (nr_vecs && !config_.need_bvecs))
         return BioAllocation{};
-    void* object = alloc_object(may_wait);
+    void* object = alloc_object(may_wait, count_failure);
     if (!object)
         return BioAllocation{};
     char* bio = static_cast<char*>(object) + bio_offset_;

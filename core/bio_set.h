@@ -47,6 +47,9 @@ public:
     static void destroy(BioSet* set);
 
     BioAllocation alloc(unsigned nr_vecs, bool may_wait);
+    // alloc(nr_vecs, false) for a caller with another way on (chain_next): a failure is
+    // not counted as alloc_failed.
+    BioAllocation try_alloc(unsigned nr_vecs);
     void free(void* bio, void* vecs, unsigned vec_capacity);
 
     void* front(void* bio) const { return static_cast<char*>(bio) - bio_offset_; }
@@ -56,6 +59,9 @@ public:
     }
 
     FaultInjector& faults() { return faults_; }
+    bool has_rescuer() const { return rescuer_ != nullptr; }
+    // Hands this set's bios parked on the caller's submit list to the rescuer (counted).
+    void rescue_parked();
     Mempool& bio_pool() { return *bio_pool_; }
     int resize_reserve(unsigned pool_size);
     usize object_size() const { return object_size_; }
@@ -96,7 +102,8 @@ public:
     void reset_counts();
 
 private:
-    void* alloc_object(bool may_wait);
+    BioAllocation alloc(unsigned nr_vecs, bool may_wait, bool count_failure);
+    void* alloc_object(bool may_wait, bool count_failure);
     void* alloc_vecs(unsigned nr_vecs, bool may_wait, unsigned* capacity);
     void free_vecs(void* vecs, unsigned capacity);
     void* pool_alloc(Mempool& pool, bool may_wait, AllocPath* path);

@@ -29,6 +29,8 @@ enum class Counter : unsigned {
     noio_violations, // I/O-path allocations outside a NOIO scope (must stay 0)
     children,        // child bios submitted
     read_retries,    // mirror reads issued again on another leg after an error
+    chain_recycles,  // children made from the object of an earlier child of the same parent
+    merges,          // pieces added to the previous, not yet issued child (no allocation)
     count
 };
 

@@ -4,6 +4,7 @@
 #include "abi.h"
 #include "bio_set.h"
 #include "stats.h"
+#include "sync.h"
 #include "types.h"
 
 struct bc_target {
@@ -17,6 +18,7 @@ struct bc_target {
     // neither read nor written again; reads rotate over the others.
     unsigned failed_legs;  // bit mask, atomic
     unsigned next_read;    // atomic round robin
+    bc::WaitQueue chain_waitq;  // mappers waiting for a child of their parent to end
 };
 
 namespace bc {

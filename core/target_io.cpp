@@ -37,8 +37,14 @@ unsigned child_sectors(const bc_target* target, void* parent, bc_sector_t offset
 }
 
 void end_parent_if_last(bc_target* target, ParentState* parent, int error) {
-    if (Chain::end_one(parent, error))
+    const int before = Chain::end_one(parent, error);
+    if (before == 1)
         bc_env_parent_end(target->shim, parent->handle, Chain::error(parent));
+    else if (before == 2)
+        // The last child in flight ended while the mapper still issues (it holds the bias):
+        // a mapper waiting in chain_next for one of them to end must stop waiting. The
+        // parent may not be touched here (it is the mapper's), the target may.
+        target->chain_waitq.wake_all();
 }
 
 ChildRecord* record_of(bc_target* target, void* child) {
@@ -47,21 +53,93 @@ ChildRecord* record_of(bc_target* target, void* child) {
 
 void issue(bc_target* target, void* child, void* parent_bio) {
     const ChildRecord* r = record_of(target, child);
-    const Piece piece = first_piece(target->table, r->target_sector, r->sectors, 0, r->leg);
-    bc_env_child_submit(target->shim, child, parent_bio, piece.leg, piece.leg_sector, r->offset, r->sectors);
+    bc_env_child_submit(target->shim, child, parent_bio, r->leg, r->leg_sector, r->offset, r->sectors);
 }
 
-// Allocates (may wait) and issues one child. False only if memory could not be had.
-bool issue_child(bc_target* target, ParentState* parent, bc_sector_t offset, bc_sector_t target_sector,
-                 unsigned sectors, unsigned leg, bool write) {
-    const BioAllocation child = target->bio_set->alloc(0, true);
-    if (!child.bio)
+/*
+ * chain_next (seed 000): the next child of a parent can always be had. First without
+ * waiting (magazine, cache, reserve). When that fails, recycle: wait for a child of this
+ * same parent to end and take its object, so one object per parent in flight is enough
+ * to make progress whatever other parents hold. A child still parked on our own submit
+ * list would never end while we wait, so our parked bios go to the rescuer first. With
+ * no child in flight (or no rescuer: tests only) it is the mempool's wait.
+ */
+void* chain_next(bc_target* target, ParentState* parent) {
+    BioSet& set = *target->bio_set;
+    if (void* bio = set.try_alloc(0).bio)
+        return bio;
+    if (!set.has_rescuer())
+        return set.alloc(0, true).bio;
+    set.rescue_parked();
+    void** slot = &parent->recycle_slot;
+    __atomic_store_n(slot, kWanted, __ATOMIC_SEQ_CST);
+    // Wait until a child of this parent hands its object over, or none is in flight any
+    // more (end_parent_if_last wakes us when the count drops to the bias alone).
+    auto done = [slot, parent] {
+        return __atomic_load_n(slot, __ATOMIC_ACQUIRE) != kWanted || Chain::in_flight(parent) == 0;
+    };
+    target->chain_waitq.wait_until(done);
+    void* object = nullptr;
+    void* expected = kWanted;
+    if (!__atomic_compare_exchange_n(slot, &expected, nullptr, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        object = __atomic_exchange_n(slot, nullptr, __ATOMIC_ACQUIRE);  // handed over
+    if (object) {
+        target->stats->add(Counter::chain_recycles, 1);
+        return object;
+    }
+    return set.alloc(0, true).bio;
+}
+
+// The ending child gives its object to a mapper waiting in chain_next for this parent.
+bool hand_over(bc_target* target, ParentState* parent, void* child) {
+    void* expected = kWanted;
+    if (!__atomic_compare_exchange_n(&parent->recycle_slot, &expected, child, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_RELAXED))
         return false;
-    ChildRecord* r = record_of(target, child.bio);
-    *r = ChildRecord{parent, offset, target_sector, sectors, u16(leg), write};
+    target->chain_waitq.wake_all();
+    return true;
+}
+
+// The child being built: not yet issued, so a piece that continues it on the same leg
+// is added to it in O(1) (seed 000's contiguity hint) instead of costing an object.
+struct PendingChild {
+    void* bio = nullptr;
+};
+
+bool merges_into(const bc_target* target, const ChildRecord* r, const Piece& piece, unsigned sectors) {
+    const bc_table& table = target->table;
+    return r->leg == piece.leg && r->leg_sector + r->sectors == piece.leg_sector && !table.max_child_segments &&
+           (!table.max_child_sectors || r->sectors + sectors <= table.max_child_sectors);
+}
+
+void issue_pending(bc_target* target, ParentState* parent, PendingChild& pending) {
+    if (!pending.bio)
+        return;
     Chain::add_child(parent);
     target->stats->add(Counter::children, 1);
-    issue(target, child.bio, parent->handle);
+    void* bio = pending.bio;
+    pending.bio = nullptr;
+    issue(target, bio, parent->handle);
+}
+
+// Adds a piece: merged into the pending child when it continues it, else the pending
+// child is issued and a new one begun. False only if no object could be had.
+bool add_piece(bc_target* target, ParentState* parent, PendingChild& pending, bc_sector_t offset,
+               bc_sector_t target_sector, const Piece& piece, unsigned sectors, bool write) {
+    if (pending.bio) {
+        ChildRecord* r = record_of(target, pending.bio);
+        if (merges_into(target, r, piece, sectors)) {
+            r->sectors += sectors;
+            target->stats->add(Counter::merges, 1);
+            return true;
+        }
+        issue_pending(target, parent, pending);
+    }
+    void* bio = chain_next(target, parent);
+    if (!bio)
+        return false;
+    *record_of(target, bio) = ChildRecord{parent, offset, target_sector, piece.leg_sector, sectors, u16(piece.leg), write};
+    pending.bio = bio;
     return true;
 }
 
@@ -128,23 +206,31 @@ extern "C" void bc_target_map(bc_target* target, void* parent_bio, void* parent_
         if (read_leg == table.nr_legs)
             error = -BC_EIO;
     }
+    PendingChild pending;
     for (bc_sector_t offset = 0; !error && offset < sectors;) {
         const unsigned remaining = unsigned(sectors - offset);
         const Piece piece = first_piece(table, sector + offset, remaining, table.max_child_sectors, read_leg);
         const unsigned n = child_sectors(target, parent_bio, offset, piece.sectors);
         if (is_mirror(target) && write) {
-            // Every leg that has not failed gets the same piece.
+            // Every leg that has not failed gets the same piece, as a child of its own.
             const unsigned failed = failed_legs(target);
             if ((failed & ((1u << table.nr_legs) - 1)) == (1u << table.nr_legs) - 1)
                 error = -BC_EIO;
-            for (unsigned leg = 0; !error && leg < table.nr_legs; ++leg)
-                if (!(failed >> leg & 1) && !issue_child(target, parent, offset, sector + offset, n, leg, true))
+            for (unsigned leg = 0; !error && leg < table.nr_legs; ++leg) {
+                if (failed >> leg & 1)
+                    continue;
+                const Piece copy = first_piece(table, sector + offset, n, 0, leg);
+                if (!add_piece(target, parent, pending, offset, sector + offset, copy, n, true))
                     error = -BC_ENOMEM;  // cannot happen when we may wait; never crash
-        } else if (!issue_child(target, parent, offset, sector + offset, n, piece.leg, write)) {
+                issue_pending(target, parent, pending);
+            }
+        } else if (!add_piece(target, parent, pending, offset, sector + offset, {piece.leg, piece.leg_sector, n}, n,
+                              write)) {
             error = -BC_ENOMEM;
         }
         offset += n;
     }
+    issue_pending(target, parent, pending);
     end_parent_if_last(target, parent, error);  // drops the bias
 }
 
@@ -159,6 +245,7 @@ extern "C" void bc_target_child_end(bc_target* target, void* child, int error) {
                 const unsigned leg = pick_read_leg(target, r->leg);
                 if (leg < target->table.nr_legs) {
                     r->leg = u16(leg);
+                    r->leg_sector = first_piece(target->table, r->target_sector, r->sectors, 0, leg).leg_sector;
                     target->stats->add(Counter::read_retries, 1);
                     bc_env_child_retry(target->shim, child);  // issued again from a worker
                     return;
@@ -167,7 +254,8 @@ extern "C" void bc_target_child_end(bc_target* target, void* child, int error) {
         }
     }
     ParentState* parent = r->parent;
-    target->bio_set->free(child, nullptr, 0);
+    if (!hand_over(target, parent, child))
+        target->bio_set->free(child, nullptr, 0);
     end_parent_if_last(target, parent, error);
 }
 

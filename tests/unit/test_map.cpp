@@ -276,6 +276,78 @@ TEST_CASE("a mirror write that fails on one leg succeeds on the other") {
     CHECK(info(f.target).find("leg0_failed 1") != std::string::npos);
 }
 
+TEST_CASE("chain_next: with the reserve gone, each next child recycles an earlier one") {
+    Fixture f("linear /dev/vda 0 6 max_child_sectors 8 reserve 1 fail_alloc 100");
+    std::mutex mutex;
+    std::deque<void*> inflight;
+    std::atomic<bool> done{false};
+    bc::posix::ShimHooks h;
+    h.child_submit = [&](void*, void* child, void*, unsigned, bc_sector_t, bc_sector_t, unsigned) {
+        std::lock_guard<std::mutex> guard(mutex);
+        inflight.push_back(child);
+    };
+    h.parent_end = [](void*, void* parent, int error) {
+        static_cast<Parent*>(parent)->error = error;
+        ++static_cast<Parent*>(parent)->ends;
+    };
+    bc::posix::set_shim_hooks(h);
+    std::thread completer([&] {
+        bc::posix::InterruptScope irq;
+        while (!done) {
+            void* child = nullptr;
+            {
+                std::lock_guard<std::mutex> guard(mutex);
+                if (!inflight.empty()) {
+                    child = inflight.front();
+                    inflight.pop_front();
+                }
+            }
+            if (child)
+                bc_target_child_end(f.target, child, 0);
+            else
+                std::this_thread::yield();
+        }
+    });
+    Parent p;
+    {
+        bc::posix::NoioScope noio;
+        bc_target_map(f.target, &p, &p.state, BC_IO_WRITE, 0, 32);
+    }
+    while (p.ends == 0)
+        std::this_thread::yield();
+    done = true;
+    completer.join();
+    const std::string status = info(f.target);
+    CHECK(p.error == 0);
+    CHECK(status.find(" children 4 ") != std::string::npos);
+    CHECK(status.find(" alloc_reserve 1 ") != std::string::npos);  // the first child
+    CHECK(status.find(" chain_recycles 3 ") != std::string::npos);  // the three after it
+    CHECK(status.find(" alloc_waited 0 ") != std::string::npos);
+    CHECK(status.find(" outstanding 0 ") != std::string::npos);
+}
+
+TEST_CASE("a piece that continues the pending child on the same leg merges into it") {
+    Fixture f("striped 1 8 a 100", 8 * 100);  // one leg: every chunk continues the last
+    f.hooks(true);
+    bc::posix::NoioScope noio;
+    Parent p;
+    bc_target_map(f.target, &p, &p.state, BC_IO_WRITE, 4, 28);  // 4..31: 4 pieces
+    REQUIRE(f.children.size() == 1);
+    CHECK(f.children[0].leg_sector == 104);
+    CHECK(f.children[0].sectors == 28);
+    CHECK(p.ends == 1);
+    CHECK(info(f.target).find(" merges 3 ") != std::string::npos);
+
+    Fixture limited("striped 1 8 a 0 2 max_child_sectors 16", 8 * 100);
+    limited.hooks(true);
+    Parent q;
+    bc_target_map(limited.target, &q, &q.state, BC_IO_WRITE, 0, 32);
+    REQUIRE(limited.children.size() == 2);  // merged up to the limit, no further
+    CHECK(limited.children[0].sectors == 16);
+    CHECK(limited.children[1].leg_sector == 16);
+    CHECK(info(limited.target).find(" merges 2 ") != std::string::npos);
+}
+
 // Many parents split at once on several threads, children completed out of order by two
 // completion threads, a reserve of 1, at every fault rate: every parent ends exactly once
 // with no error, and no object is left.
