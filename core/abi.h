@@ -275,20 +275,6 @@ void *bc_bio_set_front(struct bc_bio_set *set, void *bio);
 /* The set's counters, as `dmsetup status` words ("alloc_percpu 12 ..."). */
 void bc_bio_set_emit_stats(struct bc_bio_set *set, char *buf, unsigned int maxlen);
 
-void bc_target_account_io(struct bc_target *target, enum bc_io_kind kind, unsigned int sectors);
-void bc_target_account_error(struct bc_target *target);
-
-/* Emit the STATUSTYPE_INFO / STATUSTYPE_TABLE line into buf (always NUL-terminated).
- * leg_names are the names the shim shows for each leg (major:minor, as DM targets do). */
-void bc_target_emit_info(const struct bc_target *target, char *buf, unsigned int maxlen);
-void bc_target_emit_table(const struct bc_target *target, const char *const *leg_names,
-			  char *buf, unsigned int maxlen);
-
-/* A `dmsetup message` addressed to the target: "stats reset", "fail_alloc <percent>",
- * "reserve <n>". */
-int bc_target_message(struct bc_target *target, unsigned int argc, char **argv,
-		      const char **error);
-
 #ifdef __cplusplus
 }
 #endif

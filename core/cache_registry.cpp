@@ -1,6 +1,7 @@
 #include "cache_registry.h"
 
 #include "sync.h"
+#include "text_buffer.h"
 
 namespace bc {
 namespace {
@@ -19,21 +20,7 @@ BC_CONSTINIT ConfigLock g_registry_lock;
 BC_CONSTINIT CacheEntry g_caches[kMaxCaches] BC_GUARDED_BY(g_registry_lock) = {};
 
 // "biochain-<size>": kmem_cache_create copies the name.
-void cache_name(usize size, char (&name)[32]) {
-    const char prefix[] = "biochain-";
-    usize n = 0;
-    for (; prefix[n]; ++n)
-        name[n] = prefix[n];
-    char digits[20];
-    usize d = 0;
-    do {
-        digits[d++] = char('0' + size % 10);
-        size /= 10;
-    } while (size);
-    while (d)
-        name[n++] = digits[--d];
-    name[n] = '\0';
-}
+void cache_name(usize size, char (&name)[32]) { TextBuffer(name, sizeof name).text("biochain-").number(size); }
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -64,6 +65,65 @@ struct Fixture {
     bc_target* target = nullptr;
     std::mutex mutex;
     std::vector<Child> children;
+};
+
+// Children queued by child_submit and ended later, out of order, by completion threads
+// that run as interrupt context, as the disk's completions would.
+class AsyncCompletions {
+public:
+    AsyncCompletions(bc_target* target, unsigned threads) : target_(target) {
+        bc::posix::ShimHooks h;
+        h.child_submit = [this](void*, void* child, void*, unsigned, bc_sector_t, bc_sector_t, unsigned) {
+            std::lock_guard<std::mutex> guard(mutex_);
+            inflight_.push_back(child);
+        };
+        h.parent_end = [](void*, void* parent, int error) {
+            static_cast<Parent*>(parent)->error = error;
+            ++static_cast<Parent*>(parent)->ends;
+        };
+        bc::posix::set_shim_hooks(h);
+        for (unsigned t = 0; t < threads; ++t)
+            threads_.emplace_back([this, t] { run(t); });
+    }
+    // Ends every child still queued, then stops the threads.
+    ~AsyncCompletions() {
+        done_ = true;
+        for (auto& t : threads_)
+            t.join();
+    }
+
+private:
+    void run(unsigned t) {
+        bc::posix::InterruptScope irq;
+        for (unsigned n = t;; ++n) {
+            void* child = nullptr;
+            {
+                std::lock_guard<std::mutex> guard(mutex_);
+                if (!inflight_.empty()) {
+                    // out of order: take from either end
+                    if (n % 3) {
+                        child = inflight_.front();
+                        inflight_.pop_front();
+                    } else {
+                        child = inflight_.back();
+                        inflight_.pop_back();
+                    }
+                } else if (done_) {
+                    return;
+                }
+            }
+            if (child)
+                bc_target_child_end(target_, child, 0);
+            else
+                std::this_thread::yield();
+        }
+    }
+
+    bc_target* target_;
+    std::mutex mutex_;
+    std::deque<void*> inflight_;
+    std::atomic<bool> done_{false};
+    std::vector<std::thread> threads_;
 };
 
 std::string info(bc_target* t) {
@@ -278,45 +338,14 @@ TEST_CASE("a mirror write that fails on one leg succeeds on the other") {
 
 TEST_CASE("chain_next: with the reserve gone, each next child recycles an earlier one") {
     Fixture f("linear /dev/vda 0 6 max_child_sectors 8 reserve 1 fail_alloc 100");
-    std::mutex mutex;
-    std::deque<void*> inflight;
-    std::atomic<bool> done{false};
-    bc::posix::ShimHooks h;
-    h.child_submit = [&](void*, void* child, void*, unsigned, bc_sector_t, bc_sector_t, unsigned) {
-        std::lock_guard<std::mutex> guard(mutex);
-        inflight.push_back(child);
-    };
-    h.parent_end = [](void*, void* parent, int error) {
-        static_cast<Parent*>(parent)->error = error;
-        ++static_cast<Parent*>(parent)->ends;
-    };
-    bc::posix::set_shim_hooks(h);
-    std::thread completer([&] {
-        bc::posix::InterruptScope irq;
-        while (!done) {
-            void* child = nullptr;
-            {
-                std::lock_guard<std::mutex> guard(mutex);
-                if (!inflight.empty()) {
-                    child = inflight.front();
-                    inflight.pop_front();
-                }
-            }
-            if (child)
-                bc_target_child_end(f.target, child, 0);
-            else
-                std::this_thread::yield();
-        }
-    });
     Parent p;
     {
+        AsyncCompletions completions(f.target, 1);
         bc::posix::NoioScope noio;
         bc_target_map(f.target, &p, &p.state, BC_IO_WRITE, 0, 32);
+        while (p.ends == 0)
+            std::this_thread::yield();
     }
-    while (p.ends == 0)
-        std::this_thread::yield();
-    done = true;
-    completer.join();
     const std::string status = info(f.target);
     CHECK(p.error == 0);
     CHECK(status.find(" children 4 ") != std::string::npos);
@@ -355,52 +384,12 @@ static void stress(unsigned percent) {
     const long live_before = bc::posix::live_allocations();
     {
         Fixture f("linear /dev/vda 0 4 max_child_sectors 8 reserve 1");
-        std::mutex mutex;
-        std::deque<void*> inflight;
-        std::atomic<bool> done{false};
-        bc::posix::ShimHooks h;
-        h.child_submit = [&](void*, void* child, void*, unsigned, bc_sector_t, bc_sector_t, unsigned) {
-            std::lock_guard<std::mutex> guard(mutex);
-            inflight.push_back(child);
-        };
-        h.parent_end = [](void*, void* parent, int error) {
-            static_cast<Parent*>(parent)->error = error;
-            ++static_cast<Parent*>(parent)->ends;
-        };
-        bc::posix::set_shim_hooks(h);
         char fail[] = "fail_alloc", value[4];
         snprintf(value, sizeof value, "%u", percent);
         char* argv[] = {fail, value};
         const char* error = nullptr;
         REQUIRE(bc_target_message(f.target, 2, argv, &error) == 0);
-
-        std::vector<std::thread> completers;
-        for (int t = 0; t < 2; ++t)
-            completers.emplace_back([&, t] {
-                bc::posix::InterruptScope irq;  // completions run in interrupt context
-                for (unsigned n = unsigned(t);; ++n) {
-                    void* child = nullptr;
-                    {
-                        std::lock_guard<std::mutex> guard(mutex);
-                        if (!inflight.empty()) {
-                            // out of order: take from either end
-                            if (n % 3) {
-                                child = inflight.front();
-                                inflight.pop_front();
-                            } else {
-                                child = inflight.back();
-                                inflight.pop_back();
-                            }
-                        } else if (done) {
-                            return;
-                        }
-                    }
-                    if (child)
-                        bc_target_child_end(f.target, child, 0);
-                    else
-                        std::this_thread::yield();
-                }
-            });
+        auto completions = std::make_unique<AsyncCompletions>(f.target, 2);
         constexpr int kParents = 2000;
         std::vector<Parent> parents(2 * kParents);
         std::vector<std::thread> submitters;
@@ -415,9 +404,7 @@ static void stress(unsigned percent) {
             });
         for (auto& t : submitters)
             t.join();
-        done = true;
-        for (auto& t : completers)
-            t.join();
+        completions.reset();
         for (const Parent& p : parents) {
             CHECK(p.ends == 1);
             CHECK(p.error == 0);
