@@ -19,6 +19,7 @@ static int __init biochain_init(void)
 	if (ret)
 		goto out_env;
 	biochain_bench_init(debugfs_dir);
+	biochain_target_debugfs_init(debugfs_dir);
 	return 0;
 
 out_env:

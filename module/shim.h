@@ -17,6 +17,7 @@ extern struct target_type biochain_target;
 extern const struct bc_bio_shape biochain_bio_shape;
 
 void biochain_bench_init(struct dentry *debugfs_dir);
+void biochain_target_debugfs_init(struct dentry *debugfs_dir);
 void biochain_bench_exit(void);
 
 /* The end_io of every child bio; also how the rescuer recognises ours. */

@@ -8,8 +8,10 @@
 #include <linux/blk-cgroup.h>
 #include <linux/blk-crypto.h>
 #include <linux/blkdev.h>
+#include <linux/debugfs.h>
 #include <linux/device-mapper.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
@@ -253,13 +255,62 @@ static void biochain_retry_work(struct work_struct *work)
 	memalloc_noio_restore(noio);
 }
 
+/*
+ * Ending a parent (DM's clone) ends the bio above it, which, when biochain is stacked on
+ * biochain, is a child of the level above, whose end may end that level's parent, and so
+ * on: one stack frame chain per level. To keep completion iterative however deep the stack,
+ * a parent ended while this CPU is already inside a biochain completion is only queued;
+ * the outermost completion on the CPU ends the queued parents one by one. Preemption is
+ * off for the whole frame (bi_end_io must not sleep anyway) so the queue is drained by the
+ * CPU that filled it; interrupts are held off only around the queue itself.
+ */
+struct completion_frame {
+	unsigned int depth;
+	struct bio_list deferred;
+};
+static DEFINE_PER_CPU(struct completion_frame, completion_frames);
+
+/* Parents whose end was queued rather than nested: proves the path in the tests. */
+static atomic_t deferred_completions = ATOMIC_INIT(0);
+
+void biochain_target_debugfs_init(struct dentry *dir)
+{
+	debugfs_create_atomic_t("deferred_completions", 0444, dir, &deferred_completions);
+}
+
 void bc_env_parent_end(void *shim, void *parent_mem, int error)
 {
 	struct bio *parent = parent_mem;
+	struct completion_frame *frame;
+	unsigned long flags;
 
 	if (error)
 		parent->bi_status = errno_to_blk_status(error);
-	bio_endio(parent);
+
+	preempt_disable();
+	frame = this_cpu_ptr(&completion_frames);
+	local_irq_save(flags);
+	if (frame->depth) {
+		bio_list_add(&frame->deferred, parent);
+		atomic_inc(&deferred_completions);
+		local_irq_restore(flags);
+		preempt_enable();
+		return;
+	}
+	frame->depth = 1;
+	local_irq_restore(flags);
+
+	for (;;) {
+		bio_endio(parent);
+		local_irq_save(flags);
+		parent = bio_list_pop(&frame->deferred);
+		if (!parent)
+			frame->depth = 0; /* with the queue empty, under the same irq-off section */
+		local_irq_restore(flags);
+		if (!parent)
+			break;
+	}
+	preempt_enable();
 }
 
 unsigned int bc_env_sectors_within_segments(void *parent_mem, bc_sector_t offset,
