@@ -28,7 +28,6 @@ typedef unsigned long long bc_sector_t;
 #define BC_EIO 5
 #define BC_EINVAL 22
 #define BC_ENOMEM 12
-#define BC_EOPNOTSUPP 95
 
 /* ---------------------------------------------------------------- environment */
 
@@ -37,9 +36,7 @@ typedef unsigned long long bc_sector_t;
 void *bc_env_alloc(unsigned long size, int may_wait);
 void bc_env_free(void *ptr);
 
-/* The CPU the caller runs on: a hint for per-CPU data, the caller may migrate. */
-unsigned int bc_env_cpu(void);
-/* Upper bound (exclusive) of bc_env_cpu(), fixed for the life of the environment. */
+/* Upper bound (exclusive) of CPU numbers, fixed for the life of the environment. */
 unsigned int bc_env_nr_cpus(void);
 
 /* A spinlock, safe against completion (interrupt) context. The storage is core/'s, its
@@ -271,7 +268,6 @@ void bc_bio_set_destroy(struct bc_bio_set *set);
 void *bc_bio_set_alloc(struct bc_bio_set *set, unsigned int nr_vecs, int may_wait, void **vecs,
 		       unsigned int *capacity);
 void bc_bio_set_free(struct bc_bio_set *set, void *bio, void *vecs, unsigned int capacity);
-void *bc_bio_set_front(struct bc_bio_set *set, void *bio);
 /* The set's counters, as `dmsetup status` words ("alloc_percpu 12 ..."). */
 void bc_bio_set_emit_stats(struct bc_bio_set *set, char *buf, unsigned int maxlen);
 

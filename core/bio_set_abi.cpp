@@ -46,8 +46,6 @@ extern "C" void bc_bio_set_free(bc_bio_set* handle, void* bio, void* vecs, unsig
     handle->set->free(bio, vecs, capacity);
 }
 
-extern "C" void* bc_bio_set_front(bc_bio_set* handle, void* bio) { return handle->set->front(bio); }
-
 extern "C" void bc_bio_set_emit_stats(bc_bio_set* handle, char* buf, unsigned int maxlen) {
     bc::TextBuffer out(buf, maxlen);
     for (unsigned i = unsigned(bc::Counter::alloc_percpu); i <= unsigned(bc::Counter::noio_violations); ++i)

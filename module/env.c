@@ -46,11 +46,6 @@ void bc_env_free(void *ptr)
 	kfree(ptr);
 }
 
-unsigned int bc_env_cpu(void)
-{
-	return raw_smp_processor_id();
-}
-
 unsigned int bc_env_nr_cpus(void)
 {
 	return nr_cpu_ids;

@@ -72,7 +72,8 @@ void bc_env_free(void* ptr) {
     std::free(ptr);
 }
 
-unsigned int bc_env_cpu(void) {
+// The CPU slot of the calling thread (a hint: it may migrate; slots are mutex-protected).
+static unsigned int posix_cpu() {
     const int cpu = sched_getcpu();
     return cpu < 0 ? 0u : unsigned(cpu) % bc_env_nr_cpus();
 }
@@ -112,7 +113,7 @@ void bc_env_wake_all(bc_waitq* waitq) {
 }
 
 void* bc_env_percpu_enter(void* percpu, int* irq, unsigned long* token) {
-    const unsigned cpu = bc_env_cpu();
+    const unsigned cpu = posix_cpu();
     g_cpu_slots[cpu].lock();
     *irq = t_interrupt ? 1 : 0;
     *token = cpu;
@@ -154,7 +155,7 @@ void* bc_env_percpu_slot(void* percpu, unsigned int cpu) {
 }
 
 void bc_env_percpu_add(void* percpu, unsigned long offset, unsigned long long n) {
-    auto* counter = reinterpret_cast<unsigned long long*>(static_cast<char*>(bc_env_percpu_slot(percpu, bc_env_cpu())) + offset);
+    auto* counter = reinterpret_cast<unsigned long long*>(static_cast<char*>(bc_env_percpu_slot(percpu, posix_cpu())) + offset);
     __atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
 }
 

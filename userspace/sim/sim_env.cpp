@@ -35,7 +35,6 @@ void* bc_env_alloc(unsigned long size, int) {
     return posix_memalign(&p, 16, size ? size : 1) == 0 ? p : nullptr;
 }
 void bc_env_free(void* ptr) { std::free(ptr); }
-unsigned int bc_env_cpu(void) { return 0; }
 unsigned int bc_env_nr_cpus(void) { return 1; }
 
 void bc_env_lock_init(bc_lock*) {}
