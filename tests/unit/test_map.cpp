@@ -338,15 +338,40 @@ TEST_CASE("a mirror write that fails on one leg succeeds on the other") {
 
 TEST_CASE("chain_next: with the reserve gone, each next child recycles an earlier one") {
     Fixture f("linear /dev/vda 0 6 max_child_sectors 8 reserve 1 fail_alloc 100");
+    f.hooks(false);
     Parent p;
+    // The disk ends a child only while the mapper waits for one in chain_next, so every
+    // object after the first can only come from recycling (an earlier completion would
+    // put the object back in the reserve, and the count below would be a race).
+    std::atomic<bool> mapped{false};
+    std::thread disk([&] {
+        bc::posix::InterruptScope irq;
+        for (size_t ended = 0;;) {
+            void* child = nullptr;
+            {
+                std::lock_guard<std::mutex> guard(f.mutex);
+                // p.state is the mapper's until its first child is queued under this mutex
+                const bool waiting = ended < f.children.size() &&
+                                     __atomic_load_n(&p.state.recycle_slot, __ATOMIC_ACQUIRE) == bc::kWanted;
+                if (ended < f.children.size() && (waiting || mapped))
+                    child = f.children[ended++].bio;
+                else if (mapped && ended == f.children.size())
+                    return;
+            }
+            if (child)
+                bc_target_child_end(f.target, child, 0);
+            else
+                std::this_thread::yield();
+        }
+    });
     {
-        AsyncCompletions completions(f.target, 1);
         bc::posix::NoioScope noio;
         bc_target_map(f.target, &p, &p.state, BC_IO_WRITE, 0, 32);
-        while (p.ends == 0)
-            std::this_thread::yield();
     }
+    mapped = true;
+    disk.join();
     const std::string status = info(f.target);
+    CHECK(p.ends == 1);
     CHECK(p.error == 0);
     CHECK(status.find(" children 4 ") != std::string::npos);
     CHECK(status.find(" alloc_reserve 1 ") != std::string::npos);  // the first child
