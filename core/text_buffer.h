@@ -32,6 +32,12 @@ public:
         return *this;
     }
 
+    TextBuffer& signed_number(i64 value) {
+        if (value < 0)
+            put('-');
+        return number(value < 0 ? u64(0) - u64(value) : u64(value));
+    }
+
     // A space before every word but the first keeps status lines one-word-per-token.
     TextBuffer& word(const char* s) { return separate().text(s); }
     TextBuffer& word(u64 value) { return separate().number(value); }

@@ -20,6 +20,7 @@ static int __init biochain_init(void)
 		goto out_env;
 	biochain_bench_init(debugfs_dir);
 	biochain_target_debugfs_init(debugfs_dir);
+	biochain_selftest_init(debugfs_dir);
 	return 0;
 
 out_env:
@@ -34,6 +35,7 @@ static void __exit biochain_exit(void)
 	dm_unregister_target(&biochain_target);
 	debugfs_remove_recursive(debugfs_dir);
 	biochain_bench_exit();
+	biochain_selftest_exit();
 	biochain_env_exit();
 }
 

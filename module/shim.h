@@ -4,6 +4,9 @@
 #define BIOCHAIN_SHIM_H
 
 #include <linux/device-mapper.h>
+#include <linux/workqueue.h>
+
+#include "abi.h"
 
 #define DM_MSG_PREFIX "biochain"
 
@@ -19,6 +22,40 @@ extern const struct bc_bio_shape biochain_bio_shape;
 void biochain_bench_init(struct dentry *debugfs_dir);
 void biochain_target_debugfs_init(struct dentry *debugfs_dir);
 void biochain_bench_exit(void);
+
+/*
+ * One biochain instance: core/'s target over open lower devices. The DM target creates
+ * one per table line; the self tests create theirs over a scratch device, outside DM.
+ */
+struct biochain {
+	struct bc_target *core;
+	/* Children core/ wants issued again (a mirror read retried on another leg): queued
+	 * from completion context, issued by a WQ_MEM_RECLAIM worker. */
+	spinlock_t retry_lock;
+	struct bio_list retry_list;
+	struct work_struct retry_work;
+	struct workqueue_struct *retry_wq;
+	struct block_device *bdevs[BC_MAX_LEGS]; /* where children of each leg go */
+	unsigned int nr_legs;			 /* dm_devs held (DM only) */
+	struct dm_dev *legs[];
+};
+
+struct biochain *biochain_alloc(unsigned int nr_legs);
+void biochain_leg_geometry(struct block_device *bdev, struct bc_leg_geometry *geometry);
+/* With bdevs[] set: create the core target and the retry worker. */
+int biochain_start(struct biochain *bc, const struct bc_table *table, sector_t len,
+		   const struct bc_leg_geometry *geometry, const char **error);
+void biochain_stop(struct biochain *bc);
+/* What map does with a read or write that needs children: split it in a NOIO scope. */
+void biochain_split(struct biochain *bc, struct bio *bio, void *parent_state,
+		    enum bc_io_kind kind, sector_t sector);
+enum bc_io_kind biochain_io_kind(struct bio *bio);
+
+/* Self tests (module/selftest.c): the shim's suites, and running everything. */
+extern const struct bc_test_suite biochain_suite_target;
+const char *biochain_selftest_device(void);
+void biochain_selftest_init(struct dentry *debugfs_dir);
+void biochain_selftest_exit(void);
 
 /* The end_io of every child bio; also how the rescuer recognises ours. */
 void biochain_child_endio(struct bio *child);

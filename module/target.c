@@ -29,25 +29,54 @@ const struct bc_bio_shape biochain_bio_shape = {
 	.inline_vecs = BIOCHAIN_INLINE_VECS,
 };
 
-struct biochain {
-	struct bc_target *core;
-	/* Children core/ wants issued again (a mirror read retried on another leg): queued
-	 * from completion context, issued by a WQ_MEM_RECLAIM worker. */
-	spinlock_t retry_lock;
-	struct bio_list retry_list;
-	struct work_struct retry_work;
-	struct workqueue_struct *retry_wq;
-	unsigned int nr_legs;
-	struct dm_dev *legs[];
-};
-
 static void biochain_retry_work(struct work_struct *work);
 
-static void biochain_free(struct dm_target *ti, struct biochain *bc)
+struct biochain *biochain_alloc(unsigned int nr_legs)
+{
+	struct biochain *bc = kzalloc(struct_size(bc, legs, nr_legs), GFP_KERNEL);
+
+	if (!bc)
+		return NULL;
+	spin_lock_init(&bc->retry_lock);
+	bio_list_init(&bc->retry_list);
+	INIT_WORK(&bc->retry_work, biochain_retry_work);
+	return bc;
+}
+
+void biochain_leg_geometry(struct block_device *bdev, struct bc_leg_geometry *geometry)
+{
+	geometry->sectors = bdev_nr_sectors(bdev);
+	geometry->logical_block_size = bdev_logical_block_size(bdev);
+	geometry->id = bdev->bd_dev;
+}
+
+int biochain_start(struct biochain *bc, const struct bc_table *table, sector_t len,
+		   const struct bc_leg_geometry *geometry, const char **error)
+{
+	int ret = bc_target_create(table, len, geometry, &biochain_bio_shape, bc, &bc->core, error);
+
+	if (ret)
+		return ret;
+	bc->retry_wq = alloc_workqueue("biochain_retry", WQ_MEM_RECLAIM, 0);
+	if (!bc->retry_wq) {
+		*error = "Cannot allocate the retry workqueue";
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void biochain_stop(struct biochain *bc)
 {
 	if (bc->retry_wq)
 		destroy_workqueue(bc->retry_wq);
+	bc->retry_wq = NULL;
 	bc_target_destroy(bc->core);
+	bc->core = NULL;
+}
+
+static void biochain_free(struct dm_target *ti, struct biochain *bc)
+{
+	biochain_stop(bc);
 	while (bc->nr_legs)
 		dm_put_device(ti, bc->legs[--bc->nr_legs]);
 	kfree(bc);
@@ -71,18 +100,13 @@ static int biochain_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		return ret;
 	}
 
-	bc = kzalloc(struct_size(bc, legs, table.nr_legs), GFP_KERNEL);
+	bc = biochain_alloc(table.nr_legs);
 	if (!bc) {
 		ti->error = "Cannot allocate biochain context";
 		return -ENOMEM;
 	}
-	spin_lock_init(&bc->retry_lock);
-	bio_list_init(&bc->retry_list);
-	INIT_WORK(&bc->retry_work, biochain_retry_work);
 
 	for (i = 0; i < table.nr_legs; i++) {
-		struct block_device *bdev;
-
 		ret = dm_get_device(ti, table.legs[i].path, dm_table_get_mode(ti->table),
 				    &bc->legs[i]);
 		if (ret) {
@@ -90,22 +114,13 @@ static int biochain_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 			goto bad;
 		}
 		bc->nr_legs++;
-		bdev = bc->legs[i]->bdev;
-		geometry[i].sectors = bdev_nr_sectors(bdev);
-		geometry[i].logical_block_size = bdev_logical_block_size(bdev);
-		geometry[i].id = bdev->bd_dev;
+		bc->bdevs[i] = bc->legs[i]->bdev;
+		biochain_leg_geometry(bc->bdevs[i], &geometry[i]);
 	}
 
-	ret = bc_target_create(&table, ti->len, geometry, &biochain_bio_shape, bc, &bc->core,
-			       &error);
+	ret = biochain_start(bc, &table, ti->len, geometry, &error);
 	if (ret) {
-		ti->error = (char *)error; /* a static string of core/ */
-		goto bad;
-	}
-	bc->retry_wq = alloc_workqueue("biochain_retry", WQ_MEM_RECLAIM, 0);
-	if (!bc->retry_wq) {
-		ti->error = "Cannot allocate the retry workqueue";
-		ret = -ENOMEM;
+		ti->error = (char *)error; /* a static string */
 		goto bad;
 	}
 
@@ -126,7 +141,7 @@ static void biochain_dtr(struct dm_target *ti)
 	biochain_free(ti, ti->private);
 }
 
-static enum bc_io_kind biochain_io_kind(struct bio *bio)
+enum bc_io_kind biochain_io_kind(struct bio *bio)
 {
 	switch (bio_op(bio)) {
 	case REQ_OP_READ:
@@ -167,7 +182,7 @@ static int biochain_map(struct dm_target *ti, struct bio *bio)
 	enum bc_io_kind kind = biochain_io_kind(bio);
 	sector_t sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
 	sector_t leg_sector;
-	unsigned int leg, noio;
+	unsigned int leg;
 
 	bc_target_account_io(bc->core, kind, bio_sectors(bio));
 	if (kind != BC_IO_READ && kind != BC_IO_WRITE)
@@ -182,12 +197,18 @@ static int biochain_map(struct dm_target *ti, struct bio *bio)
 	if (WARN_ON_ONCE(bio_integrity(bio) || bio_has_crypt_ctx(bio)))
 		return DM_MAPIO_KILL;
 
-	/* Every allocation of the split happens in this NOIO scope (seed 001). */
-	noio = memalloc_noio_save();
-	bc_target_map(bc->core, bio, dm_per_bio_data(bio, bc_target_parent_state_size()), kind,
-		      sector, bio_sectors(bio));
-	memalloc_noio_restore(noio);
+	biochain_split(bc, bio, dm_per_bio_data(bio, bc_target_parent_state_size()), kind, sector);
 	return DM_MAPIO_SUBMITTED;
+}
+
+void biochain_split(struct biochain *bc, struct bio *bio, void *parent_state,
+		    enum bc_io_kind kind, sector_t sector)
+{
+	/* Every allocation of the split happens in this NOIO scope (seed 001). */
+	unsigned int noio = memalloc_noio_save();
+
+	bc_target_map(bc->core, bio, parent_state, kind, sector, bio_sectors(bio));
+	memalloc_noio_restore(noio);
 }
 
 /* ------------------------------------------------------------------ child bios */
@@ -204,7 +225,7 @@ void bc_env_child_submit(void *shim, void *child_mem, void *parent_mem, unsigned
 	struct biochain *bc = shim;
 	struct bio *parent = parent_mem, *child = child_mem;
 
-	bio_init(child, bc->legs[leg]->bdev, NULL, 0, parent->bi_opf);
+	bio_init(child, bc->bdevs[leg], NULL, 0, parent->bi_opf);
 	bio_set_flag(child, BIO_CLONED);
 	child->bi_ioprio = parent->bi_ioprio;
 	child->bi_io_vec = parent->bi_io_vec;

@@ -1,0 +1,127 @@
+// The self-test runner (core/selftest_runner.cpp) and core/'s own suites, run here over
+// the POSIX environment exactly as the module runs them over the kernel's.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "env_posix.h"
+#include "selftest.h"
+
+namespace {
+std::vector<std::string> run(const bc_test_suite* const* suites, unsigned n, const char* filter,
+                             bc_selftest_totals* totals) {
+    std::vector<std::string> lines;
+    bc_selftest_run(
+        suites, n, filter, [](void* ctx, const char* line) { static_cast<std::vector<std::string>*>(ctx)->push_back(line); },
+        &lines, totals);
+    return lines;
+}
+
+void passes(bc_test* test) { BC_EXPECT_EQ(test, 2 + 2, 4); }
+int fails_line, stops_line;  // where the failures below are, as the runner must report
+void fails(bc_test* test) {
+    fails_line = __LINE__ + 1;
+    BC_EXPECT_EQ(test, 2 + 2, 5);
+    BC_EXPECT(test, false);
+}
+void stops_at_assert(bc_test* test) {
+    stops_line = __LINE__ + 1;
+    BC_ASSERT(test, 1 == 0);
+    BC_EXPECT(test, "never reached" == nullptr);
+}
+void skips(bc_test* test) { bc_test_skip(test, "no scratch device"); }
+
+const bc_test_case mixed_cases[] = {BC_TEST_CASE(passes), BC_TEST_CASE(fails), BC_TEST_CASE(stops_at_assert),
+                                    BC_TEST_CASE(skips), BC_TEST_CASES_END};
+const bc_test_case skipped_cases[] = {BC_TEST_CASE(skips), BC_TEST_CASES_END};
+const bc_test_suite mixed = {"mixed", mixed_cases};
+const bc_test_suite skipped = {"skipped", skipped_cases};
+const bc_test_suite* const synthetic[] = {&mixed, &skipped};
+}  // namespace
+
+TEST_CASE("the runner prints KTAP version 1 with nested suites, diagnostics and skips") {
+    bc_selftest_totals totals{};
+    const auto lines = run(synthetic, 2, nullptr, &totals);
+    const auto at = [](int line) { return "EXPECTATION FAILED at test_selftest.cpp:" + std::to_string(line); };
+    const std::vector<std::string> expected = {
+        "KTAP version 1",
+        "1..2",
+        "    KTAP version 1",
+        "    # Subtest: mixed",
+        "    1..4",
+        "    ok 1 passes",
+        "    # fails: " + at(fails_line),
+        "    # 2 + 2 == 5",
+        "    # got 4, expected 5",
+        "    # fails: " + at(fails_line + 1),
+        "    # false",
+        "    not ok 2 fails",
+        "    # stops_at_assert: " + at(stops_line),
+        "    # 1 == 0",
+        "    not ok 3 stops_at_assert",
+        "    ok 4 skips # SKIP no scratch device",
+        "# mixed: pass:1 fail:2 skip:1 total:4",
+        "not ok 1 mixed",
+        "    KTAP version 1",
+        "    # Subtest: skipped",
+        "    1..1",
+        "    ok 1 skips # SKIP no scratch device",
+        "# skipped: pass:0 fail:0 skip:1 total:1",
+        "ok 2 skipped # SKIP every case skipped",
+        "# Totals: pass:1 fail:2 skip:2 total:5",
+    };
+    CHECK(lines == expected);
+    CHECK(totals.passed == 1);
+    CHECK(totals.failed == 2);
+    CHECK(totals.skipped == 2);
+}
+
+TEST_CASE("a filter selects suites and cases by glob, and the plans count only those") {
+    bc_selftest_totals totals{};
+    auto lines = run(synthetic, 2, "mix*.pass?s", &totals);
+    REQUIRE(lines.size() == 9);
+    CHECK(lines[1] == "1..1");
+    CHECK(lines[4] == "    1..1");
+    CHECK(lines[5] == "    ok 1 passes");
+    CHECK(lines[7] == "ok 1 mixed");
+    CHECK(totals.passed == 1);
+    CHECK(totals.failed + totals.skipped == 0);
+
+    lines = run(synthetic, 2, "skipped", &totals);
+    CHECK(lines[1] == "1..1");
+    CHECK(lines[3] == "    # Subtest: skipped");
+
+    lines = run(synthetic, 2, "nothing*", &totals);
+    CHECK(lines == std::vector<std::string>{"KTAP version 1", "1..0", "# Totals: pass:0 fail:0 skip:0 total:0"});
+}
+
+TEST_CASE("glob matches * and ? the way KUnit's filter_glob does") {
+    CHECK(bc_selftest_glob("*", ""));
+    CHECK(bc_selftest_glob("*", "biochain_mempool"));
+    CHECK(bc_selftest_glob("biochain_*", "biochain_mempool"));
+    CHECK(bc_selftest_glob("*pool", "biochain_mempool"));
+    CHECK(bc_selftest_glob("b?ochain*l", "biochain_mempool"));
+    CHECK(bc_selftest_glob("*_*_*", "a_b_c"));
+    CHECK_FALSE(bc_selftest_glob("*_*_*", "a_b"));
+    CHECK_FALSE(bc_selftest_glob("biochain", "biochain_mempool"));
+    CHECK_FALSE(bc_selftest_glob("?", ""));
+    CHECK_FALSE(bc_selftest_glob("mempool", "biochain_mempool"));
+}
+
+TEST_CASE("core/'s self-test suites pass over the POSIX environment, leaving nothing") {
+    const long live = bc::posix::live_allocations();
+    bc_selftest_totals totals{};
+    const auto lines = run(bc_core_suites, bc_core_nr_suites, nullptr, &totals);
+    std::string failures;
+    for (const auto& line : lines)
+        if (line.find("not ok") != std::string::npos || line.find("# ") != std::string::npos)
+            failures += line + "\n";
+    INFO(failures);
+    CHECK(totals.failed == 0);
+    CHECK(totals.skipped == 0);
+    CHECK(totals.passed >= 18);
+    CHECK(lines.front() == "KTAP version 1");
+    CHECK(lines[1] == "1.." + std::to_string(bc_core_nr_suites));
+    CHECK(bc::posix::live_allocations() == live);
+}
