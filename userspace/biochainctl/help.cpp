@@ -1,0 +1,263 @@
+#include "help.h"
+
+#include <fmt/format.h>
+
+namespace ctl {
+namespace {
+
+// One command's part of the manual; the full page is made of all of them, so the two
+// never disagree.
+struct CommandHelp {
+    const char* name;
+    const char* synopsis;     // after "biochainctl "; continuation lines after '\n'
+    const char* summary;      // one line, for the COMMANDS list
+    const char* description;  // indented paragraphs
+    const char* options;      // "--opt ARG\n    text" blocks; may be empty
+    const char* examples;
+};
+
+constexpr CommandHelp kCommands[] = {
+    {"create", "create NAME --layout LAYOUT [OPTIONS] DEV[:OFFSET]...",
+     "create a biochain device over block devices",
+     R"(Creates /dev/mapper/NAME, a biochain device over the DEVs, each used
+from its OFFSET on (default 0). LAYOUT is linear (1 device), striped
+(1 to 16) or mirror (2 to 16).
+
+The devices are checked first: each must exist, be a block device, and
+have its OFFSET inside it and a multiple of its logical block size. The
+target length is the largest that fits: for linear, the device after its
+offset; for striped, the smallest leg after its offset rounded down to a
+whole chunk, times the number of devices; for mirror, the smallest leg.
+--size asks for less. The table is then loaded through libdevmapper, as
+`dmsetup create NAME --table "0 LENGTH biochain ..."` would, with the
+devices named major:minor. When the kernel refuses the table, its reason
+is read back from the kernel log (/dev/kmsg) and printed.
+
+A DEV that exists as written is a path even if it contains ':';
+otherwise the text after its last ':' is the offset.)",
+     R"(--layout linear|striped|mirror
+    The layout (required).
+--chunk SIZE
+    Striped only: the chunk; at least 4k, a multiple of every device's
+    logical block size, power of two or not. Default 64k.
+--size SIZE
+    The target length, instead of the largest that fits. Striped: a
+    multiple of chunk x number of devices.
+--reserve N
+    Objects in each mempool reserve, 1..4096 (the module's default: 16).
+--max-child-sectors N
+    Largest child bio sent to a lower device, in 512-byte sectors:
+    8..1073741824, whole logical blocks. Without it and
+    --max-child-segments, linear remaps in place.
+--max-child-segments N
+    Most bio_vecs in one child bio, 1..256.
+--no-rescuer
+    Disable the rescuer (tests only: a small reserve can then deadlock).
+--fail-alloc PERCENT
+    Fault injection: this share (0..100) of the allocation engine's
+    backing allocations fails (tests only).
+--dry-run
+    Check everything and print the table as dmsetup takes it; create
+    nothing.)",
+     R"(biochainctl create fast --layout linear /dev/sdb
+biochainctl create wide --layout striped --chunk 128k /dev/sd[bcd]
+biochainctl create safe --layout mirror --size 10G /dev/sdb:1G /dev/sdc:1G
+biochainctl create tiny --layout linear --reserve 1 \
+    --max-child-sectors 8 /dev/vda)"},
+    {"remove", "remove NAME", "remove a biochain device",
+     R"(Removes the biochain device NAME, retrying for a moment while udev
+still has it open. Devices of other targets are refused.)",
+     "", "biochainctl remove fast"},
+    {"list", "list", "list the biochain devices",
+     R"(One line per biochain device: its name, size, layout and legs (the
+kernel names of the lower devices, with "+OFFSET" where a leg does not
+start at sector 0). Devices of other targets are not shown; nothing is
+printed when there is no biochain device.)",
+     "", "biochainctl list"},
+    {"status", "status NAME [--json] [--watch [--interval SECONDS] [--count N]]",
+     "show the counters of a biochain device",
+     R"(Reads the target's INFO status (the I/O counters and the allocation
+engine's: children, per-CPU magazine hits, reserve use, waits, rescues,
+per-leg errors) and prints it as an aligned table, in the module's
+order. Counters this biochainctl does not know are shown like the rest.)",
+     R"(--json
+    One JSON object instead:
+    {"device", "layout", "sectors", "counters": {NAME: VALUE, ...}}.
+    With --watch, one object per line, with "rates" (empty at first).
+--watch
+    Print again every interval, with the per-second rate of each counter
+    since the previous print (levels such as reserve_free have none).
+    Stops on Ctrl-C, after --count prints, or with exit status 1 when
+    the device goes away.
+--interval SECONDS
+    Time between prints with --watch: 0.1 to 3600, fractions allowed.
+    Default 1.
+--count N
+    With --watch, stop after N prints.)",
+     R"(biochainctl status fast
+biochainctl status fast --json
+biochainctl status fast --watch --interval 0.5)"},
+    {"message", "message NAME WORD...", "send a message to a biochain device",
+     R"(Sends the WORDs as one message to sector 0 of NAME, as
+`dmsetup message NAME 0 WORD...` does, and prints the target's answer
+if it has one. biochain understands:
+
+    stats reset          zero the counters and the reserve's low mark
+    fail_alloc PERCENT   change the fault-injection rate (0..100)
+    reserve N            resize the reserve live (1..4096)
+
+A refused message exits 1 with the kernel's reason.)",
+     "", R"(biochainctl message fast stats reset
+biochainctl message fast reserve 64)"},
+    {"selftest", "selftest [--filter GLOB] [--device DEV] [--ktap FILE]\n[--verbose]",
+     "run the module's self tests and summarise them",
+     R"(Runs the self tests built into biochain.ko (core/'s suites with the
+kernel's environment, the shim's with real bios) and summarises their
+KTAP report: the failures first (suite.case and the lines the test
+printed), then pass, fail and skip counts per suite and in total. Needs
+the module loaded; mounts debugfs at /sys/kernel/debug if it is not.
+The raw report of the last run stays readable in
+/sys/kernel/debug/biochain/selftest.
+
+KTAP is read as KUnit writes it (version 1; TAP version 14 too). A dmesg
+timestamp "[  12.345678] " is stripped from each line, nothing else is;
+in a kernel log, lines before the report and unrecognised lines are
+other kernel messages. A malformed report (no version line or plan,
+results that do not match the plan or are misnumbered, a truncated
+report, lines that are not KTAP) is an error, printed with its line
+number.)",
+     R"(--filter GLOB
+    Which tests to run, as KUnit's filter_glob: SUITE_GLOB[.CASE_GLOB],
+    e.g. 'biochain_mempool' or 'biochain_*.resize*'. Default '*' (all).
+--device DEV
+    The scratch block device for the suites that do real I/O. It is
+    written to (its data is lost) and must not be in use. Without
+    --device the module's selftest_dev parameter stays as it is; when it
+    is empty, those suites skip.
+--ktap FILE
+    Summarise a recorded report instead of running the tests ('-' reads
+    stdin). Needs neither root nor the module.
+--verbose
+    Also list every test with its outcome.)",
+     R"(biochainctl selftest
+biochainctl selftest --filter 'biochain_mempool*' --device /dev/vdb
+dmesg | biochainctl selftest --ktap -)"},
+};
+
+const CommandHelp* find(std::string_view name) {
+    for (const CommandHelp& command : kCommands)
+        if (name == command.name)
+            return &command;
+    return nullptr;
+}
+
+std::string indent(std::string_view text, std::string_view prefix) {
+    std::string out;
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+        std::size_t end = text.find('\n', pos);
+        if (end == std::string_view::npos)
+            end = text.size();
+        const std::string_view line = text.substr(pos, end - pos);
+        out += line.empty() ? std::string() : std::string(prefix) + std::string(line);
+        out += '\n';
+        pos = end + 1;
+    }
+    return out;
+}
+
+// "    biochainctl selftest [--filter GLOB] ...", continuation lines under the first argument.
+std::string synopsis(const CommandHelp& command, std::string_view prefix) {
+    const std::string first = fmt::format("{}biochainctl {} ", prefix, command.name);
+    const std::string hanging(first.size(), ' ');
+    std::string_view text = command.synopsis;
+    std::string out = std::string(prefix) + "biochainctl ";
+    for (std::size_t newline; (newline = text.find('\n')) != std::string_view::npos;) {
+        out += std::string(text.substr(0, newline)) + "\n" + hanging;
+        text.remove_prefix(newline + 1);
+    }
+    return out + std::string(text) + "\n";
+}
+
+constexpr const char* kSizes = R"(SIZE and OFFSET are bytes, with an optional suffix: s (512-byte
+sectors), k or K (KiB), m or M (MiB), g or G (GiB), t or T (TiB): 4096,
+8s, 4k and 4K are the same size. Plain decimal only: no sign, no 0x, no
+fraction. N is a plain decimal number. The table itself is in sectors:
+biochainctl converts, and refuses what is not whole sectors.)";
+
+constexpr const char* kExitStatus = R"(0   Success.
+1   A runtime failure: the kernel refused (its reason is printed when
+    the kernel log can be read), a device is busy or gone, there is no
+    such biochain device, a self test failed or its KTAP report is
+    malformed.
+2   A bad argument: an unknown command or option, a malformed value, a
+    device that does not exist, is not a block device, or is too small
+    or misaligned for the request. Exactly one line on stderr:
+    "biochainctl: <what is wrong>".)";
+
+}  // namespace
+
+std::string main_help() {
+    std::string out = "NAME\n    biochainctl - create, inspect and test biochain device-mapper devices\n\nSYNOPSIS\n";
+    for (const CommandHelp& command : kCommands)
+        out += synopsis(command, "    ");
+    out += "    biochainctl help [COMMAND] | COMMAND --help | --help\n\n";
+    out += "DESCRIPTION\n";
+    out += indent(R"(biochain is a device-mapper target that stacks over block devices
+(linear, striped or mirrored) and issues its child bios through its own
+allocation engine (bio_set reserves, chain_next, a rescuer, NOIO
+scopes). biochainctl drives it through libdevmapper, the library dmsetup
+uses: it checks devices and arguments before asking the kernel, builds
+the table line, reads the counters back, sends messages and runs the
+module's self tests. Everything but help and selftest --ktap needs root
+and the module loaded (insmod biochain.ko).)",
+                  "    ");
+    out += "\nCOMMANDS\n";
+    for (const CommandHelp& command : kCommands)
+        out += fmt::format("    {:<10}{}\n", command.name, command.summary);
+    for (const CommandHelp& command : kCommands) {
+        out += "\n" + synopsis(command, "    ");
+        out += indent(command.description, "        ");
+    }
+    out += "\nOPTIONS\n";
+    out += "    -h, --help\n        This page; after a command, that command's page.\n";
+    for (const CommandHelp& command : kCommands)
+        if (*command.options) {
+            out += fmt::format("\n    {}:\n", command.name);
+            out += indent(command.options, "    ");
+        }
+    out += "\nSIZES\n" + indent(kSizes, "    ");
+    out += "\nEXIT STATUS\n" + indent(kExitStatus, "    ");
+    out += "\nENVIRONMENT\n";
+    out += indent(R"(DM_DISABLE_UDEV=1
+    libdevmapper makes the /dev/mapper nodes itself instead of waiting
+    for udev (as for dmsetup).)",
+                  "    ");
+    out += "\nEXAMPLES\n";
+    for (const CommandHelp& command : kCommands)
+        out += indent(command.examples, "    ");
+    out += "\nSEE ALSO\n    dmsetup(8); README.md of biochain (table syntax, status words)\n";
+    return out;
+}
+
+std::optional<std::string> command_help(std::string_view name) {
+    const CommandHelp* command = find(name);
+    if (!command)
+        return std::nullopt;
+    std::string out = fmt::format("NAME\n    biochainctl {} - {}\n\nSYNOPSIS\n{}\nDESCRIPTION\n", command->name,
+                                  command->summary, synopsis(*command, "    "));
+    out += indent(command->description, "    ");
+    out += "\nOPTIONS\n";
+    if (*command->options)
+        out += indent(command->options, "    ");
+    out += "    -h, --help\n        This page.\n";
+    if (name == "create")
+        out += "\nSIZES\n" + indent(kSizes, "    ");
+    out += "\nEXIT STATUS\n" + indent(kExitStatus, "    ");
+    out += "\nEXAMPLES\n" + indent(command->examples, "    ");
+    return out;
+}
+
+bool is_command(std::string_view name) { return find(name) != nullptr; }
+
+}  // namespace ctl

@@ -1,0 +1,80 @@
+// `selftest`: run the module's self tests (or read a recorded report), parse the KTAP,
+// print the summary. Parse errors go to stderr with their line numbers and fail the run
+// like a failed test: a report that cannot be read proves nothing.
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include <fmt/format.h>
+
+#include "args.h"
+#include "cli_error.h"
+#include "commands.h"
+#include "help.h"
+#include "ktap.h"
+#include "selftest_kernel.h"
+#include "selftest_summary.h"
+
+namespace ctl {
+namespace {
+
+std::string read_recorded_report(const std::string& path) {
+    if (path == "-")
+        return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0 && (errno == ENOENT || errno == ENOTDIR))
+        throw UsageError(fmt::format("selftest: --ktap {}: no such file", path));
+    if (S_ISDIR(st.st_mode))
+        throw UsageError(fmt::format("selftest: --ktap {}: is a directory", path));
+    std::ifstream file(path, std::ios::binary);
+    if (!file)
+        throw Failure(fmt::format("selftest: cannot read {}: {}", path, std::strerror(errno)));
+    return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+}
+
+std::string run_in_kernel(const Args& args) {
+    const std::string filter = args.value("filter").value_or("*");
+    check_filter(filter);
+    SelftestKernel kernel;
+    if (const std::optional<std::string> device = args.value("device"))
+        kernel.set_scratch_device(*device);
+    const std::string scratch = kernel.scratch_device();
+    fmt::print(stderr, "selftest: running '{}' with {}\n", filter,
+               scratch.empty() ? "no scratch device (the suites that need one skip; see --device)"
+                               : "scratch device " + scratch);
+    return kernel.run(filter);
+}
+
+}  // namespace
+
+int selftest_command(const Words& words) {
+    const Args args = Args::parse("selftest", words,
+                                  {{"filter", true}, {"device", true}, {"ktap", true}, {"verbose", false}});
+    if (args.help()) {
+        fmt::print("{}", *command_help("selftest"));
+        return kExitOk;
+    }
+    args.expect_positionals(0, 0, "");
+    const std::optional<std::string> recorded = args.value("ktap");
+    if (recorded && (args.has("filter") || args.has("device")))
+        throw UsageError("selftest: --ktap summarises a recorded report; --filter and --device do not apply");
+    if (recorded && recorded->empty())
+        throw UsageError("selftest: --ktap needs a file name ('-' for stdin)");
+
+    const std::string text = recorded ? read_recorded_report(*recorded) : run_in_kernel(args);
+    const std::string source = !recorded ? "selftest report" : *recorded == "-" ? "stdin" : *recorded;
+
+    const ktap::Document document = ktap::parse(text);
+    const SelftestSummary summary = summarize(document);
+    std::fflush(stdout);
+    for (const ktap::Problem& problem : document.errors)
+        fmt::print(stderr, "biochainctl: {}: {}\n", source, ktap::describe(problem));
+    fmt::print("{}", format_summary(summary, document, args.has("verbose")));
+    return summary.any_failed || !document.errors.empty() ? kExitFailure : kExitOk;
+}
+
+}  // namespace ctl
