@@ -1,4 +1,5 @@
-// Self tests: Layout (layout.h) against the sector-by-sector definition of each layout.
+// Self tests: Layout (layout.h) against the sector-by-sector definition of each layout,
+// for every small geometry (in the kernel, and under Catch2 through test_selftest.cpp).
 #include "layout.h"
 #include "selftest.h"
 
@@ -29,11 +30,11 @@ void striped_matches_the_definition(bc_test* test) {
     for (unsigned legs = 1; legs <= 4; ++legs)
         for (unsigned chunk : chunks) {
             const bc_table t = striped(legs, chunk);
-            const bc_sector_t length = bc_sector_t(chunk) * legs * 2;
-            const unsigned limits[] = {0, 8};
+            const bc_sector_t length = bc_sector_t(chunk) * legs * 3;
+            const unsigned limits[] = {0, 5, 8};
             for (unsigned max : limits)
                 for (bc_sector_t start = 0; start < length; ++start)
-                    for (unsigned len = 1; start + len <= length && len <= chunk + 3; ++len) {
+                    for (unsigned len = 1; start + len <= length && len <= 2 * chunk + 3; ++len) {
                         bc_sector_t s = start;
                         unsigned left = len;
                         while (left) {
@@ -56,13 +57,13 @@ void striped_matches_the_definition(bc_test* test) {
 // A whole-leg range (discard, write-zeroes) is exactly the sectors of the range on
 // that leg: contiguous there, from the first to the last.
 void striped_leg_ranges_are_exact(bc_test* test) {
-    const unsigned chunks[] = {8, 24};
+    const unsigned chunks[] = {8, 12, 24};
     for (unsigned legs = 1; legs <= 4; ++legs)
         for (unsigned chunk : chunks) {
             const bc_table t = striped(legs, chunk);
             const bc_sector_t length = bc_sector_t(chunk) * legs * 3;
-            for (bc_sector_t start = 0; start < length; start += 5)
-                for (bc_sector_t len = 1; start + len <= length; len += 7)
+            for (bc_sector_t start = 0; start < length; start += 3)
+                for (bc_sector_t len = 1; start + len <= length; len += 5)
                     for (unsigned leg = 0; leg < legs; ++leg) {
                         bc_sector_t first = 0, last = 0, count = 0;
                         for (bc_sector_t s = start; s < start + len; ++s) {
