@@ -10,7 +10,7 @@ JOBS ?= $(shell nproc)
 CMAKE_GEN = cmake -S . -B $(BUILD)/$(1) -DCMAKE_BUILD_TYPE=$(2) -DBC_SANITIZE=$(3) >/dev/null
 
 .PHONY: all deps kernel module userspace unit unit-asan unit-tsan thread-safety \
-        vm-check check demo clean module-clean bench-alloc sim-long module-6.12
+        vm-check check demo clean module-clean bench bench-alloc sim-long module-6.12
 
 all: module userspace
 
@@ -78,7 +78,28 @@ check: module module-6.12 thread-safety unit vm-check
 sim-long: userspace
 	@$(BUILD)/release/biochain_sim --seeds 0:99999 --quiet
 
-# Allocation microbenchmarks: in the kernel (one guest boot) and over POSIX. Figures, not tests.
+# Benchmarks, figures not tests. make bench: in one guest boot (tests/vm/bench), fio against
+# raw null_blk, dm-linear, dm-stripe, dm-mirror and biochain linear / striped / mirror, the
+# biochain layouts again at reserve 1 fail_alloc 100, a 4-deep biochain stack, and the
+# in-kernel allocation microbenchmark; then scripts/bench-report writes
+# $(BUILD)/bench/bench.{json,md,png}. Fails if a fio job failed. Knobs:
+#   BENCH_RUNTIME  seconds per fio run        BENCH_ROUNDS  rounds (order A B B A ...)
+#   BENCH_FILTER   extended regex over "<job> <device>", e.g. 'randread-4k-qd32-nj1 bc_striped$'
+#                  (a device brings its reference along; 'alloc' selects the allocation bench)
+# The defaults are a full run of about 25 minutes on 2 cores under TCG.
+BENCH_RUNTIME ?= 2
+BENCH_ROUNDS ?= 3
+BENCH_FILTER ?= .
+bench: module
+	@rm -rf $(BUILD)/vm/bench
+	@rc=0; \
+	scripts/vm --results $(BUILD)/vm/bench \
+	  --timeout $$(( 600 + 16 * $(BENCH_ROUNDS) * (11 * ($(BENCH_RUNTIME) + 1) + 5) )) \
+	  tests/vm/bench '$(BENCH_RUNTIME)' '$(BENCH_ROUNDS)' '$(value BENCH_FILTER)' || rc=$$?; \
+	scripts/bench-report $(BUILD)/vm/bench $(BUILD)/bench || { [ $$rc != 0 ] || rc=1; }; \
+	exit $$rc
+
+# Allocation microbenchmarks: in the kernel (one guest boot) and over POSIX.
 bench-alloc: module userspace
 	@$(BUILD)/release/bench_bioset
 	@scripts/vm --timeout 900 tests/vm/bench-alloc
