@@ -142,6 +142,35 @@ number.)",
      R"(biochainctl selftest
 biochainctl selftest --filter 'biochain_mempool*' --device /dev/vdb
 dmesg | biochainctl selftest --ktap -)"},
+    {"bench", "bench [--runtime S] [--rounds N] [--filter REGEX] [--out DIR]",
+     "measure biochain against dm-linear, dm-stripe, dm-mirror and null_blk",
+     R"(Runs make bench's measurement on this machine rather than in a test
+guest: three null_blk devices (no data, so the stack is what is
+measured), dm-linear, dm-stripe, dm-mirror and biochain linear, striped
+and mirror of the same geometry, the biochain layouts again under
+allocation pressure (reserve 1, fail_alloc 100) and a biochain stack
+four levels deep; 4k random reads and writes, 64k and 1 MiB sequential
+reads at QD1 and QD32 with 1 and 2 jobs; rounds alternate between each
+device and its anchor. Progress is printed as each fio run ends. Writes
+DIR/bench.json, DIR/bench.md (IOPS, MiB/s, p50/p99 latency, ratios to
+the anchors as median and min-max over the rounds) and DIR/bench.png,
+the raw fio JSON under DIR/raw. The job matrix and the report are
+tests/vm/bench and scripts/bench-report of the source tree biochainctl
+was built in (or $BIOCHAIN_SRC). Needs root, fio, python3 and gnuplot;
+refuses to run while null_blk is loaded or a biochain device exists
+(it loads null_blk itself and unloads biochain.ko when done). A failed
+fio job makes it exit 1.)",
+     R"(--runtime S
+    Seconds per fio run (default 2).
+--rounds N
+    Rounds (default 3).
+--filter REGEX
+    Extended regex over "<job> <device>", e.g.
+    'randread-4k-qd32-nj1 bc_striped$'; a device brings its anchor.
+--out DIR
+    Where the report goes (default ./biochain-bench).)",
+     R"(biochainctl bench --rounds 5 --out /tmp/bench
+biochainctl bench --runtime 1 --rounds 1 --filter 'read-1m bc_mirror$')"},
 };
 
 const CommandHelp* find(std::string_view name) {
