@@ -41,10 +41,17 @@ struct selftest_log {
 };
 static struct selftest_log last_log;
 
-const char *biochain_selftest_device(void)
+/* A copy of selftest_dev taken under the parameter lock (sysfs may rewrite it at any
+ * time), without the newline `echo` leaves. */
+void biochain_selftest_device(char *path, size_t size)
 {
-	/* `echo` into the parameter leaves a newline. Runs hold selftest_mutex. */
-	return strim(selftest_dev);
+	char *trimmed;
+
+	kernel_param_lock(THIS_MODULE);
+	strscpy(path, selftest_dev, size);
+	kernel_param_unlock(THIS_MODULE);
+	trimmed = strim(path);
+	memmove(path, trimmed, strlen(trimmed) + 1);
 }
 
 static void selftest_emit(void *ctx, const char *line)

@@ -53,7 +53,7 @@ enum bc_io_kind biochain_io_kind(struct bio *bio);
 
 /* Self tests (module/selftest.c): the shim's suites, and running everything. */
 extern const struct bc_test_suite biochain_suite_target;
-const char *biochain_selftest_device(void);
+void biochain_selftest_device(char *path, size_t size);
 void biochain_selftest_init(struct dentry *debugfs_dir);
 void biochain_selftest_exit(void);
 
