@@ -52,19 +52,21 @@ void vec_size_classes(bc_test* test) {
     BC_EXPECT(test, s.set->alloc(257, true).bio == nullptr);  // more than BIO_MAX_VECS
 }
 
+// A freed object is the next one allocated on that CPU, from its magazine, not from the
+// cache. A task may migrate between the free and the alloc (the kernel runs this
+// preemptible), so give it a few tries: one hit proves the path, none means it is broken.
 void freed_object_comes_back_from_the_magazine(bc_test* test) {
     Set s(2, 24);
     BC_ASSERT(test, s.set);
-    BioAllocation a = s.set->alloc(0, true);
-    BC_ASSERT(test, a.bio);
-    BC_EXPECT_EQ(test, s.set->count(Counter::alloc_backing), 1);
-    s.set->free(a.bio, nullptr, 0);
-    BioAllocation b = s.set->alloc(0, true);
-    BC_ASSERT(test, b.bio);
-    // same CPU unless migrated between the two calls: then the cache serves it again
-    BC_EXPECT_EQ(test, s.set->count(Counter::alloc_percpu) + s.set->count(Counter::alloc_backing), 2);
-    s.set->free(b.bio, nullptr, 0);
-    BC_EXPECT_EQ(test, s.set->count(Counter::frees), 2);
+    constexpr unsigned kTries = 8;
+    for (unsigned i = 0; i < kTries; ++i) {
+        BioAllocation a = s.set->alloc(0, true);
+        BC_ASSERT(test, a.bio);
+        s.set->free(a.bio, nullptr, 0);
+    }
+    BC_EXPECT(test, s.set->count(Counter::alloc_percpu) >= 1);
+    BC_EXPECT_EQ(test, s.set->count(Counter::alloc_percpu) + s.set->count(Counter::alloc_backing), kTries);
+    BC_EXPECT_EQ(test, s.set->count(Counter::frees), kTries);
 }
 
 void reserve_refilled_before_any_magazine(bc_test* test) {

@@ -2,7 +2,6 @@
 // matrix, the devices and their anchors are tests/vm/bench's and the report is
 // scripts/bench-report's, run from the source tree biochainctl was built in, so that the
 // figures of `make bench` and of `biochainctl bench` come from one implementation.
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -24,9 +24,11 @@
 namespace ctl {
 namespace {
 
+namespace fs = std::filesystem;
+
 bool exists(const std::string& path) {
-    struct stat st;
-    return stat(path.c_str(), &st) == 0;
+    std::error_code ignored;
+    return fs::exists(path, ignored);
 }
 
 // The source tree: $BIOCHAIN_SRC, else two levels above the binary (build/<type>/).
@@ -111,15 +113,12 @@ int bench_command(const Words& words) {
                                           "(remove it first)",
                                           name));
     }
-    if (out[0] != '/') {
-        char cwd[PATH_MAX];
-        if (!getcwd(cwd, sizeof cwd))
-            throw Failure(fmt::format("bench: getcwd: {}", std::strerror(errno)));
-        out = std::string(cwd) + "/" + out;
-    }
+    out = fs::absolute(out).string();  // the bench runs in the source tree
     const std::string raw = out + "/raw";
-    if (run({"mkdir", "-p", raw}, {}, "/") != 0)
-        throw Failure(fmt::format("bench: cannot create {}", raw));
+    std::error_code error;
+    fs::create_directories(raw, error);
+    if (error)
+        throw Failure(fmt::format("bench: cannot create {}: {}", raw, error.message()));
 
     const std::string ko = src + "/biochain.ko";
     const int measured = run({"bash", src + "/tests/vm/bench", runtime, rounds, filter},
