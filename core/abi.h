@@ -74,11 +74,14 @@ void bc_env_irq_restore(unsigned long flags);
 
 /* Per-CPU memory: size bytes for every possible CPU, zeroed. _slot gives one CPU's copy
  * (NULL for a CPU that can never exist); _add adds n to the u64 at offset in the calling
- * CPU's copy, safe against preemption and interrupts (this_cpu_add). */
+ * CPU's copy, safe against preemption and interrupts (this_cpu_add); _add2 adds to two
+ * u64s in one call (the map path counts a bio and its sectors together). */
 void *bc_env_percpu_alloc(unsigned long size);
 void bc_env_percpu_free(void *percpu);
 void *bc_env_percpu_slot(void *percpu, unsigned int cpu);
 void bc_env_percpu_add(void *percpu, unsigned long offset, unsigned long long n);
+void bc_env_percpu_add2(void *percpu, unsigned long offset_a, unsigned long long a,
+			unsigned long offset_b, unsigned long long b);
 
 /* Object caches of one object size (kmem_cache in the kernel). */
 struct bc_env_cache;
@@ -207,8 +210,9 @@ int bc_target_map_whole(struct bc_target *target, enum bc_io_kind kind, unsigned
 			bc_sector_t sector, bc_sector_t sectors, unsigned int *leg,
 			bc_sector_t *leg_sector, bc_sector_t *leg_sectors);
 
-/* A read or write (sector relative to the target start) that lies in one piece on one
- * leg and needs no child is remapped in place: returns 1 with its leg and leg sector.
+/* The entry point of every read and write (sector relative to the target start): counts
+ * it (bc_target_account_io need not be called) and, if it lies in one piece on one leg and
+ * needs no child, says where to remap it in place: returns 1 with its leg and leg sector.
  * Returns 0 when it must go through bc_target_map. */
 int bc_target_remap(struct bc_target *target, enum bc_io_kind kind, bc_sector_t sector,
 		    unsigned int sectors, unsigned int *leg, bc_sector_t *leg_sector);
@@ -235,6 +239,7 @@ void bc_target_io_hints(const struct bc_target *target, unsigned int *io_min, un
 void bc_target_leg_area(const struct bc_target *target, unsigned int leg, bc_sector_t *start,
 			bc_sector_t *sectors);
 
+/* Counts a bio that does not go through bc_target_remap (flush, discard, ...). */
 void bc_target_account_io(struct bc_target *target, enum bc_io_kind kind, unsigned int sectors);
 void bc_target_account_error(struct bc_target *target);
 

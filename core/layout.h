@@ -4,8 +4,11 @@
 //            k / N of leg k % N. C is any multiple of the logical block size >= 8 sectors,
 //            a power of two or not.
 //   mirror   N legs holding the same data: a write goes to every leg, a read to one.
+// Built once per table (the divisions by C and N are prepared then, see divisor.h);
+// first_piece runs for every bio and stays inline.
 #pragma once
 #include "abi.h"
+#include "divisor.h"
 #include "types.h"
 
 namespace bc {
@@ -16,17 +19,48 @@ struct Piece {
     unsigned sectors;
 };
 
-// The piece of [sector, sector + sectors) that starts at sector: cut at the next chunk
-// boundary (striped) and at max_sectors. mirror_leg picks the leg of a mirror.
-Piece first_piece(const bc_table& table, bc_sector_t sector, unsigned sectors, unsigned max_sectors,
-                  unsigned mirror_leg);
+class Layout {
+public:
+    Layout() = default;
+    explicit Layout(const bc_table& table);
 
-// How many sectors of each leg a target of target_sectors uses.
-bc_sector_t leg_sectors(const bc_table& table, bc_sector_t target_sectors);
+    // The piece of [sector, sector + sectors) that starts at sector: cut at the next chunk
+    // boundary (striped) and at max_sectors. mirror_leg picks the leg of a mirror.
+    Piece first_piece(bc_sector_t sector, unsigned sectors, unsigned max_sectors, unsigned mirror_leg) const {
+        const unsigned limit = max_sectors ? min(sectors, max_sectors) : sectors;
+        switch (layout_) {
+        case BC_LAYOUT_STRIPED: {
+            const bc_sector_t chunk_index = chunk_.quotient(sector);
+            const bc_sector_t in_chunk = chunk_.remainder(sector, chunk_index);
+            const bc_sector_t row = legs_.quotient(chunk_index);
+            const unsigned leg = unsigned(legs_.remainder(chunk_index, row));
+            const unsigned left_in_chunk = unsigned(chunk_.value() - in_chunk);
+            return Piece{leg, offsets_[leg] + row * chunk_.value() + in_chunk, min(limit, left_in_chunk)};
+        }
+        case BC_LAYOUT_MIRROR:
+            return Piece{mirror_leg, offsets_[mirror_leg] + sector, limit};
+        case BC_LAYOUT_LINEAR:
+            break;
+        }
+        return Piece{0, offsets_[0] + sector, limit};
+    }
 
-// The part of [sector, sector + sectors) that lies on leg (for discards and write-zeroes,
-// which go to every leg whole, as dm-stripe does). Returns false if none does.
-bool leg_range(const bc_table& table, unsigned leg, bc_sector_t sector, bc_sector_t sectors, bc_sector_t* leg_start,
-               bc_sector_t* leg_count);
+    // How many sectors of each leg a target of target_sectors uses.
+    bc_sector_t leg_sectors(bc_sector_t target_sectors) const;
+
+    // The part of [sector, sector + sectors) that lies on leg (for discards and write-zeroes,
+    // which go to every leg whole, as dm-stripe does). Returns false if none does.
+    bool leg_range(unsigned leg, bc_sector_t sector, bc_sector_t sectors, bc_sector_t* leg_start,
+                   bc_sector_t* leg_count) const;
+
+private:
+    bc_sector_t striped_leg_position(unsigned leg, bc_sector_t sector) const;
+
+    bc_layout layout_ = BC_LAYOUT_LINEAR;
+    unsigned nr_legs_ = 1;
+    Divisor chunk_;  // striped: sectors per chunk
+    Divisor legs_;   // striped: legs per row
+    bc_sector_t offsets_[BC_MAX_LEGS] = {};
+};
 
 }  // namespace bc

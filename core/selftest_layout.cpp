@@ -30,6 +30,7 @@ void striped_matches_the_definition(bc_test* test) {
     for (unsigned legs = 1; legs <= 4; ++legs)
         for (unsigned chunk : chunks) {
             const bc_table t = striped(legs, chunk);
+            const Layout layout(t);
             const bc_sector_t length = bc_sector_t(chunk) * legs * 3;
             const unsigned limits[] = {0, 5, 8};
             for (unsigned max : limits)
@@ -38,7 +39,7 @@ void striped_matches_the_definition(bc_test* test) {
                         bc_sector_t s = start;
                         unsigned left = len;
                         while (left) {
-                            const Piece p = first_piece(t, s, left, max, 0);
+                            const Piece p = layout.first_piece(s, left, max, 0);
                             BC_ASSERT(test, p.sectors >= 1 && p.sectors <= left);
                             BC_ASSERT(test, !max || p.sectors <= max);
                             BC_ASSERT(test, s % chunk + p.sectors <= chunk);
@@ -75,7 +76,7 @@ void striped_leg_ranges_are_exact(bc_test* test) {
                             last = p.leg_sector;
                         }
                         bc_sector_t begin = 0, n = 0;
-                        BC_ASSERT_EQ(test, leg_range(t, leg, start, len, &begin, &n), count != 0);
+                        BC_ASSERT_EQ(test, Layout(t).leg_range(leg, start, len, &begin, &n), count != 0);
                         if (!count)
                             continue;
                         BC_ASSERT_EQ(test, n, count);
@@ -90,25 +91,45 @@ void linear_and_mirror_are_offset_by_their_leg(bc_test* test) {
     t.layout = BC_LAYOUT_LINEAR;
     t.nr_legs = 1;
     t.legs[0].offset = 100;
-    Piece p = first_piece(t, 50, 30, 8, 0);
+    Piece p = Layout(t).first_piece(50, 30, 8, 0);
     BC_EXPECT_EQ(test, p.leg, 0);
     BC_EXPECT_EQ(test, p.leg_sector, 150);
     BC_EXPECT_EQ(test, p.sectors, 8);
     t.layout = BC_LAYOUT_MIRROR;
     t.nr_legs = 2;
     t.legs[1].offset = 900;
-    p = first_piece(t, 50, 30, 0, 1);
+    p = Layout(t).first_piece(50, 30, 0, 1);
     BC_EXPECT_EQ(test, p.leg, 1);
     BC_EXPECT_EQ(test, p.leg_sector, 950);
     BC_EXPECT_EQ(test, p.sectors, 30);
-    BC_EXPECT_EQ(test, leg_sectors(t, 4096), 4096);
-    BC_EXPECT_EQ(test, leg_sectors(striped(3, 8), 3 * 8 * 5), 8 * 5);
+    BC_EXPECT_EQ(test, Layout(t).leg_sectors(4096), 4096);
+    BC_EXPECT_EQ(test, Layout(striped(3, 8)).leg_sectors(3 * 8 * 5), 8 * 5);
+}
+
+// Division by a divisor fixed at load (divisor.h) agrees with the divide instruction, for
+// every divisor up to 1000 and a few of 64 bits, at the dividends where an off-by-one in
+// the multiplier would show.
+void divisor_matches_division(bc_test* test) {
+    const u64 max = kU64Max;
+    const u64 big[] = {max, max - 1, u64{1} << 63, (u64{1} << 63) + 1, (u64{1} << 32) + 1, 0xaaaaaaaaaaaaaaab};
+    for (unsigned i = 0; i < 1000 + array_size(big); ++i) {
+        const u64 d = i < 1000 ? i + 1 : big[i - 1000];
+        const Divisor div(d);
+        const u64 dividends[] = {0, 1, d - 1, d, d + 1, 2 * d - 1, max, max - d, max / d * d, max / d * d - 1,
+                                 u64{1} << 63, 0x123456789abcdefull};
+        for (u64 n : dividends) {
+            const u64 q = div.quotient(n);
+            BC_ASSERT_EQ(test, q, n / d);
+            BC_ASSERT_EQ(test, div.remainder(n, q), n % d);
+        }
+    }
 }
 
 const bc_test_case cases[] = {
     BC_TEST_CASE(striped_matches_the_definition),
     BC_TEST_CASE(striped_leg_ranges_are_exact),
     BC_TEST_CASE(linear_and_mirror_are_offset_by_their_leg),
+    BC_TEST_CASE(divisor_matches_division),
     BC_TEST_CASES_END,
 };
 

@@ -47,6 +47,9 @@ public:
 
     // this_cpu_add in the kernel: one instruction, no lock prefix, interrupt-safe.
     void add(Counter counter, u64 n) { bc_env_percpu_add(percpu_, sizeof(u64) * unsigned(counter), n); }
+    void add(Counter a, u64 na, Counter b, u64 nb) {
+        bc_env_percpu_add2(percpu_, sizeof(u64) * unsigned(a), na, sizeof(u64) * unsigned(b), nb);
+    }
     void add(unsigned leg, LegCounter counter, u64 n) {
         bc_env_percpu_add(percpu_, sizeof(u64) * leg_index(leg, counter), n);
     }

@@ -25,7 +25,7 @@ const char* validate_geometry(const bc_table& table, bc_sector_t sectors, const 
     }
     if (table.layout == BC_LAYOUT_STRIPED && sectors % (bc_sector_t(table.chunk_sectors) * table.nr_legs))
         return "striped: target length is not a multiple of <chunk_sectors> x <#devs>";
-    const bc_sector_t per_leg = leg_sectors(table, sectors);
+    const bc_sector_t per_leg = Layout(table).leg_sectors(sectors);
     for (unsigned i = 0; i < table.nr_legs; ++i) {
         if (table.legs[i].offset > kU64Max - per_leg)
             return "Offset plus target length overflows";
@@ -46,6 +46,7 @@ CreateResult create_target(const bc_table& table, bc_sector_t sectors, const bc_
     if (!target)
         return refuse(-BC_ENOMEM, "Cannot allocate target context");
     target->table = table;
+    target->layout = Layout(table);
     for (bc_leg& leg : target->table.legs)
         leg.path = nullptr;
     target->sectors = sectors;
@@ -107,7 +108,7 @@ extern "C" void bc_target_io_hints(const bc_target* target, unsigned int* io_min
 extern "C" void bc_target_leg_area(const bc_target* target, unsigned int leg, bc_sector_t* start,
                                    bc_sector_t* sectors) {
     *start = target->table.legs[leg].offset;
-    *sectors = leg_sectors(target->table, target->sectors);
+    *sectors = target->layout.leg_sectors(target->sectors);
 }
 
 extern "C" int bc_target_message(bc_target* target, unsigned int argc, char** argv, const char** error) {

@@ -3,12 +3,14 @@
 #pragma once
 #include "abi.h"
 #include "bio_set.h"
+#include "layout.h"
 #include "stats.h"
 #include "sync.h"
 #include "types.h"
 
 struct bc_target {
     bc_table table;  // leg paths cleared: they pointed into the constructor's argv
+    bc::Layout layout;  // the table's sector math, divisions prepared
     bc_sector_t sectors;
     unsigned block_sectors;  // largest logical block of the legs, in sectors
     void* shim;

@@ -9,6 +9,18 @@ namespace {
 
 bool is_mirror(const bc_target* target) { return target->table.layout == BC_LAYOUT_MIRROR; }
 
+// A bio of kind, counted with its sectors in one per-CPU call: this runs for every bio.
+inline void account_io(bc_target* target, bc_io_kind kind, unsigned sectors) {
+    static constexpr Counter kBios[BC_IO_KIND_COUNT] = {Counter::reads,    Counter::writes,       Counter::flushes,
+                                                        Counter::discards, Counter::write_zeroes, Counter::other};
+    if (kind == BC_IO_READ)
+        target->stats->add(Counter::reads, 1, Counter::read_sectors, sectors);
+    else if (kind == BC_IO_WRITE)
+        target->stats->add(Counter::writes, 1, Counter::write_sectors, sectors);
+    else
+        target->stats->add(kBios[kind], 1);
+}
+
 unsigned failed_legs(const bc_target* target) { return __atomic_load_n(&target->failed_legs, __ATOMIC_ACQUIRE); }
 
 // The next leg to read a mirror from: rotate over the legs that have not failed.
@@ -174,18 +186,18 @@ extern "C" int bc_target_map_whole(bc_target* target, bc_io_kind kind, unsigned 
     }
     if (is_mirror(target) && (failed_legs(target) >> nr & 1))
         return 0;  // stale: nothing goes to a failed mirror leg
-    return leg_range(target->table, nr, sector, sectors, leg_sector, leg_count);
+    return target->layout.leg_range(nr, sector, sectors, leg_sector, leg_count);
 }
 
 extern "C" int bc_target_remap(bc_target* target, bc_io_kind kind, bc_sector_t sector, unsigned int sectors,
                                unsigned int* leg, bc_sector_t* leg_sector) {
+    account_io(target, kind, sectors);
     const bc_table& table = target->table;
     // A mirror goes through children (writes fan out, reads are retried on error), and
     // so does anything a child limit applies to.
     if (is_mirror(target) || table.max_child_sectors || table.max_child_segments)
         return 0;
-    (void)kind;
-    const Piece piece = first_piece(table, sector, sectors, 0, 0);
+    const Piece piece = target->layout.first_piece(sector, sectors, 0, 0);
     if (piece.sectors != sectors)
         return 0;  // crosses a chunk boundary
     *leg = piece.leg;
@@ -209,7 +221,7 @@ extern "C" void bc_target_map(bc_target* target, void* parent_bio, void* parent_
     PendingChild pending;
     for (bc_sector_t offset = 0; !error && offset < sectors;) {
         const unsigned remaining = unsigned(sectors - offset);
-        const Piece piece = first_piece(table, sector + offset, remaining, table.max_child_sectors, read_leg);
+        const Piece piece = target->layout.first_piece(sector + offset, remaining, table.max_child_sectors, read_leg);
         const unsigned n = child_sectors(target, parent_bio, offset, piece.sectors);
         if (is_mirror(target) && write) {
             // Every leg that has not failed gets the same piece, as a child of its own.
@@ -219,7 +231,7 @@ extern "C" void bc_target_map(bc_target* target, void* parent_bio, void* parent_
             for (unsigned leg = 0; !error && leg < table.nr_legs; ++leg) {
                 if (failed >> leg & 1)
                     continue;
-                const Piece copy = first_piece(table, sector + offset, n, 0, leg);
+                const Piece copy = target->layout.first_piece(sector + offset, n, 0, leg);
                 if (!add_piece(target, parent, pending, offset, sector + offset, copy, n, true))
                     error = -BC_ENOMEM;  // cannot happen when we may wait; never crash
                 issue_pending(target, parent, pending);
@@ -245,7 +257,7 @@ extern "C" void bc_target_child_end(bc_target* target, void* child, int error) {
                 const unsigned leg = pick_read_leg(target, r->leg);
                 if (leg < target->table.nr_legs) {
                     r->leg = u16(leg);
-                    r->leg_sector = first_piece(target->table, r->target_sector, r->sectors, 0, leg).leg_sector;
+                    r->leg_sector = target->layout.first_piece(r->target_sector, r->sectors, 0, leg).leg_sector;
                     target->stats->add(Counter::read_retries, 1);
                     bc_env_child_retry(target->shim, child);  // issued again from a worker
                     return;
@@ -266,13 +278,7 @@ extern "C" void bc_target_child_retry(bc_target* target, void* child) {
 extern "C" const void* bc_bio_owner(const void* bio) { return BioSet::owner_of(bio); }
 
 extern "C" void bc_target_account_io(bc_target* target, bc_io_kind kind, unsigned int sectors) {
-    static constexpr Counter kBios[BC_IO_KIND_COUNT] = {Counter::reads,    Counter::writes,       Counter::flushes,
-                                                        Counter::discards, Counter::write_zeroes, Counter::other};
-    target->stats->add(kBios[kind], 1);
-    if (kind == BC_IO_READ)
-        target->stats->add(Counter::read_sectors, sectors);
-    else if (kind == BC_IO_WRITE)
-        target->stats->add(Counter::write_sectors, sectors);
+    account_io(target, kind, sectors);
 }
 
 extern "C" void bc_target_account_error(bc_target* target) { target->stats->add(Counter::errors, 1); }

@@ -188,10 +188,11 @@ static int biochain_map(struct dm_target *ti, struct bio *bio)
 	sector_t leg_sector;
 	unsigned int leg;
 
-	bc_target_account_io(bc->core, kind, bio_sectors(bio));
-	if (kind != BC_IO_READ && kind != BC_IO_WRITE)
+	if (kind != BC_IO_READ && kind != BC_IO_WRITE) {
+		bc_target_account_io(bc->core, kind, bio_sectors(bio));
 		return biochain_map_whole(bc, bio, kind, sector);
-
+	}
+	/* counts the bio, and says where it goes if it goes down whole */
 	if (bc_target_remap(bc->core, kind, sector, bio_sectors(bio), &leg, &leg_sector)) {
 		bio_set_dev(bio, bc->legs[leg]->bdev);
 		bio->bi_iter.bi_sector = leg_sector;

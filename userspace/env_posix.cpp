@@ -159,6 +159,12 @@ void bc_env_percpu_add(void* percpu, unsigned long offset, unsigned long long n)
     __atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
 }
 
+void bc_env_percpu_add2(void* percpu, unsigned long offset_a, unsigned long long a, unsigned long offset_b,
+                        unsigned long long b) {
+    bc_env_percpu_add(percpu, offset_a, a);
+    bc_env_percpu_add(percpu, offset_b, b);
+}
+
 bc_env_cache* bc_env_cache_create(const char* /*name*/, unsigned long size) {
     auto* cache = new (std::nothrow) bc_env_cache;
     if (!cache)

@@ -171,6 +171,23 @@ TEST_CASE("status INFO counts bios and sectors by kind") {
               0) == 0);
 }
 
+TEST_CASE("remap counts every read and write once, whether it remaps or needs children") {
+    Target t("striped 2 8 a 0 b 0 2 max_child_sectors 8", 8 * 2 * 4);
+    Target plain("striped 2 8 a 0 b 0", 8 * 2 * 4);
+    REQUIRE(t.rc == 0);
+    REQUIRE(plain.rc == 0);
+    unsigned leg = 9;
+    bc_sector_t sector = 0;
+    CHECK_FALSE(bc_target_remap(t.target, BC_IO_READ, 0, 8, &leg, &sector));  // child limit: children
+    CHECK(bc_target_remap(plain.target, BC_IO_READ, 8, 8, &leg, &sector));
+    CHECK_FALSE(bc_target_remap(plain.target, BC_IO_WRITE, 4, 12, &leg, &sector));  // crosses a chunk
+    CHECK(t.info().rfind("striped ", 0) == 0);
+    CHECK(t.info().find(" reads 1 writes 0 ") != std::string::npos);
+    CHECK(t.info().find(" read_sectors 8 write_sectors 0 ") != std::string::npos);
+    CHECK(plain.info().find(" reads 1 writes 1 ") != std::string::npos);
+    CHECK(plain.info().find(" read_sectors 8 write_sectors 12 ") != std::string::npos);
+}
+
 TEST_CASE("unknown messages are refused") {
     Target t("linear /dev/vda 0");
     char word[] = "frobnicate";

@@ -74,6 +74,11 @@ void* bc_env_percpu_slot(void* percpu, unsigned int cpu) { return cpu == 0 ? per
 void bc_env_percpu_add(void* percpu, unsigned long offset, unsigned long long n) {
     *reinterpret_cast<unsigned long long*>(static_cast<char*>(percpu) + offset) += n;
 }
+void bc_env_percpu_add2(void* percpu, unsigned long offset_a, unsigned long long a, unsigned long offset_b,
+                        unsigned long long b) {
+    bc_env_percpu_add(percpu, offset_a, a);
+    bc_env_percpu_add(percpu, offset_b, b);
+}
 
 bc_env_cache* bc_env_cache_create(const char*, unsigned long size) { return new (std::nothrow) bc_env_cache{size}; }
 void bc_env_cache_destroy(bc_env_cache* cache) { delete cache; }

@@ -1,0 +1,72 @@
+// Divisor: n / d and n % d for a d fixed when a table is loaded, without a divide
+// instruction.
+//
+// Every striped bio divides its sector by the chunk size and the chunk index by the leg
+// count. dm-stripe shifts when those are powers of two and otherwise calls sector_div, a
+// 64-bit `div` (35-90 cycles on common x86 cores, a helper call under emulation); three
+// legs, the usual odd stripe, pays it on every bio. Here a power of two is a shift and a
+// mask, and anything else a 64x64->128 multiply and two shifts (Granlund and Montgomery,
+// "Division by invariant integers using multiplication", PLDI 1994, figure 4.1), exact
+// for every 64-bit n and every d >= 1. The multiplier is found once, by long division.
+#pragma once
+#include "types.h"
+
+namespace bc {
+
+class Divisor {
+public:
+    constexpr Divisor() = default;  // d = 1
+
+    // d >= 1 (0 is treated as 1: a divisor the table parser can never produce).
+    explicit constexpr Divisor(u64 d) : d_(d ? d : 1) {
+        if ((d_ & (d_ - 1)) == 0) {
+            shift_ = u8(__builtin_ctzll(d_));
+            power_of_two_ = true;
+            return;
+        }
+        // l = ceil(log2 d); m' = floor(2^64 (2^l - d) / d) + 1; (2^l - d) < d, so the
+        // quotient fits in 64 bits. l is 64 only for d > 2^63, where 2^l - d wraps to the
+        // same value mod 2^64 as the true 2^64 - d.
+        const unsigned l = 64 - unsigned(__builtin_clzll(d_ - 1));
+        const u64 high = (l == 64 ? 0 : u64{1} << l) - d_;
+        multiplier_ = shifted_quotient(high, d_) + 1;
+        shift_ = u8(l - 1);
+        power_of_two_ = false;
+    }
+
+    u64 value() const { return d_; }
+
+    u64 quotient(u64 n) const {
+        if (power_of_two_)
+            return n >> shift_;
+        const u64 t = u64((unsigned __int128)multiplier_ * n >> 64);
+        return (t + ((n - t) >> 1)) >> shift_;
+    }
+
+    u64 remainder(u64 n, u64 quotient) const {
+        return power_of_two_ ? n & (d_ - 1) : n - quotient * d_;
+    }
+
+private:
+    // floor(high * 2^64 / d) for high < d: restoring long division, a bit at a time.
+    static constexpr u64 shifted_quotient(u64 high, u64 d) {
+        u64 r = high, q = 0;
+        for (int bit = 0; bit < 64; ++bit) {
+            const bool carry = r >> 63;  // 2r >= 2^64 > d
+            r <<= 1;
+            q <<= 1;
+            if (carry || r >= d) {
+                r -= d;  // modulo 2^64: the true 2r - d is below d
+                q |= 1;
+            }
+        }
+        return q;
+    }
+
+    u64 d_ = 1;
+    u64 multiplier_ = 0;
+    u8 shift_ = 0;
+    bool power_of_two_ = true;
+};
+
+}  // namespace bc
