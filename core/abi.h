@@ -212,10 +212,16 @@ int bc_target_map_whole(struct bc_target *target, enum bc_io_kind kind, unsigned
 
 /* The entry point of every read and write (sector relative to the target start): counts
  * it (bc_target_account_io need not be called) and, if it lies in one piece on one leg and
- * needs no child, says where to remap it in place: returns 1 with its leg and leg sector.
- * Returns 0 when it must go through bc_target_map. */
-int bc_target_remap(struct bc_target *target, enum bc_io_kind kind, bc_sector_t sector,
-		    unsigned int sectors, unsigned int *leg, bc_sector_t *leg_sector);
+ * needs no child, says where to remap it in place: remapped 1 with its leg and leg sector.
+ * remapped 0: it must go through bc_target_map. Returned by value, in two registers, so
+ * that the hottest call of the target takes no address of a local (no stack, no canary). */
+struct bc_remap {
+	bc_sector_t leg_sector;
+	unsigned int leg;
+	int remapped;
+};
+struct bc_remap bc_target_remap(struct bc_target *target, enum bc_io_kind kind, bc_sector_t sector,
+				unsigned int sectors);
 
 /* Split a read or write into child bios and issue them. Call inside a NOIO scope; may
  * sleep for memory. The parent is ended through bc_env_parent_end once its last child

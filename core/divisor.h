@@ -39,7 +39,7 @@ public:
     u64 quotient(u64 n) const {
         if (power_of_two_)
             return n >> shift_;
-        const u64 t = u64((unsigned __int128)multiplier_ * n >> 64);
+        const u64 t = multiply_high(multiplier_, n);
         return (t + ((n - t) >> 1)) >> shift_;
     }
 
@@ -48,6 +48,22 @@ public:
     }
 
 private:
+    // The high half of the 128-bit product. Not through unsigned __int128: the kernel builds
+    // with an 8-byte stack alignment, and a 16-byte-aligned type in a function makes GCC
+    // realign its stack, on the map path of every bio.
+    static u64 multiply_high(u64 a, u64 b) {
+#if defined(__x86_64__)
+        u64 low, high;
+        asm("mulq %3" : "=a"(low), "=d"(high) : "%0"(a), "rm"(b) : "cc");
+        return high;
+#else
+        const u64 a_lo = a & 0xffffffffu, a_hi = a >> 32, b_lo = b & 0xffffffffu, b_hi = b >> 32;
+        const u64 lo_lo = a_lo * b_lo, hi_lo = a_hi * b_lo, lo_hi = a_lo * b_hi, hi_hi = a_hi * b_hi;
+        const u64 middle = (lo_lo >> 32) + (hi_lo & 0xffffffffu) + lo_hi;
+        return hi_hi + (hi_lo >> 32) + (middle >> 32);
+#endif
+    }
+
     // floor(high * 2^64 / d) for high < d: restoring long division, a bit at a time.
     static constexpr u64 shifted_quotient(u64 high, u64 d) {
         u64 r = high, q = 0;

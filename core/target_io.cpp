@@ -189,20 +189,14 @@ extern "C" int bc_target_map_whole(bc_target* target, bc_io_kind kind, unsigned 
     return target->layout.leg_range(nr, sector, sectors, leg_sector, leg_count);
 }
 
-extern "C" int bc_target_remap(bc_target* target, bc_io_kind kind, bc_sector_t sector, unsigned int sectors,
-                               unsigned int* leg, bc_sector_t* leg_sector) {
+extern "C" bc_remap bc_target_remap(bc_target* target, bc_io_kind kind, bc_sector_t sector, unsigned int sectors) {
     account_io(target, kind, sectors);
-    const bc_table& table = target->table;
-    // A mirror goes through children (writes fan out, reads are retried on error), and
-    // so does anything a child limit applies to.
-    if (is_mirror(target) || table.max_child_sectors || table.max_child_segments)
-        return 0;
+    if (!target->remaps_in_place)
+        return bc_remap{0, 0, 0};
     const Piece piece = target->layout.first_piece(sector, sectors, 0, 0);
     if (piece.sectors != sectors)
-        return 0;  // crosses a chunk boundary
-    *leg = piece.leg;
-    *leg_sector = piece.leg_sector;
-    return 1;
+        return bc_remap{0, 0, 0};  // crosses a chunk boundary
+    return bc_remap{piece.leg_sector, piece.leg, 1};
 }
 
 extern "C" void bc_target_map(bc_target* target, void* parent_bio, void* parent_state, bc_io_kind kind,

@@ -161,8 +161,11 @@ enum bc_io_kind biochain_io_kind(struct bio *bio)
 	}
 }
 
-/* Flushes, discards, write-zeroes: DM sends one clone per leg; each goes down whole. */
-static int biochain_map_whole(struct biochain *bc, struct bio *bio, enum bc_io_kind kind,
+/*
+ * Flushes, discards, write-zeroes: DM sends one clone per leg; each goes down whole. Not
+ * inlined: its out-parameters would put a stack canary on every read and write's map.
+ */
+static noinline int biochain_map_whole(struct biochain *bc, struct bio *bio, enum bc_io_kind kind,
 			      sector_t sector)
 {
 	sector_t leg_sector, leg_sectors;
@@ -185,17 +188,17 @@ static int biochain_map(struct dm_target *ti, struct bio *bio)
 	struct biochain *bc = ti->private;
 	enum bc_io_kind kind = biochain_io_kind(bio);
 	sector_t sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
-	sector_t leg_sector;
-	unsigned int leg;
+	struct bc_remap remap;
 
 	if (kind != BC_IO_READ && kind != BC_IO_WRITE) {
 		bc_target_account_io(bc->core, kind, bio_sectors(bio));
 		return biochain_map_whole(bc, bio, kind, sector);
 	}
 	/* counts the bio, and says where it goes if it goes down whole */
-	if (bc_target_remap(bc->core, kind, sector, bio_sectors(bio), &leg, &leg_sector)) {
-		bio_set_dev(bio, bc->legs[leg]->bdev);
-		bio->bi_iter.bi_sector = leg_sector;
+	remap = bc_target_remap(bc->core, kind, sector, bio_sectors(bio));
+	if (remap.remapped) {
+		bio_set_dev(bio, bc->legs[remap.leg]->bdev);
+		bio->bi_iter.bi_sector = remap.leg_sector;
 		return DM_MAPIO_REMAPPED;
 	}
 	/* The device advertises neither inline crypto nor integrity, so neither can come. */

@@ -6,6 +6,7 @@
 
 #include "env_posix.h"
 #include "table_words.h"
+#include "target_remap.h"
 
 namespace {
 struct Target {
@@ -50,10 +51,10 @@ TEST_CASE("linear remaps by the offset") {
     REQUIRE(t.rc == 0);
     unsigned leg = 9;
     bc_sector_t sector = 0;
-    REQUIRE(bc_target_remap(t.target, BC_IO_WRITE, 0, 8, &leg, &sector));
+    REQUIRE(remap(t.target, BC_IO_WRITE, 0, 8, &leg, &sector));
     CHECK(leg == 0);
     CHECK(sector == 100);
-    REQUIRE(bc_target_remap(t.target, BC_IO_READ, 1947, 1, &leg, &sector));
+    REQUIRE(remap(t.target, BC_IO_READ, 1947, 1, &leg, &sector));
     CHECK(sector == 2047);
 }
 
@@ -62,10 +63,10 @@ TEST_CASE("striped remaps in place only what stays in one chunk") {
     REQUIRE(t.rc == 0);
     unsigned leg = 9;
     bc_sector_t sector = 0;
-    REQUIRE(bc_target_remap(t.target, BC_IO_WRITE, 30, 18, &leg, &sector));  // chunk 1: leg 1
+    REQUIRE(remap(t.target, BC_IO_WRITE, 30, 18, &leg, &sector));  // chunk 1: leg 1
     CHECK(leg == 1);
     CHECK(sector == 8 + 6);
-    CHECK_FALSE(bc_target_remap(t.target, BC_IO_WRITE, 30, 19, &leg, &sector));  // crosses into chunk 2
+    CHECK_FALSE(remap(t.target, BC_IO_WRITE, 30, 19, &leg, &sector));  // crosses into chunk 2
     unsigned io_min = 0, io_opt = 0;
     bc_target_io_hints(t.target, &io_min, &io_opt);
     CHECK(io_min == 24);
@@ -81,7 +82,7 @@ TEST_CASE("a mirror never remaps in place and has no io hints") {
     REQUIRE(t.rc == 0);
     unsigned leg = 9;
     bc_sector_t sector = 0;
-    CHECK_FALSE(bc_target_remap(t.target, BC_IO_READ, 0, 8, &leg, &sector));
+    CHECK_FALSE(remap(t.target, BC_IO_READ, 0, 8, &leg, &sector));
     unsigned io_min = 1, io_opt = 1;
     bc_target_io_hints(t.target, &io_min, &io_opt);
     CHECK(io_min == 0);
@@ -178,9 +179,9 @@ TEST_CASE("remap counts every read and write once, whether it remaps or needs ch
     REQUIRE(plain.rc == 0);
     unsigned leg = 9;
     bc_sector_t sector = 0;
-    CHECK_FALSE(bc_target_remap(t.target, BC_IO_READ, 0, 8, &leg, &sector));  // child limit: children
-    CHECK(bc_target_remap(plain.target, BC_IO_READ, 8, 8, &leg, &sector));
-    CHECK_FALSE(bc_target_remap(plain.target, BC_IO_WRITE, 4, 12, &leg, &sector));  // crosses a chunk
+    CHECK_FALSE(remap(t.target, BC_IO_READ, 0, 8, &leg, &sector));  // child limit: children
+    CHECK(remap(plain.target, BC_IO_READ, 8, 8, &leg, &sector));
+    CHECK_FALSE(remap(plain.target, BC_IO_WRITE, 4, 12, &leg, &sector));  // crosses a chunk
     CHECK(t.info().rfind("striped ", 0) == 0);
     CHECK(t.info().find(" reads 1 writes 0 ") != std::string::npos);
     CHECK(t.info().find(" read_sectors 8 write_sectors 0 ") != std::string::npos);

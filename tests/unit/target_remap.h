@@ -1,0 +1,13 @@
+// bc_target_remap with the old out-parameter shape, for tests that check a few remaps in a row.
+#pragma once
+#include "abi.h"
+
+inline bool remap(bc_target* target, bc_io_kind kind, bc_sector_t sector, unsigned sectors, unsigned* leg,
+                  bc_sector_t* leg_sector) {
+    const bc_remap r = bc_target_remap(target, kind, sector, sectors);
+    if (r.remapped) {
+        *leg = r.leg;
+        *leg_sector = r.leg_sector;
+    }
+    return r.remapped != 0;
+}
