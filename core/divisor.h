@@ -3,7 +3,7 @@
 //
 // Every striped bio divides its sector by the chunk size and the chunk index by the leg
 // count. dm-stripe shifts when those are powers of two and otherwise calls sector_div, a
-// 64-bit `div` (35-90 cycles on common x86 cores, a helper call under emulation); three
+// 64-bit `div` (tens of cycles on common x86 cores, a helper call under emulation); three
 // legs, the usual odd stripe, pays it on every bio. Here a power of two is a shift and a
 // mask, and anything else a 64x64->128 multiply and two shifts (Granlund and Montgomery,
 // "Division by invariant integers using multiplication", PLDI 1994, figure 4.1), exact

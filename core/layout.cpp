@@ -4,10 +4,9 @@ namespace bc {
 
 Layout::Layout(const bc_table& table)
     : layout_(table.layout),
-      nr_legs_(table.nr_legs ? table.nr_legs : 1),
       chunk_(table.layout == BC_LAYOUT_STRIPED ? table.chunk_sectors : 1),
-      legs_(nr_legs_) {
-    for (unsigned i = 0; i < nr_legs_ && i < BC_MAX_LEGS; ++i)
+      legs_(table.nr_legs ? table.nr_legs : 1) {
+    for (unsigned i = 0; i < legs_.value() && i < BC_MAX_LEGS; ++i)
         offsets_[i] = table.legs[i].offset;
 }
 

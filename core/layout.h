@@ -57,7 +57,6 @@ private:
     bc_sector_t striped_leg_position(unsigned leg, bc_sector_t sector) const;
 
     bc_layout layout_ = BC_LAYOUT_LINEAR;
-    unsigned nr_legs_ = 1;
     Divisor chunk_;  // striped: sectors per chunk
     Divisor legs_;   // striped: legs per row
     bc_sector_t offsets_[BC_MAX_LEGS] = {};
