@@ -3,8 +3,18 @@
 #include <fmt/format.h>
 
 #include "cli_error.h"
+#include "help.h"
 
 namespace ctl {
+
+std::optional<Args> Args::parse_or_help(std::string_view command, const std::vector<std::string>& words,
+                                        std::initializer_list<OptionSpec> options) {
+    Args args = parse(command, words, options);
+    if (!args.help())
+        return args;
+    fmt::print("{}", *command_help(command));
+    return std::nullopt;
+}
 
 Args Args::parse(std::string_view command, const std::vector<std::string>& words,
                  std::initializer_list<OptionSpec> options) {

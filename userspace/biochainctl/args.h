@@ -24,6 +24,10 @@ public:
     // "...: option --json given twice", "...: option --json takes no value").
     static Args parse(std::string_view command, const std::vector<std::string>& words,
                       std::initializer_list<OptionSpec> options);
+    // parse, then answer --help / -h for every command alike: prints the command's help page
+    // and returns nothing, so the command returns kExitOk.
+    static std::optional<Args> parse_or_help(std::string_view command, const std::vector<std::string>& words,
+                                             std::initializer_list<OptionSpec> options);
 
     bool help() const { return help_; }
     bool has(std::string_view option) const;

@@ -19,7 +19,6 @@
 #include "cli_error.h"
 #include "commands.h"
 #include "device_mapper.h"
-#include "help.h"
 
 namespace ctl {
 namespace {
@@ -81,12 +80,11 @@ std::string positive(const Args& args, std::string_view option, const char* fall
 }  // namespace
 
 int bench_command(const Words& words) {
-    const Args args = Args::parse("bench", words,
+    const std::optional<Args> parsed = Args::parse_or_help("bench", words,
                                   {{"runtime", true}, {"rounds", true}, {"filter", true}, {"out", true}});
-    if (args.help()) {
-        fmt::print("{}", *command_help("bench"));
+    if (!parsed)
         return kExitOk;
-    }
+    const Args& args = *parsed;
     args.expect_positionals(0, 0, "bench argument");
     const std::string runtime = positive(args, "runtime", "2");
     const std::string rounds = positive(args, "rounds", "3");

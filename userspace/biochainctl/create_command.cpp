@@ -8,7 +8,6 @@
 #include "cli_error.h"
 #include "commands.h"
 #include "device_mapper.h"
-#include "help.h"
 #include "table_builder.h"
 
 namespace ctl {
@@ -64,7 +63,7 @@ CreateRequest request_from(const Args& args) {
 }  // namespace
 
 int create_command(const Words& words) {
-    const Args args = Args::parse("create", words,
+    const std::optional<Args> parsed = Args::parse_or_help("create", words,
                                   {{"layout", true},
                                    {"chunk", true},
                                    {"size", true},
@@ -74,10 +73,9 @@ int create_command(const Words& words) {
                                    {"no-rescuer", false},
                                    {"fail-alloc", true},
                                    {"dry-run", false}});
-    if (args.help()) {
-        fmt::print("{}", *command_help("create"));
+    if (!parsed)
         return kExitOk;
-    }
+    const Args& args = *parsed;
     args.expect_positionals(1, ~std::size_t(0), "NAME");
     const std::string& name = args.positionals()[0];
     check_device_name("create", name);

@@ -9,7 +9,6 @@
 #include "cli_error.h"
 #include "commands.h"
 #include "device_mapper.h"
-#include "help.h"
 #include "table_summary.h"
 
 namespace ctl {
@@ -34,11 +33,10 @@ std::string describe_legs(const TableSummary& table) {
 }  // namespace
 
 int list_command(const Words& words) {
-    const Args args = Args::parse("list", words, {});
-    if (args.help()) {
-        fmt::print("{}", *command_help("list"));
+    const std::optional<Args> parsed = Args::parse_or_help("list", words, {});
+    if (!parsed)
         return kExitOk;
-    }
+    const Args& args = *parsed;
     args.expect_positionals(0, 0, "");
     DeviceMapper dm;
     std::vector<Row> rows;

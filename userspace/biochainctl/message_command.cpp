@@ -5,16 +5,14 @@
 #include "cli_error.h"
 #include "commands.h"
 #include "device_mapper.h"
-#include "help.h"
 
 namespace ctl {
 
 int message_command(const Words& words) {
-    const Args args = Args::parse("message", words, {});
-    if (args.help()) {
-        fmt::print("{}", *command_help("message"));
+    const std::optional<Args> parsed = Args::parse_or_help("message", words, {});
+    if (!parsed)
         return kExitOk;
-    }
+    const Args& args = *parsed;
     args.expect_positionals(1, ~std::size_t(0), "NAME");
     args.expect_positionals(2, ~std::size_t(0), "message WORD");
     const std::string& name = args.positionals()[0];

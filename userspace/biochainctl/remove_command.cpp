@@ -1,20 +1,16 @@
 // `remove`: only biochain devices; anything else is left to dmsetup.
-#include <fmt/format.h>
-
 #include "args.h"
 #include "cli_error.h"
 #include "commands.h"
 #include "device_mapper.h"
-#include "help.h"
 
 namespace ctl {
 
 int remove_command(const Words& words) {
-    const Args args = Args::parse("remove", words, {});
-    if (args.help()) {
-        fmt::print("{}", *command_help("remove"));
+    const std::optional<Args> parsed = Args::parse_or_help("remove", words, {});
+    if (!parsed)
         return kExitOk;
-    }
+    const Args& args = *parsed;
     args.expect_positionals(1, 1, "NAME");
     const std::string& name = args.positionals()[0];
     check_device_name("remove", name);

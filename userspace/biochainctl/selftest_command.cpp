@@ -14,7 +14,6 @@
 #include "args.h"
 #include "cli_error.h"
 #include "commands.h"
-#include "help.h"
 #include "ktap.h"
 #include "selftest_kernel.h"
 #include "selftest_summary.h"
@@ -52,12 +51,11 @@ std::string run_in_kernel(const Args& args) {
 }  // namespace
 
 int selftest_command(const Words& words) {
-    const Args args = Args::parse("selftest", words,
+    const std::optional<Args> parsed = Args::parse_or_help("selftest", words,
                                   {{"filter", true}, {"device", true}, {"ktap", true}, {"verbose", false}});
-    if (args.help()) {
-        fmt::print("{}", *command_help("selftest"));
+    if (!parsed)
         return kExitOk;
-    }
+    const Args& args = *parsed;
     args.expect_positionals(0, 0, "");
     const std::optional<std::string> recorded = args.value("ktap");
     if (recorded && (args.has("filter") || args.has("device")))

@@ -14,7 +14,6 @@
 #include "cli_error.h"
 #include "commands.h"
 #include "device_mapper.h"
-#include "help.h"
 #include "status_format.h"
 
 namespace ctl {
@@ -99,12 +98,10 @@ int watch(DeviceMapper& dm, const std::string& name, double interval, std::optio
 }  // namespace
 
 int status_command(const Words& words) {
-    const Args args =
-        Args::parse("status", words, {{"json", false}, {"watch", false}, {"interval", true}, {"count", true}});
-    if (args.help()) {
-        fmt::print("{}", *command_help("status"));
+    const std::optional<Args> parsed = Args::parse_or_help("status", words, {{"json", false}, {"watch", false}, {"interval", true}, {"count", true}});
+    if (!parsed)
         return kExitOk;
-    }
+    const Args& args = *parsed;
     args.expect_positionals(1, 1, "NAME");
     const std::string& name = args.positionals()[0];
     check_device_name("status", name);
