@@ -9,7 +9,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_GEN = cmake -S . -B $(BUILD)/$(1) -DCMAKE_BUILD_TYPE=$(2) -DBC_SANITIZE=$(3) >/dev/null
 
-.PHONY: all deps kernel module userspace unit unit-asan unit-tsan thread-safety \
+.PHONY: all deps kernel module userspace unit unit-asan unit-tsan thread-safety script-tests \
         vm-check check demo clean module-clean bench bench-alloc sim-long module-6.12
 
 all: module userspace
@@ -67,11 +67,15 @@ thread-safety: deps
 	done
 	@echo "thread-safety: core/ clean under clang -Wthread-safety"
 
+# The host-side scripts' own tests (bench-report's paired statistics); Python stdlib only.
+script-tests: deps
+	@python3 -m unittest discover -s tests/scripts
+
 # Guest tests: one boot runs every script of tests/vm/suite.
 vm-check: module userspace
 	@scripts/vm --disks 4 --timeout 900 tests/vm/suite
 
-check: module module-6.12 thread-safety unit vm-check
+check: module module-6.12 thread-safety unit script-tests vm-check
 	@grep -h '^guest: ' $(BUILD)/vm/suite/console.log | tail -n 1
 
 # The simulator over many more seeds than make check runs (release build).
