@@ -210,18 +210,32 @@ int bc_target_map_whole(struct bc_target *target, enum bc_io_kind kind, unsigned
 			bc_sector_t sector, bc_sector_t sectors, unsigned int *leg,
 			bc_sector_t *leg_sector, bc_sector_t *leg_sectors);
 
-/* The entry point of every read and write (sector relative to the target start): counts
- * it (bc_target_account_io need not be called) and, if it lies in one piece on one leg and
- * needs no child, says where to remap it in place: remapped 1 with its leg and leg sector.
- * remapped 0: it must go through bc_target_map. Returned by value, in two registers, so
- * that the hottest call of the target takes no address of a local (no stack, no canary). */
+/* The entry point of every read and write (sector relative to the target start): if it
+ * lies in one piece on one leg and needs no child, says where to remap it in place:
+ * remapped 1 with its leg and leg sector. remapped 0: it must go through bc_target_map.
+ * It counts nothing (see bc_target_rw_counters). Returned by value, in two registers, and
+ * a leaf: the hottest call of the target takes no address of a local (no stack, no
+ * canary) and saves no register. */
 struct bc_remap {
 	bc_sector_t leg_sector;
 	unsigned int leg;
 	int remapped;
 };
-struct bc_remap bc_target_remap(struct bc_target *target, enum bc_io_kind kind, bc_sector_t sector,
+struct bc_remap bc_target_remap(const struct bc_target *target, bc_sector_t sector,
 				unsigned int sectors);
+
+/* Where a read or a write is counted (its bio, its sectors): byte offsets, indexed by
+ * BC_IO_READ and BC_IO_WRITE, into the per-CPU block percpu (bc_env_percpu_alloc).
+ * The kernel shim adds to them itself, one this_cpu_add each, so that the map path of
+ * every bio makes no call into core/ to count it; other environments call
+ * bc_target_account_io. Core/ decides what is counted where; fixed for the target's
+ * life. */
+struct bc_rw_counters {
+	void *percpu;
+	unsigned long bios[2];
+	unsigned long sectors[2];
+};
+void bc_target_rw_counters(const struct bc_target *target, struct bc_rw_counters *counters);
 
 /* Split a read or write into child bios and issue them. Call inside a NOIO scope; may
  * sleep for memory. The parent is ended through bc_env_parent_end once its last child
@@ -245,7 +259,8 @@ void bc_target_io_hints(const struct bc_target *target, unsigned int *io_min, un
 void bc_target_leg_area(const struct bc_target *target, unsigned int leg, bc_sector_t *start,
 			bc_sector_t *sectors);
 
-/* Counts a bio that does not go through bc_target_remap (flush, discard, ...). */
+/* Counts a bio of any kind with its sectors (a read or write: the counters of
+ * bc_target_rw_counters). */
 void bc_target_account_io(struct bc_target *target, enum bc_io_kind kind, unsigned int sectors);
 void bc_target_account_error(struct bc_target *target);
 

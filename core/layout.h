@@ -28,21 +28,29 @@ public:
     // boundary (striped) and at max_sectors. mirror_leg picks the leg of a mirror.
     Piece first_piece(bc_sector_t sector, unsigned sectors, unsigned max_sectors, unsigned mirror_leg) const {
         const unsigned limit = max_sectors ? min(sectors, max_sectors) : sectors;
+        // One Piece assigned field by field and returned once: GCC then keeps it in
+        // registers (one return per case made it build the Piece on the stack).
+        Piece piece{0, 0, limit};
         switch (layout_) {
         case BC_LAYOUT_STRIPED: {
             const bc_sector_t chunk_index = chunk_.quotient(sector);
             const bc_sector_t in_chunk = chunk_.remainder(sector, chunk_index);
             const bc_sector_t row = legs_.quotient(chunk_index);
-            const unsigned leg = unsigned(legs_.remainder(chunk_index, row));
-            const unsigned left_in_chunk = unsigned(chunk_.value() - in_chunk);
-            return Piece{leg, offsets_[leg] + row * chunk_.value() + in_chunk, min(limit, left_in_chunk)};
-        }
-        case BC_LAYOUT_MIRROR:
-            return Piece{mirror_leg, offsets_[mirror_leg] + sector, limit};
-        case BC_LAYOUT_LINEAR:
+            piece.leg = unsigned(legs_.remainder(chunk_index, row));
+            piece.leg_sector = row * chunk_.value() + in_chunk;
+            piece.sectors = min(limit, unsigned(chunk_.value() - in_chunk));
             break;
         }
-        return Piece{0, offsets_[0] + sector, limit};
+        case BC_LAYOUT_MIRROR:
+            piece.leg = mirror_leg;
+            piece.leg_sector = sector;
+            break;
+        case BC_LAYOUT_LINEAR:
+            piece.leg_sector = sector;
+            break;
+        }
+        piece.leg_sector += offsets_[piece.leg];
+        return piece;
     }
 
     // How many sectors of each leg a target of target_sectors uses.

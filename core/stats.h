@@ -46,14 +46,16 @@ public:
     static void destroy(Stats* stats);
 
     // this_cpu_add in the kernel: one instruction, no lock prefix, interrupt-safe.
-    void add(Counter counter, u64 n) { bc_env_percpu_add(percpu_, sizeof(u64) * unsigned(counter), n); }
-    void add(Counter a, u64 na, Counter b, u64 nb) {
-        bc_env_percpu_add2(percpu_, sizeof(u64) * unsigned(a), na, sizeof(u64) * unsigned(b), nb);
-    }
+    void add(Counter counter, u64 n) { bc_env_percpu_add(percpu_, offset(counter), n); }
+    void add(Counter a, u64 na, Counter b, u64 nb) { bc_env_percpu_add2(percpu_, offset(a), na, offset(b), nb); }
     void add(unsigned leg, LegCounter counter, u64 n) {
         bc_env_percpu_add(percpu_, sizeof(u64) * leg_index(leg, counter), n);
     }
     u64 read(Counter counter) const { return sum(unsigned(counter)); }
+    // Where counter lies in each CPU's copy of percpu(), for an environment that adds to
+    // it without calling in (bc_rw_counters).
+    static constexpr unsigned long offset(Counter counter) { return sizeof(u64) * unsigned(counter); }
+    void* percpu() const { return percpu_; }
     u64 read(unsigned leg, LegCounter counter) const { return sum(leg_index(leg, counter)); }
     void reset();
 

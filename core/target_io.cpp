@@ -9,17 +9,11 @@ namespace {
 
 bool is_mirror(const bc_target* target) { return target->table.layout == BC_LAYOUT_MIRROR; }
 
-// A bio of kind, counted with its sectors in one per-CPU call: this runs for every bio.
-inline void account_io(bc_target* target, bc_io_kind kind, unsigned sectors) {
-    static constexpr Counter kBios[BC_IO_KIND_COUNT] = {Counter::reads,    Counter::writes,       Counter::flushes,
-                                                        Counter::discards, Counter::write_zeroes, Counter::other};
-    if (kind == BC_IO_READ)
-        target->stats->add(Counter::reads, 1, Counter::read_sectors, sectors);
-    else if (kind == BC_IO_WRITE)
-        target->stats->add(Counter::writes, 1, Counter::write_sectors, sectors);
-    else
-        target->stats->add(kBios[kind], 1);
-}
+// The counters of each kind of bio; reads and writes count their sectors too.
+constexpr Counter kBios[BC_IO_KIND_COUNT] = {Counter::reads,    Counter::writes,       Counter::flushes,
+                                             Counter::discards, Counter::write_zeroes, Counter::other};
+constexpr Counter kSectors[2] = {Counter::read_sectors, Counter::write_sectors};
+static_assert(BC_IO_READ == 0 && BC_IO_WRITE == 1, "kSectors and bc_rw_counters are indexed by kind");
 
 unsigned failed_legs(const bc_target* target) { return __atomic_load_n(&target->failed_legs, __ATOMIC_ACQUIRE); }
 
@@ -189,14 +183,17 @@ extern "C" int bc_target_map_whole(bc_target* target, bc_io_kind kind, unsigned 
     return target->layout.leg_range(nr, sector, sectors, leg_sector, leg_count);
 }
 
-extern "C" bc_remap bc_target_remap(bc_target* target, bc_io_kind kind, bc_sector_t sector, unsigned int sectors) {
-    account_io(target, kind, sectors);
+extern "C" bc_remap bc_target_remap(const bc_target* target, bc_sector_t sector, unsigned int sectors) {
     if (!target->remaps_in_place)
         return bc_remap{0, 0, 0};
     const Piece piece = target->layout.first_piece(sector, sectors, 0, 0);
-    if (piece.sectors != sectors)
-        return bc_remap{0, 0, 0};  // crosses a chunk boundary
-    return bc_remap{piece.leg_sector, piece.leg, 1};
+    bc_remap remap{0, 0, 0};  // 0: it crosses a chunk boundary
+    if (piece.sectors == sectors) {
+        remap.leg_sector = piece.leg_sector;
+        remap.leg = piece.leg;
+        remap.remapped = 1;
+    }
+    return remap;
 }
 
 extern "C" void bc_target_map(bc_target* target, void* parent_bio, void* parent_state, bc_io_kind kind,
@@ -271,8 +268,19 @@ extern "C" void bc_target_child_retry(bc_target* target, void* child) {
 
 extern "C" const void* bc_bio_owner(const void* bio) { return BioSet::owner_of(bio); }
 
+extern "C" void bc_target_rw_counters(const bc_target* target, bc_rw_counters* counters) {
+    counters->percpu = target->stats->percpu();
+    for (unsigned kind = BC_IO_READ; kind <= BC_IO_WRITE; ++kind) {
+        counters->bios[kind] = Stats::offset(kBios[kind]);
+        counters->sectors[kind] = Stats::offset(kSectors[kind]);
+    }
+}
+
 extern "C" void bc_target_account_io(bc_target* target, bc_io_kind kind, unsigned int sectors) {
-    account_io(target, kind, sectors);
+    if (kind == BC_IO_READ || kind == BC_IO_WRITE)
+        target->stats->add(kBios[kind], 1, kSectors[kind], sectors);
+    else
+        target->stats->add(kBios[kind], 1);
 }
 
 extern "C" void bc_target_account_error(bc_target* target) { target->stats->add(Counter::errors, 1); }

@@ -210,14 +210,12 @@ void *bc_env_percpu_slot(void *percpu, unsigned int cpu)
 
 void bc_env_percpu_add(void *percpu, unsigned long offset, unsigned long long n)
 {
-	u64 __percpu *counter = (u64 __percpu __force *)((char *)percpu + offset);
-
-	this_cpu_add(*counter, n);
+	this_cpu_add(*biochain_percpu_u64(percpu, offset), n);
 }
 
 void bc_env_percpu_add2(void *percpu, unsigned long offset_a, unsigned long long a,
 			unsigned long offset_b, unsigned long long b)
 {
-	this_cpu_add(*(u64 __percpu __force *)((char *)percpu + offset_a), a);
-	this_cpu_add(*(u64 __percpu __force *)((char *)percpu + offset_b), b);
+	this_cpu_add(*biochain_percpu_u64(percpu, offset_a), a);
+	this_cpu_add(*biochain_percpu_u64(percpu, offset_b), b);
 }

@@ -4,6 +4,7 @@
 #define BIOCHAIN_SHIM_H
 
 #include <linux/device-mapper.h>
+#include <linux/percpu.h>
 #include <linux/workqueue.h>
 
 #include "abi.h"
@@ -12,6 +13,12 @@
 
 struct dentry;
 struct bc_bio_shape;
+
+/* The u64 at offset in core/'s per-CPU block percpu (bc_env_percpu_alloc). */
+static inline u64 __percpu *biochain_percpu_u64(void *percpu, unsigned long offset)
+{
+	return (u64 __percpu __force *)((char *)percpu + offset);
+}
 
 int biochain_env_init(struct dentry *debugfs_dir);
 void biochain_env_exit(void);
@@ -29,6 +36,8 @@ void biochain_bench_exit(void);
  */
 struct biochain {
 	struct bc_target *core;
+	/* where map counts each read and write itself (core/abi.h) */
+	struct bc_rw_counters rw_counters;
 	/* Children core/ wants issued again (a mirror read retried on another leg): queued
 	 * from completion context, issued by a WQ_MEM_RECLAIM worker. */
 	spinlock_t retry_lock;

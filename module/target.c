@@ -61,6 +61,7 @@ int biochain_start(struct biochain *bc, const struct bc_table *table, sector_t l
 
 	if (ret)
 		return ret;
+	bc_target_rw_counters(bc->core, &bc->rw_counters);
 	bc->retry_wq = alloc_workqueue("biochain_retry", WQ_MEM_RECLAIM, 0);
 	if (!bc->retry_wq) {
 		*error = "Cannot allocate the retry workqueue";
@@ -162,51 +163,74 @@ enum bc_io_kind biochain_io_kind(struct bio *bio)
 }
 
 /*
- * Flushes, discards, write-zeroes: DM sends one clone per leg; each goes down whole. Not
- * inlined: its out-parameters would put a stack canary on every read and write's map.
+ * Flushes, discards, write-zeroes: DM sends one clone per leg; each goes down whole. Out
+ * of line, like biochain_map_split: what stays in biochain_map, the reads and writes that
+ * are remapped in place, then saves few registers and has no stack canary.
  */
-static noinline int biochain_map_whole(struct biochain *bc, struct bio *bio, enum bc_io_kind kind,
-			      sector_t sector)
+static noinline int biochain_map_whole(struct dm_target *ti, struct bio *bio, enum bc_io_kind kind)
 {
+	struct biochain *bc = ti->private;
 	sector_t leg_sector, leg_sectors;
 	unsigned int leg;
 
-	if (!bc_target_map_whole(bc->core, kind, dm_bio_get_target_bio_nr(bio), sector,
-				 bio_sectors(bio), &leg, &leg_sector, &leg_sectors)) {
+	bc_target_account_io(bc->core, kind, bio_sectors(bio));
+	if (!bc_target_map_whole(bc->core, kind, dm_bio_get_target_bio_nr(bio),
+				 dm_target_offset(ti, bio->bi_iter.bi_sector), bio_sectors(bio), &leg,
+				 &leg_sector, &leg_sectors)) {
 		bio_endio(bio); /* no part of it is on this leg */
 		return DM_MAPIO_SUBMITTED;
 	}
-	bio_set_dev(bio, bc->legs[leg]->bdev);
+	bio_set_dev(bio, bc->bdevs[leg]);
 	bio->bi_iter.bi_sector = leg_sector;
 	if (kind != BC_IO_FLUSH)
 		bio->bi_iter.bi_size = leg_sectors << SECTOR_SHIFT;
 	return DM_MAPIO_REMAPPED;
 }
 
+/* A read or write that needs children: it crosses a chunk, or the layout is a mirror. */
+static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
+{
+	struct biochain *bc = ti->private;
+	enum bc_io_kind kind = biochain_io_kind(bio);
+
+	/* The device advertises neither inline crypto nor integrity, so neither can come. */
+	if (WARN_ON_ONCE(bio_integrity(bio) || bio_has_crypt_ctx(bio)))
+		return DM_MAPIO_KILL;
+	biochain_split(bc, bio, dm_per_bio_data(bio, bc_target_parent_state_size()), kind,
+		       dm_target_offset(ti, bio->bi_iter.bi_sector));
+	return DM_MAPIO_SUBMITTED;
+}
+
+/*
+ * Every read and write is counted here rather than in core/: two this_cpu_adds to the
+ * counters core/ named at load (bc_target_rw_counters), where a call into core/ to count
+ * would cost a call, a frame and its saved registers on every bio.
+ */
+static __always_inline void biochain_count_rw(const struct biochain *bc, enum bc_io_kind kind,
+					      unsigned int sectors)
+{
+	const struct bc_rw_counters *counters = &bc->rw_counters;
+
+	this_cpu_inc(*biochain_percpu_u64(counters->percpu, counters->bios[kind]));
+	this_cpu_add(*biochain_percpu_u64(counters->percpu, counters->sectors[kind]), sectors);
+}
+
 static int biochain_map(struct dm_target *ti, struct bio *bio)
 {
 	struct biochain *bc = ti->private;
 	enum bc_io_kind kind = biochain_io_kind(bio);
-	sector_t sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
 	struct bc_remap remap;
 
-	if (kind != BC_IO_READ && kind != BC_IO_WRITE) {
-		bc_target_account_io(bc->core, kind, bio_sectors(bio));
-		return biochain_map_whole(bc, bio, kind, sector);
-	}
-	/* counts the bio, and says where it goes if it goes down whole */
-	remap = bc_target_remap(bc->core, kind, sector, bio_sectors(bio));
-	if (remap.remapped) {
-		bio_set_dev(bio, bc->legs[remap.leg]->bdev);
-		bio->bi_iter.bi_sector = remap.leg_sector;
-		return DM_MAPIO_REMAPPED;
-	}
-	/* The device advertises neither inline crypto nor integrity, so neither can come. */
-	if (WARN_ON_ONCE(bio_integrity(bio) || bio_has_crypt_ctx(bio)))
-		return DM_MAPIO_KILL;
-
-	biochain_split(bc, bio, dm_per_bio_data(bio, bc_target_parent_state_size()), kind, sector);
-	return DM_MAPIO_SUBMITTED;
+	if (unlikely(kind != BC_IO_READ && kind != BC_IO_WRITE))
+		return biochain_map_whole(ti, bio, kind);
+	biochain_count_rw(bc, kind, bio_sectors(bio));
+	remap = bc_target_remap(bc->core, dm_target_offset(ti, bio->bi_iter.bi_sector),
+				bio_sectors(bio));
+	if (!remap.remapped)
+		return biochain_map_split(ti, bio);
+	bio->bi_iter.bi_sector = remap.leg_sector;
+	bio_set_dev(bio, bc->bdevs[remap.leg]); /* last: nothing lives across its call */
+	return DM_MAPIO_REMAPPED;
 }
 
 void biochain_split(struct biochain *bc, struct bio *bio, void *parent_state,

@@ -2,9 +2,9 @@
 #pragma once
 #include "abi.h"
 
-inline bool remap(bc_target* target, bc_io_kind kind, bc_sector_t sector, unsigned sectors, unsigned* leg,
+inline bool remap(const bc_target* target, bc_sector_t sector, unsigned sectors, unsigned* leg,
                   bc_sector_t* leg_sector) {
-    const bc_remap r = bc_target_remap(target, kind, sector, sectors);
+    const bc_remap r = bc_target_remap(target, sector, sectors);
     if (r.remapped) {
         *leg = r.leg;
         *leg_sector = r.leg_sector;

@@ -138,10 +138,10 @@ TEST_CASE("linear reads and writes are split only with a child limit") {
     unsigned leg;
     bc_sector_t sector;
     Fixture plain("linear /dev/vda 0");
-    CHECK(remap(plain.target, BC_IO_WRITE, 0, 64, &leg, &sector));
+    CHECK(remap(plain.target, 0, 64, &leg, &sector));
     Fixture f("linear /dev/vda 0 2 max_child_sectors 8");
-    CHECK_FALSE(remap(f.target, BC_IO_WRITE, 0, 64, &leg, &sector));
-    CHECK_FALSE(remap(f.target, BC_IO_READ, 0, 8, &leg, &sector));
+    CHECK_FALSE(remap(f.target, 0, 64, &leg, &sector));
+    CHECK_FALSE(remap(f.target, 0, 8, &leg, &sector));
 }
 
 TEST_CASE("a parent is cut at max_child_sectors, remapped by the offset, and ends once") {
