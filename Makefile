@@ -10,7 +10,7 @@ JOBS ?= $(shell nproc)
 CMAKE_GEN = cmake -S . -B $(BUILD)/$(1) -DCMAKE_BUILD_TYPE=$(2) -DBC_SANITIZE=$(3) >/dev/null
 
 .PHONY: all deps kernel module userspace unit unit-asan unit-tsan thread-safety script-tests \
-        vm-check check demo clean module-clean bench bench-alloc sim-long module-6.12
+        vm-check vm-check-6.12 check demo clean module-clean bench bench-alloc sim-long module-6.12
 
 all: module userspace
 
@@ -74,6 +74,15 @@ script-tests: deps
 # Guest tests: one boot runs every script of tests/vm/suite.
 vm-check: module userspace
 	@scripts/vm --disks 4 --timeout 900 tests/vm/suite
+
+# The same suite booted on Debian's 6.12 (bookworm-security's linux-image-6.12-amd64,
+# fetched once into the cache beside the headers of module-6.12), with the module
+# module-6.12 built: tests/vm/common.sh loads the biochain.ko whose vermagic is the
+# running kernel's.
+PROBE_IMAGE_FLAVOUR ?= linux-image-6.12-amd64
+vm-check-6.12: module-6.12 userspace
+	@BIOCHAIN_KERNEL_FLAVOUR=$(PROBE_IMAGE_FLAVOUR) scripts/vm --disks 4 --timeout 900 \
+	  --results $(BUILD)/vm/suite-6.12 tests/vm/suite
 
 check: module module-6.12 thread-safety unit script-tests vm-check
 	@grep -h '^guest: ' $(BUILD)/vm/suite/console.log | tail -n 1

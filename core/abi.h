@@ -75,7 +75,7 @@ void bc_env_irq_restore(unsigned long flags);
 /* Per-CPU memory: size bytes for every possible CPU, zeroed. _slot gives one CPU's copy
  * (NULL for a CPU that can never exist); _add adds n to the u64 at offset in the calling
  * CPU's copy, safe against preemption and interrupts (this_cpu_add); _add2 adds to two
- * u64s in one call (the map path counts a bio and its sectors together). */
+ * u64s in one call (a bio and its sectors, bc_target_account_io). */
 void *bc_env_percpu_alloc(unsigned long size);
 void bc_env_percpu_free(void *percpu);
 void *bc_env_percpu_slot(void *percpu, unsigned int cpu);
