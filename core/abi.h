@@ -224,6 +224,12 @@ struct bc_remap {
 struct bc_remap bc_target_remap(const struct bc_target *target, bc_sector_t sector,
 				unsigned int sectors);
 
+/* A target whose every read and write bc_target_remap would send whole to one leg at one
+ * fixed distance (linear, no child limit): returns 1 with that leg and offset, and the
+ * shim remaps those bios itself (sector + offset, as dm-linear does) without calling
+ * bc_target_remap. 0: every read and write goes through bc_target_remap. */
+int bc_target_remap_offset(const struct bc_target *target, unsigned int *leg, bc_sector_t *offset);
+
 /* Where a read or a write is counted (its bio, its sectors): byte offsets, indexed by
  * BC_IO_READ and BC_IO_WRITE, into the per-CPU block percpu (bc_env_percpu_alloc).
  * The kernel shim adds to them itself, one this_cpu_add each, so that the map path of

@@ -53,6 +53,15 @@ public:
         return piece;
     }
 
+    // Whether every sector lies on one leg at one fixed distance (linear), and which.
+    bool fixed_offset(unsigned* leg, bc_sector_t* offset) const {
+        if (layout_ != BC_LAYOUT_LINEAR)
+            return false;
+        *leg = 0;
+        *offset = offsets_[0];
+        return true;
+    }
+
     // How many sectors of each leg a target of target_sectors uses.
     bc_sector_t leg_sectors(bc_sector_t target_sectors) const;
 

@@ -38,6 +38,10 @@ struct biochain {
 	struct bc_target *core;
 	/* where map counts each read and write itself (core/abi.h) */
 	struct bc_rw_counters rw_counters;
+	/* set when every read and write goes to this device at sector + remap_offset
+	 * (bc_target_remap_offset: linear): map remaps those itself, as dm-linear does */
+	struct block_device *offset_bdev;
+	sector_t remap_offset;
 	/* Children core/ wants issued again (a mirror read retried on another leg): queued
 	 * from completion context, issued by a WQ_MEM_RECLAIM worker. */
 	spinlock_t retry_lock;

@@ -58,10 +58,16 @@ int biochain_start(struct biochain *bc, const struct bc_table *table, sector_t l
 		   const struct bc_leg_geometry *geometry, const char **error)
 {
 	int ret = bc_target_create(table, len, geometry, &biochain_bio_shape, bc, &bc->core, error);
+	bc_sector_t offset;
+	unsigned int leg;
 
 	if (ret)
 		return ret;
 	bc_target_rw_counters(bc->core, &bc->rw_counters);
+	if (bc_target_remap_offset(bc->core, &leg, &offset)) {
+		bc->offset_bdev = bc->bdevs[leg];
+		bc->remap_offset = offset;
+	}
 	bc->retry_wq = alloc_workqueue("biochain_retry", WQ_MEM_RECLAIM, 0);
 	if (!bc->retry_wq) {
 		*error = "Cannot allocate the retry workqueue";
@@ -224,6 +230,11 @@ static int biochain_map(struct dm_target *ti, struct bio *bio)
 	if (unlikely(kind != BC_IO_READ && kind != BC_IO_WRITE))
 		return biochain_map_whole(ti, bio, kind);
 	biochain_count_rw(bc, kind, bio_sectors(bio));
+	if (bc->offset_bdev) { /* linear: no call into core/ for the sum core/ gave us */
+		bio->bi_iter.bi_sector = bc->remap_offset + dm_target_offset(ti, bio->bi_iter.bi_sector);
+		bio_set_dev(bio, bc->offset_bdev);
+		return DM_MAPIO_REMAPPED;
+	}
 	remap = bc_target_remap(bc->core, dm_target_offset(ti, bio->bi_iter.bi_sector),
 				bio_sectors(bio));
 	if (!remap.remapped)

@@ -290,3 +290,34 @@ TEST_CASE("targets release every allocation") {
     }
     CHECK(bc::posix::live_allocations() == before);
 }
+
+// The shim remaps a linear target's bios itself with what remap_offset says: that must be
+// exactly where bc_target_remap sends every one of them, and nothing else may claim it.
+TEST_CASE("remap_offset: linear is one leg at one distance, the same as remap; others are not") {
+    Target linear("linear /dev/vda 777", 4096);
+    REQUIRE(linear.rc == 0);
+    unsigned leg = 9;
+    bc_sector_t offset = 0;
+    REQUIRE(bc_target_remap_offset(linear.target, &leg, &offset) == 1);
+    CHECK(leg == 0);
+    CHECK(offset == 777);
+    for (bc_sector_t sector : {0ull, 1ull, 7ull, 2047ull, 4000ull}) {
+        for (unsigned sectors : {1u, 8u, 96u}) {
+            unsigned remap_leg = 9;
+            bc_sector_t remap_sector = 0;
+            REQUIRE(remap(linear.target, sector, sectors, &remap_leg, &remap_sector));
+            CHECK(remap_leg == leg);
+            CHECK(remap_sector == sector + offset);
+        }
+    }
+    for (const char* line : {"striped 2 8 /dev/vda 0 /dev/vdb 0", "mirror 2 /dev/vda 0 /dev/vdb 0",
+                             "linear /dev/vda 0 2 max_child_sectors 8", "linear /dev/vda 0 2 max_child_segments 4"}) {
+        Target other(line, 4096);
+        REQUIRE(other.rc == 0);
+        leg = 9;
+        offset = 5;
+        CHECK(bc_target_remap_offset(other.target, &leg, &offset) == 0);
+        CHECK(leg == 9);  // left alone
+        CHECK(offset == 5);
+    }
+}

@@ -118,9 +118,8 @@ int bench_command(const Words& words) {
     if (error)
         throw Failure(fmt::format("bench: cannot create {}: {}", raw, error.message()));
 
-    const std::string ko = src + "/biochain.ko";
-    const int measured = run({"bash", src + "/tests/vm/bench", runtime, rounds, filter},
-                             {"RESULTS=" + raw, "BIOCHAIN_KO=" + ko}, src);
+    // tests/vm/common.sh loads the tree's biochain.ko built for the running kernel (by vermagic).
+    const int measured = run({"bash", src + "/tests/vm/bench", runtime, rounds, filter}, {"RESULTS=" + raw}, src);
     if (measured == 2)
         throw UsageError(fmt::format("bench: tests/vm/bench refused its arguments (filter '{}')", filter));
     const int reported = run({src + "/scripts/bench-report", raw, out}, {}, src);
