@@ -84,8 +84,9 @@ vm-check-6.12: module-6.12 userspace
 	@BIOCHAIN_KERNEL_FLAVOUR=$(PROBE_IMAGE_FLAVOUR) scripts/vm --disks 4 --timeout 900 \
 	  --results $(BUILD)/vm/suite-6.12 tests/vm/suite
 
-check: module module-6.12 thread-safety unit script-tests vm-check
-	@grep -h '^guest: ' $(BUILD)/vm/suite/console.log | tail -n 1
+check: module module-6.12 thread-safety unit script-tests vm-check vm-check-6.12
+	@echo "6.1:  $$(grep -h '^guest: ' $(BUILD)/vm/suite/console.log | tail -n 1)"
+	@echo "6.12: $$(grep -h '^guest: ' $(BUILD)/vm/suite-6.12/console.log | tail -n 1)"
 
 # The simulator over many more seeds than make check runs (release build).
 sim-long: userspace
