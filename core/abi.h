@@ -214,8 +214,8 @@ int bc_target_map_whole(struct bc_target *target, enum bc_io_kind kind, unsigned
  * lies in one piece on one leg and needs no child, says where to remap it in place:
  * remapped 1 with its leg and leg sector. remapped 0: it must go through bc_target_map.
  * It counts nothing (see bc_target_rw_counters). Returned by value, in two registers, and
- * a leaf: the hottest call of the target takes no address of a local (no stack, no
- * canary) and saves no register. */
+ * a leaf: the hottest call of the target takes no address of a local (no stack canary)
+ * and calls nothing. */
 struct bc_remap {
 	bc_sector_t leg_sector;
 	unsigned int leg;

@@ -49,15 +49,16 @@ public:
     void add(Counter counter, u64 n) { bc_env_percpu_add(percpu_, offset(counter), n); }
     void add(Counter a, u64 na, Counter b, u64 nb) { bc_env_percpu_add2(percpu_, offset(a), na, offset(b), nb); }
     void add(unsigned leg, LegCounter counter, u64 n) {
-        bc_env_percpu_add(percpu_, sizeof(u64) * leg_index(leg, counter), n);
+        bc_env_percpu_add(percpu_, byte_offset(leg_index(leg, counter)), n);
     }
     u64 read(Counter counter) const { return sum(unsigned(counter)); }
-    // Where counter lies in each CPU's copy of percpu(), for an environment that adds to
-    // it without calling in (bc_rw_counters).
-    static constexpr unsigned long offset(Counter counter) { return sizeof(u64) * unsigned(counter); }
-    void* percpu() const { return percpu_; }
     u64 read(unsigned leg, LegCounter counter) const { return sum(leg_index(leg, counter)); }
     void reset();
+
+    // Where counter lies in each CPU's copy of percpu(), for an environment that adds to
+    // it without calling in (bc_rw_counters).
+    static constexpr unsigned long offset(Counter counter) { return byte_offset(unsigned(counter)); }
+    void* percpu() const { return percpu_; }
 
     explicit Stats(void* percpu) : percpu_(percpu) {}
 
@@ -66,6 +67,7 @@ private:
     struct Values {
         u64 values[kValues];
     };
+    static constexpr unsigned long byte_offset(unsigned index) { return sizeof(u64) * index; }
     static constexpr unsigned leg_index(unsigned leg, LegCounter counter) {
         return unsigned(Counter::count) + leg * unsigned(LegCounter::count) + unsigned(counter);
     }

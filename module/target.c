@@ -193,7 +193,11 @@ static noinline int biochain_map_whole(struct dm_target *ti, struct bio *bio, en
 	return DM_MAPIO_REMAPPED;
 }
 
-/* A read or write that needs children: it crosses a chunk, or the layout is a mirror. */
+/*
+ * A read or write that needs children: it crosses a chunk, or the layout is a mirror. It
+ * finds the kind again rather than take it from biochain_map, so that nothing but ti
+ * and bio lives across map's call to bc_target_remap (three saved registers).
+ */
 static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
 {
 	struct biochain *bc = ti->private;
