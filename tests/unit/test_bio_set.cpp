@@ -156,18 +156,23 @@ TEST_CASE("an allocation that must wait under submit recursion rescues parked bi
     bc::BioAllocation parked = s.set->alloc(0, true);  // the only object, now "parked"
     REQUIRE(parked.bio);
     std::atomic<bool> is_parked{true};
+    std::thread completion;
     bc::posix::ShimHooks hooks;
     hooks.task_has_parked = [&] { return is_parked.load(); };
     hooks.rescue_parked = [&](const void* owner) -> unsigned {
         CHECK(owner == s.set);
         is_parked = false;
         // the rescuer issues it; it completes later, on another thread
-        std::thread([&] { s.set->free(parked.bio, nullptr, 0); }).detach();
+        completion = std::thread([&] { s.set->free(parked.bio, nullptr, 0); });
         return 1;
     };
     bc::posix::set_shim_hooks(hooks);
     bc::BioAllocation next = s.set->alloc(0, true);  // would wait forever without the rescue
     bc::posix::set_shim_hooks({});
+    // The waiter can take the freed object before free() has woken the wait queue, so the
+    // completion must have returned before the BioSet is destroyed, as in the module, where
+    // a child is given back before its parent ends and the target may be torn down.
+    completion.join();
     REQUIRE(next.bio);
     CHECK(s.set->count(Counter::rescues) == 1);
     CHECK(s.set->count(Counter::bios_rescued) == 1);
