@@ -230,6 +230,15 @@ struct bc_remap bc_target_remap(const struct bc_target *target, bc_sector_t sect
  * bc_target_remap. 0: every read and write goes through bc_target_remap. */
 int bc_target_remap_offset(const struct bc_target *target, unsigned int *leg, bc_sector_t *offset);
 
+/* A striped target whose every read and write bc_target_remap would send whole to one leg
+ * when it fits in its chunk (no child limit): returns 1 with the layout's parameters, and
+ * the shim remaps those bios itself with stripe_math.h's bc_stripes_locate (the same
+ * inline core/ cuts pieces with): a bio that fits in place.room goes to place.leg at
+ * offsets[place.leg] + place.leg_sector; one that does not goes to bc_target_map.
+ * 0: every read and write goes through bc_target_remap. */
+struct bc_stripes;
+int bc_target_remap_stripes(const struct bc_target *target, struct bc_stripes *stripes);
+
 /* Where a read or a write is counted (its bio, its sectors): byte offsets, indexed by
  * BC_IO_READ and BC_IO_WRITE, into the per-CPU block percpu (bc_env_percpu_alloc).
  * The kernel shim adds to them itself, one this_cpu_add each, so that the map path of

@@ -33,12 +33,11 @@ public:
         Piece piece{0, 0, limit};
         switch (layout_) {
         case BC_LAYOUT_STRIPED: {
-            const bc_sector_t chunk_index = chunk_.quotient(sector);
-            const bc_sector_t in_chunk = chunk_.remainder(sector, chunk_index);
-            const bc_sector_t row = legs_.quotient(chunk_index);
-            piece.leg = unsigned(legs_.remainder(chunk_index, row));
-            piece.leg_sector = row * chunk_.value() + in_chunk;
-            piece.sectors = min(limit, unsigned(chunk_.value() - in_chunk));
+            // The same inline the kernel shim runs on its own (stripes()).
+            const bc_stripe_place place = bc_stripes_locate(&chunk_.raw(), &legs_.raw(), sector);
+            piece.leg = place.leg;
+            piece.leg_sector = place.leg_sector;
+            piece.sectors = unsigned(min(bc_sector_t{limit}, place.room));
             break;
         }
         case BC_LAYOUT_MIRROR:
@@ -59,6 +58,18 @@ public:
             return false;
         *leg = 0;
         *offset = offsets_[0];
+        return true;
+    }
+
+    // Whether the layout is striped, and its parameters for stripe_math.h, with which a
+    // caller finds every piece's leg and leg sector as first_piece does.
+    bool stripes(bc_stripes* stripes) const {
+        if (layout_ != BC_LAYOUT_STRIPED)
+            return false;
+        stripes->chunk = chunk_.raw();
+        stripes->legs = legs_.raw();
+        for (unsigned i = 0; i < BC_MAX_LEGS; ++i)
+            stripes->offsets[i] = offsets_[i];
         return true;
     }
 

@@ -200,6 +200,10 @@ extern "C" int bc_target_remap_offset(const bc_target* target, unsigned int* leg
     return target->remaps_in_place && target->layout.fixed_offset(leg, offset);
 }
 
+extern "C" int bc_target_remap_stripes(const bc_target* target, bc_stripes* stripes) {
+    return target->remaps_in_place && target->layout.stripes(stripes);
+}
+
 extern "C" void bc_target_map(bc_target* target, void* parent_bio, void* parent_state, bc_io_kind kind,
                               bc_sector_t sector, unsigned int sectors) {
     auto* parent = static_cast<ParentState*>(parent_state);

@@ -8,6 +8,7 @@
 #include <linux/workqueue.h>
 
 #include "abi.h"
+#include "stripe_math.h"
 
 #define DM_MSG_PREFIX "biochain"
 
@@ -42,6 +43,10 @@ struct biochain {
 	 * (bc_target_remap_offset: linear): map remaps those itself, as dm-linear does */
 	struct block_device *offset_bdev;
 	sector_t remap_offset;
+	/* set when core/ gave the striped layout's parameters (bc_target_remap_stripes): map
+	 * remaps a read or write that fits in its chunk itself, as dm-stripe does */
+	bool remap_stripes;
+	struct bc_stripes stripes;
 	/* Children core/ wants issued again (a mirror read retried on another leg): queued
 	 * from completion context, issued by a WQ_MEM_RECLAIM worker. */
 	spinlock_t retry_lock;

@@ -68,6 +68,7 @@ int biochain_start(struct biochain *bc, const struct bc_table *table, sector_t l
 		bc->offset_bdev = bc->bdevs[leg];
 		bc->remap_offset = offset;
 	}
+	bc->remap_stripes = bc_target_remap_stripes(bc->core, &bc->stripes);
 	bc->retry_wq = alloc_workqueue("biochain_retry", WQ_MEM_RECLAIM, 0);
 	if (!bc->retry_wq) {
 		*error = "Cannot allocate the retry workqueue";
@@ -237,6 +238,15 @@ static int biochain_map(struct dm_target *ti, struct bio *bio)
 	if (bc->offset_bdev) { /* linear: no call into core/ for the sum core/ gave us */
 		bio->bi_iter.bi_sector = bc->remap_offset + dm_target_offset(ti, bio->bi_iter.bi_sector);
 		bio_set_dev(bio, bc->offset_bdev);
+		return DM_MAPIO_REMAPPED;
+	}
+	if (bc->remap_stripes) { /* striped: core/'s inline math on core/'s parameters */
+		const struct bc_stripe_place place = bc_stripes_locate(&bc->stripes.chunk, &bc->stripes.legs,
+									 dm_target_offset(ti, bio->bi_iter.bi_sector));
+		if (unlikely(bio_sectors(bio) > place.room))
+			return biochain_map_split(ti, bio);
+		bio->bi_iter.bi_sector = bc->stripes.offsets[place.leg] + place.leg_sector;
+		bio_set_dev(bio, bc->bdevs[place.leg]);
 		return DM_MAPIO_REMAPPED;
 	}
 	remap = bc_target_remap(bc->core, dm_target_offset(ti, bio->bi_iter.bi_sector),

@@ -192,7 +192,7 @@ TEST_CASE("allocations that may wait outside a NOIO scope are counted") {
     CHECK(s.set->count(Counter::noio_violations) == 1);
 }
 
-TEST_CASE("BioSets of the same shape share their caches; nothing is left after the last") {
+TEST_CASE("BioSets of the same shape share their caches, and nothing is left after the last") {
     const unsigned caches = bc::cache_registry_size();
     const long live = bc::posix::live_allocations();
     {

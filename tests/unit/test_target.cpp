@@ -90,7 +90,7 @@ TEST_CASE("a mirror never remaps in place and has no io hints") {
     CHECK(bc_target_whole_bios(t.target) == 2);
 }
 
-TEST_CASE("flushes go to every leg and are counted per leg; discards only where they land") {
+TEST_CASE("flushes go to every leg and are counted per leg, and discards only where they land") {
     Target t("striped 2 8 a 100 b 200", 64);
     REQUIRE(t.rc == 0);
     unsigned leg = 9;
@@ -293,7 +293,7 @@ TEST_CASE("targets release every allocation") {
 
 // The shim remaps a linear target's bios itself with what remap_offset says: that must be
 // exactly where bc_target_remap sends every one of them, and nothing else may claim it.
-TEST_CASE("remap_offset: linear is one leg at one distance, the same as remap; others are not") {
+TEST_CASE("remap_offset: linear is one leg at one distance, the same as remap, and others are not") {
     Target linear("linear /dev/vda 777", 4096);
     REQUIRE(linear.rc == 0);
     unsigned leg = 9;
@@ -319,5 +319,59 @@ TEST_CASE("remap_offset: linear is one leg at one distance, the same as remap; o
         CHECK(bc_target_remap_offset(other.target, &leg, &offset) == 0);
         CHECK(leg == 9);  // left alone
         CHECK(offset == 5);
+    }
+}
+
+// The shim remaps a striped target's bios itself: bc_stripes_locate on what remap_stripes
+// gave it, in place when the bio fits in place.room, to bc_target_map otherwise. That must
+// agree with bc_target_remap for every bio, at every sector of a few rows, for chunks that
+// are and are not powers of two, and nothing but a striped target without child limits
+// may claim it.
+TEST_CASE("remap_stripes: the shim's inline striped remap is bc_target_remap's, and others get none") {
+    for (const char* line : {"striped 3 16 /dev/vda 100 /dev/vdb 0 /dev/vdc 7",
+                             "striped 3 48 /dev/vda 0 /dev/vdb 5 /dev/vdc 9",
+                             "striped 4 8 /dev/vda 1 /dev/vdb 2 /dev/vdc 3 /dev/vdd 4",
+                             "striped 5 24 /dev/vda 0 /dev/vdb 0 /dev/vdc 0 /dev/vdd 0 /dev/vde 0"}) {
+        INFO(line);
+        Target striped(line, 2 * 3 * 4 * 5 * 48);  // a whole number of rows of each
+        REQUIRE(striped.rc == 0);
+        bc_stripes stripes{};
+        REQUIRE(bc_target_remap_stripes(striped.target, &stripes) == 1);
+        const bc_table& table = striped.target->table;
+        CHECK(stripes.chunk.value == table.chunk_sectors);
+        CHECK(stripes.legs.value == table.nr_legs);
+        unsigned in_place = 0, split = 0;
+        for (bc_sector_t sector = 0; sector < 3 * table.chunk_sectors * table.nr_legs; ++sector) {
+            for (unsigned sectors : {1u, 7u, 8u, 16u, 24u}) {
+                INFO("sector " << sector << " sectors " << sectors);
+                const bc_stripe_place place = bc_stripes_locate(&stripes.chunk, &stripes.legs, sector);
+                const bc_remap r = bc_target_remap(striped.target, sector, sectors);
+                REQUIRE(r.remapped == (sectors <= place.room ? 1 : 0));
+                if (!r.remapped) {
+                    ++split;
+                    continue;
+                }
+                ++in_place;
+                CHECK(place.leg == r.leg);
+                CHECK(stripes.offsets[place.leg] + place.leg_sector == r.leg_sector);
+                // and both are the definition: chunk k is chunk k / N of leg k % N
+                const bc_sector_t k = sector / table.chunk_sectors;
+                CHECK(r.leg == k % table.nr_legs);
+                CHECK(r.leg_sector ==
+                      table.legs[r.leg].offset + k / table.nr_legs * table.chunk_sectors + sector % table.chunk_sectors);
+            }
+        }
+        CHECK(in_place > 0);  // both outcomes were seen
+        CHECK(split > 0);
+    }
+    for (const char* line : {"linear /dev/vda 0", "mirror 2 /dev/vda 0 /dev/vdb 0",
+                             "striped 2 8 /dev/vda 0 /dev/vdb 0 2 max_child_sectors 8"}) {
+        INFO(line);
+        Target other(line, 4096);
+        REQUIRE(other.rc == 0);
+        bc_stripes stripes{};
+        stripes.chunk.value = 12345;
+        CHECK(bc_target_remap_stripes(other.target, &stripes) == 0);
+        CHECK(stripes.chunk.value == 12345);  // left alone
     }
 }
