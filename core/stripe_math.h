@@ -40,11 +40,12 @@ struct bc_divisor {
 /*
  * The high half of the 128-bit product. Not through unsigned __int128: the kernel builds
  * with an 8-byte stack alignment, and a 16-byte-aligned type in a function makes GCC
- * realign its stack, on the map path of every bio.
+ * realign its stack, on the map path of every bio. Other architectures take four 32-bit
+ * products (BC_PORTABLE_MULTIPLY selects that path on x86-64 too, for its test).
  */
 static inline unsigned long long bc_multiply_high(unsigned long long a, unsigned long long b)
 {
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(BC_PORTABLE_MULTIPLY)
 	unsigned long long low, high;
 
 	__asm__("mulq %3" : "=a"(low), "=d"(high) : "%0"(a), "rm"(b) : "cc");
