@@ -207,6 +207,17 @@ static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
 	/* The device advertises neither inline crypto nor integrity, so neither can come. */
 	if (WARN_ON_ONCE(bio_integrity(bio) || bio_has_crypt_ctx(bio)))
 		return DM_MAPIO_KILL;
+	/*
+	 * Children may wait for memory (chain_next waits for a child of the same parent to
+	 * end), which a REQ_NOWAIT bio forbids: it ends with BLK_STS_AGAIN before any child
+	 * is issued, and its submitter (io_uring, RWF_NOWAIT) issues it again from a context
+	 * that may wait. Remapped in place, a NOWAIT bio never waits in biochain, which is
+	 * what lets the target advertise DM_TARGET_NOWAIT.
+	 */
+	if (bio->bi_opf & REQ_NOWAIT) {
+		bio_wouldblock_error(bio);
+		return DM_MAPIO_SUBMITTED;
+	}
 	biochain_split(bc, bio, dm_per_bio_data(bio, bc_target_parent_state_size()), kind,
 		       dm_target_offset(ti, bio->bi_iter.bi_sector));
 	return DM_MAPIO_SUBMITTED;
@@ -416,7 +427,8 @@ static int biochain_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *
 {
 	struct biochain *bc = ti->private;
 
-	if (*error)
+	/* BLK_STS_AGAIN is a REQ_NOWAIT bio sent back to be issued again, not a failed I/O */
+	if (*error && *error != BLK_STS_AGAIN)
 		bc_target_account_error(bc->core);
 	return DM_ENDIO_DONE;
 }
@@ -526,7 +538,9 @@ static int biochain_prepare_ioctl(struct dm_target *ti, struct block_device **bd
 
 struct target_type biochain_target = {
 	.name = "biochain",
-	.version = { 0, 3, 0 },
+	.version = { 0, 4, 0 },
+	/* REQ_NOWAIT: remapped in place or refused with BLK_STS_AGAIN (biochain_map_split) */
+	.features = DM_TARGET_NOWAIT,
 	.module = THIS_MODULE,
 	.ctr = biochain_ctr,
 	.dtr = biochain_dtr,
