@@ -228,14 +228,13 @@ fail:
 	return NULL;
 }
 
-/* Sends the parent through map's split path at sector; waits for its end; its status. */
 /*
- * Runs a parent through the split under a plug, as a submitter of many bios does: a child
- * is not dispatched before the split returns or the mapper sleeps (schedule() flushes the
- * plug), so no child can end, and give its object back, between two of the mapper's
- * allocations. The counts of waits and recycles below depend on that; without the plug a
- * fast scratch device completed each child before the next allocation (seen once under
- * TCG: alloc_waited stayed 0).
+ * Sends the parent through map's split path at sector; waits for its end; its status.
+ * Under a plug, as a submitter of many bios does: a child is not dispatched before the
+ * split returns or the mapper sleeps (schedule() flushes the plug), so no child can end,
+ * and give its object back, between two of the mapper's allocations. The counts of waits
+ * and recycles below depend on that; without the plug a fast scratch device completed
+ * each child before the next allocation (seen in one CI boot: alloc_waited stayed 0).
  */
 static blk_status_t parent_run(struct instance *in, struct parent *p, sector_t sector)
 {
