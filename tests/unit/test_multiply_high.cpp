@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <random>
 
-#include "stripe_math.h"
+#include "divisor.h"  // and through it stripe_math.h, with the portable multiply
 
 namespace {
 
@@ -33,15 +33,8 @@ TEST_CASE("the portable multiply-high is the high half of the 128-bit product") 
 
 TEST_CASE("striped placement over the portable multiply-high is the definition") {
     // 3 legs of 24-sector chunks: neither divisor is a power of two, so both multiply.
-    // Parameters as core/divisor.h prepares them: l = ceil(log2 d), m = floor(2^64 (2^l - d) / d) + 1.
-    auto prepare = [](std::uint64_t d) {
-        unsigned l = 0;
-        while ((std::uint64_t{1} << l) < d)
-            ++l;
-        const unsigned __int128 m = ((unsigned __int128)((std::uint64_t{1} << l) - d) << 64) / d + 1;
-        return bc_divisor{d, std::uint64_t(m), (unsigned char)(l - 1), 0};
-    };
-    const bc_divisor chunk = prepare(24), legs = prepare(3);
+    // Divisor prepares the parameters as for any table; only the multiply is this file's.
+    const bc_divisor chunk = bc::Divisor(24).raw(), legs = bc::Divisor(3).raw();
     std::mt19937_64 random(7);
     for (int i = 0; i < 200000; ++i) {
         const bc_sector_t sector = i < 100000 ? bc_sector_t(i) : random() >> 1;
