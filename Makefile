@@ -38,7 +38,7 @@ module-6.12: deps
 	@kdir=$$(BIOCHAIN_KERNEL_FLAVOUR=$(PROBE_FLAVOUR) scripts/kernel --kdir) && \
 	  rm -rf $(PROBE_DIR) && mkdir -p $(PROBE_DIR)/module $(PROBE_DIR)/core $(PROBE_DIR)/scripts && \
 	  cp -p Kbuild $(PROBE_DIR)/ && cp -p module/*.[ch] $(PROBE_DIR)/module/ && \
-	  cp -p core/*.cpp core/*.h $(PROBE_DIR)/core/ && \
+	  cp -p --parents $$(find core -name "*.cpp" -o -name "*.h") $(PROBE_DIR)/ && \
 	  cp -p scripts/build-module scripts/check-kobj $(PROBE_DIR)/scripts/ && \
 	  $(PROBE_DIR)/scripts/build-module "$$kdir"
 
@@ -61,7 +61,7 @@ unit: unit-asan unit-tsan
 
 # clang's thread-safety analysis over core/ (GCC ignores the annotations).
 thread-safety: deps
-	@for f in core/*.cpp; do \
+	@for f in $$(find core -name '*.cpp' ! -name core_kernel.cpp | sort); do \
 	  clang++ -std=c++17 -fsyntax-only -ffreestanding -nostdinc++ -fno-exceptions -fno-rtti \
 	    -DBC_FREESTANDING -Wthread-safety -Wthread-safety-beta -Werror -Icore $$f || exit 1; \
 	done

@@ -18,7 +18,7 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 
-#include "abi.h"
+#include "abi/bio_set.h"
 #include "shim.h"
 
 #define BENCH_ROUNDS 5

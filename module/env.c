@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The kernel environment of core/ (core/abi.h): memory, locks, waits, per-CPU sections,
+ * The kernel environment of core/ (core/abi/): memory, locks, waits, per-CPU sections,
  * object caches, NOIO state. The rescuer and child bios are in rescuer.c and target.c. core/ decides
  * what to allocate and when it may wait; this file only translates that into kernel calls.
  */
@@ -15,7 +15,7 @@
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 
-#include "abi.h"
+#include "abi/env.h"
 #include "shim.h"
 
 /*

@@ -15,7 +15,8 @@
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 
-#include "abi.h"
+#include "abi/env.h"
+#include "abi/target.h"
 #include "shim.h"
 
 struct bc_env_rescuer {

@@ -18,7 +18,7 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
-#include "abi.h"
+#include "abi/selftest.h"
 #include "shim.h"
 
 static bool selftest;

@@ -14,7 +14,7 @@
 #include <linux/string.h>
 #include <linux/version.h>
 
-#include "selftest.h"
+#include "abi/selftest.h"
 #include "shim.h"
 
 #define SCRATCH_SECTORS 8192 /* the first 4 MiB of the scratch device */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* What the shim's files share with each other (never with core/: that is core/abi.h). */
+/* What the shim's files share with each other (never with core/: that is core/abi/). */
 #ifndef BIOCHAIN_SHIM_H
 #define BIOCHAIN_SHIM_H
 
@@ -7,8 +7,12 @@
 #include <linux/percpu.h>
 #include <linux/workqueue.h>
 
-#include "abi.h"
-#include "stripe_math.h"
+#include "abi/env.h"
+#include "abi/selftest.h"
+#include "abi/table.h"
+#include "abi/target.h"
+#include "abi/types.h"
+#include "target/stripe_math.h"
 
 #define DM_MSG_PREFIX "biochain"
 
@@ -37,7 +41,7 @@ void biochain_bench_exit(void);
  */
 struct biochain {
 	struct bc_target *core;
-	/* where map counts each read and write itself (core/abi.h) */
+	/* where map counts each read and write itself (core/abi/) */
 	struct bc_rw_counters rw_counters;
 	/* set when every read and write goes to this device at sector + remap_offset
 	 * (bc_target_remap_offset: linear): map remaps those itself, as dm-linear does */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The device-mapper target type: argument marshalling between DM and core/ (core/abi.h).
+ * The device-mapper target type: argument marshalling between DM and core/ (core/abi/).
  * Parsing, validation, sector math, splitting, counters and status text are core/'s; this
  * file opens the lower devices, moves bios and talks to DM.
  */
@@ -20,7 +20,10 @@
 #include <linux/bio-integrity.h> /* bio_integrity(): split out of bio.h in 6.11 */
 #endif
 
-#include "abi.h"
+#include "abi/env.h"
+#include "abi/table.h"
+#include "abi/target.h"
+#include "abi/types.h"
 #include "shim.h"
 
 /* block/blk.h's BIO_INLINE_VECS, private to the block layer: inline vecs of a BioSet

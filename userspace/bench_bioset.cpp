@@ -13,7 +13,8 @@
 #include <thread>
 #include <vector>
 
-#include "abi.h"
+#include "abi/bio_set.h"
+#include "abi/types.h"
 #include "env_posix.h"
 
 namespace {

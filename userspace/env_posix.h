@@ -2,7 +2,9 @@
 #pragma once
 #include <functional>
 
-#include "abi.h"
+#include "abi/env.h"
+#include "abi/target.h"
+#include "abi/types.h"
 
 namespace bc::posix {
 

@@ -1,6 +1,7 @@
 // bc_target_remap with the old out-parameter shape, for tests that check a few remaps in a row.
 #pragma once
-#include "abi.h"
+#include "abi/target.h"
+#include "abi/types.h"
 
 inline bool remap(const bc_target* target, bc_sector_t sector, unsigned sectors, unsigned* leg,
                   bc_sector_t* leg_sector) {

@@ -2,7 +2,9 @@
 // its message; the guest test (tests/vm/bad-tables) checks the same rows end to end.
 #include <catch2/catch.hpp>
 
-#include "abi.h"
+#include "abi/table.h"
+#include "abi/target.h"
+#include "abi/types.h"
 #include "bad_tables.h"
 #include "env_posix.h"
 #include "table_words.h"

@@ -8,8 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include "bio_set.h"
-#include "cache_registry.h"
+#include "engine/bio_set.h"
+#include "engine/cache_registry.h"
 #include "env_posix.h"
 
 using bc::BioSet;

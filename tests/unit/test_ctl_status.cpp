@@ -7,7 +7,7 @@
 #include "status_format.h"
 #include "status_report.h"
 #include "table_words.h"
-#include "target.h"
+#include "target/target.h"
 
 using ctl::parse_status_info;
 using ctl::StatusReport;

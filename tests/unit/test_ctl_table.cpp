@@ -8,7 +8,7 @@
 
 #include "table_builder.h"
 #include "table_summary.h"
-#include "target.h"
+#include "target/target.h"
 #include "table_words.h"
 
 using ctl::CreateRequest;

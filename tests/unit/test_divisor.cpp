@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "divisor.h"
+#include "target/divisor.h"
 
 namespace {
 

@@ -8,10 +8,10 @@
 #include <thread>
 #include <vector>
 
-#include "chain.h"
+#include "target/chain.h"
 #include "env_posix.h"
 #include "table_words.h"
-#include "target.h"
+#include "target/target.h"
 #include "target_remap.h"
 
 namespace {

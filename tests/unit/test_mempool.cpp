@@ -7,9 +7,9 @@
 #include <thread>
 #include <vector>
 
-#include "cache_registry.h"
+#include "engine/cache_registry.h"
 #include "env_posix.h"
-#include "mempool.h"
+#include "engine/mempool.h"
 
 using bc::AllocPath;
 using bc::Mempool;

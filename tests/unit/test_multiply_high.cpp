@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <random>
 
-#include "divisor.h"  // and through it stripe_math.h, with the portable multiply
+#include "target/divisor.h"  // and through it stripe_math.h, with the portable multiply
 
 namespace {
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "number.h"
+#include "base/number.h"
 
 using bc::NumberError;
 using bc::parse_u64;

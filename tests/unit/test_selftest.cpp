@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "env_posix.h"
-#include "selftest.h"
+#include "abi/selftest.h"
 
 namespace {
 std::vector<std::string> run(const bc_test_suite* const* suites, unsigned n, const char* filter,

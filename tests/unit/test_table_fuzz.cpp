@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "table_parser.h"
+#include "target/table_parser.h"
 
 namespace {
 

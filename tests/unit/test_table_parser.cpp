@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "table_parser.h"
+#include "target/table_parser.h"
 #include "table_words.h"
 
 namespace {

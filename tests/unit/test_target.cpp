@@ -1,5 +1,5 @@
 #include <catch2/catch.hpp>
-#include "target.h"
+#include "target/target.h"
 
 #include <sstream>
 #include <string>

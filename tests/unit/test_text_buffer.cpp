@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 
-#include "text_buffer.h"
+#include "base/text_buffer.h"
 
 TEST_CASE("TextBuffer separates words and prints numbers in decimal") {
     char buf[64];

@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "abi.h"
+#include "abi/target.h"
+#include "abi/types.h"
 
 namespace sim {
 

@@ -6,7 +6,9 @@
 #include <deque>
 #include <new>
 
-#include "abi.h"
+#include "abi/env.h"
+#include "abi/target.h"
+#include "abi/types.h"
 #include "block_layer.h"
 #include "scheduler.h"
 

@@ -18,7 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "abi.h"
+#include "abi/table.h"
+#include "abi/target.h"
+#include "abi/types.h"
 #include "block_layer.h"
 #include "scheduler.h"
 

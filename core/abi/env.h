@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The environment of core/: what module/env.c provides over the kernel and
+ * userspace/env_posix.cpp over POSIX; core/ calls it.
+ */
+#ifndef BIOCHAIN_ABI_ENV_H
+#define BIOCHAIN_ABI_ENV_H
+
+#include "abi/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+
+/* Allocate size bytes; may_wait = 0 must not sleep (the I/O path before the reserve).
+ * Returns NULL on failure; never panics. Memory is at least 16-byte aligned. */
+void *bc_env_alloc(unsigned long size, int may_wait);
+void bc_env_free(void *ptr);
+
+/* Upper bound (exclusive) of CPU numbers, fixed for the life of the environment. */
+unsigned int bc_env_nr_cpus(void);
+
+/* A spinlock, safe against completion (interrupt) context. The storage is core/'s, its
+ * layout the environment's: 64 bytes holds a spinlock_t (the shim checks at build time)
+ * or a pthread mutex. */
+struct bc_lock {
+	unsigned long long opaque[8];
+};
+void bc_env_lock_init(struct bc_lock *lock);
+void bc_env_lock_destroy(struct bc_lock *lock);
+unsigned long bc_env_lock_irqsave(struct bc_lock *lock);
+void bc_env_unlock_irqrestore(struct bc_lock *lock, unsigned long flags);
+
+/* A wait queue: bc_env_wait_until() sleeps until ready(arg) returns nonzero, calling it
+ * again after every bc_env_wake_all(); a wake between a failed ready() and the sleep is
+ * never lost. ready() may take core/ locks. Process context only. */
+struct bc_waitq {
+	unsigned long long opaque[12];
+};
+void bc_env_waitq_init(struct bc_waitq *waitq);
+void bc_env_waitq_destroy(struct bc_waitq *waitq);
+void bc_env_wait_until(struct bc_waitq *waitq, int (*ready)(void *arg), void *arg);
+void bc_env_wake_all(struct bc_waitq *waitq);
+
+/* Per-CPU sections over per-CPU memory (see bc_env_percpu_alloc).
+ * bc_env_percpu_enter returns the calling CPU's copy of percpu and holds that CPU until
+ * bc_env_percpu_leave: in task context with preemption off (interrupts still run), in
+ * interrupt context with interrupts off; *irq (0 or 1) says which, so that data used from both
+ * can be kept apart. bc_env_irq_save/restore additionally hold off interrupts inside a
+ * task-context section. Keep sections a few instructions long. */
+void *bc_env_percpu_enter(void *percpu, int *irq, unsigned long *token);
+void bc_env_percpu_leave(int irq, unsigned long token);
+unsigned long bc_env_irq_save(void);
+void bc_env_irq_restore(unsigned long flags);
+
+/* Per-CPU memory: size bytes for every possible CPU, zeroed. _slot gives one CPU's copy
+ * (NULL for a CPU that can never exist); _add adds n to the u64 at offset in the calling
+ * CPU's copy, safe against preemption and interrupts (this_cpu_add); _add2 adds to two
+ * u64s in one call (a bio and its sectors, bc_target_account_io). */
+void *bc_env_percpu_alloc(unsigned long size);
+void bc_env_percpu_free(void *percpu);
+void *bc_env_percpu_slot(void *percpu, unsigned int cpu);
+void bc_env_percpu_add(void *percpu, unsigned long offset, unsigned long long n);
+void bc_env_percpu_add2(void *percpu, unsigned long offset_a, unsigned long long a,
+			unsigned long offset_b, unsigned long long b);
+
+/* Object caches of one object size (kmem_cache in the kernel). */
+struct bc_env_cache;
+struct bc_env_cache *bc_env_cache_create(const char *name, unsigned long size);
+void bc_env_cache_destroy(struct bc_env_cache *cache);
+void *bc_env_cache_alloc(struct bc_env_cache *cache, int may_wait);
+void bc_env_cache_free(struct bc_env_cache *cache, void *object);
+
+/* A sleeping lock for configuration paths (creating and destroying shared caches). */
+void bc_env_config_lock(void);
+void bc_env_config_unlock(void);
+
+/* Nonzero when the caller runs inside a NOIO scope (memalloc_noio_save) or cannot
+ * sleep at all: an I/O-path allocation outside one is a bug that core/ counts. */
+int bc_env_noio_active(void);
+
+/* Deadlock avoidance under submit recursion (seed 003). bc_env_task_has_parked():
+ * nonzero when the caller runs under submit_bio and bios are still parked on its
+ * current->bio_list (they cannot complete before it returns). A rescuer belongs to one
+ * BioSet (owner); bc_env_rescue_parked() moves the parked bios of that owner (see
+ * bc_bio_owner) to the rescuer's worker, which submits them, and returns how many. */
+struct bc_env_rescuer;
+struct bc_env_rescuer *bc_env_rescuer_create(const void *owner);
+void bc_env_rescuer_destroy(struct bc_env_rescuer *rescuer); /* after its last bio */
+int bc_env_task_has_parked(void);
+unsigned int bc_env_rescue_parked(struct bc_env_rescuer *rescuer);
+
+/* The target's side of child bios (module/target.c). shim is the handle the shim gave
+ * bc_target_create. Build a child over sectors [offset, offset + sectors) of the parent's
+ * data, aimed at leg_sector of leg, and submit it; its completion must call
+ * bc_target_child_end(). */
+void bc_env_child_submit(void *shim, void *child, void *parent, unsigned int leg,
+			 bc_sector_t leg_sector, bc_sector_t offset, unsigned int sectors);
+/* End the parent with error (0 or -errno). */
+void bc_env_parent_end(void *shim, void *parent, int error);
+/* Queue child (any context) for bc_target_child_retry from process context. */
+void bc_env_child_retry(void *shim, void *child);
+/* The most sectors, at most max_sectors, from offset in the parent's data that span at
+ * most max_segments bio_vecs. */
+unsigned int bc_env_sectors_within_segments(void *parent, bc_sector_t offset,
+					    unsigned int max_sectors, unsigned int max_segments);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BIOCHAIN_ABI_ENV_H */

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* A table line, parsed by core/ (target/table_parser.h). */
+#ifndef BIOCHAIN_ABI_TABLE_H
+#define BIOCHAIN_ABI_TABLE_H
+
+#include "abi/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+
+enum bc_layout {
+	BC_LAYOUT_LINEAR = 1,
+	BC_LAYOUT_STRIPED = 2,
+	BC_LAYOUT_MIRROR = 3,
+};
+
+enum bc_feature {
+	BC_FEATURE_RESERVE,
+	BC_FEATURE_MAX_CHILD_SECTORS,
+	BC_FEATURE_MAX_CHILD_SEGMENTS,
+	BC_FEATURE_NO_RESCUER,
+	BC_FEATURE_FAIL_ALLOC,
+	BC_FEATURE_COUNT
+};
+
+struct bc_leg {
+	const char *path; /* points into the caller's argv */
+	bc_sector_t offset;
+};
+
+/* A parsed table line. Defaults are filled in for features not given. */
+struct bc_table {
+	enum bc_layout layout;
+	unsigned int nr_legs;
+	unsigned int chunk_sectors; /* striped only */
+	struct bc_leg legs[BC_MAX_LEGS];
+
+	/* features in the order given, so that the table is echoed as it was written */
+	unsigned int nr_features;
+	enum bc_feature feature_order[BC_FEATURE_COUNT];
+
+	unsigned int reserve;
+	unsigned int max_child_sectors;  /* 0: no limit beyond the lower devices' */
+	unsigned int max_child_segments; /* 0: no limit beyond the lower devices' */
+	unsigned int fail_alloc_percent;
+	int no_rescuer;
+};
+
+int bc_table_parse(unsigned int argc, char **argv, struct bc_table *table, const char **error);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BIOCHAIN_ABI_TABLE_H */

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What every part of the boundary between core/ (freestanding C++17) and its environment
+ * (module/ over the kernel, userspace/ over POSIX) shares. Plain C, no kernel types.
+ * Every function of the boundary that can fail returns 0 or a negative errno, and on
+ * failure stores a static, human-readable message in *error (the shim hands it to
+ * ti->error unchanged).
+ */
+#ifndef BIOCHAIN_ABI_TYPES_H
+#define BIOCHAIN_ABI_TYPES_H
+
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef unsigned long long bc_sector_t;
+
+#define BC_SECTOR_SHIFT 9
+#define BC_MAX_LEGS 16
+#define BC_STATUS_MAX 1024 /* enough for every status line core/ emits */
+
+/* errno values core/ returns (the same numbers on Linux and in userspace) */
+#define BC_EIO 5
+#define BC_EINVAL 22
+#define BC_ENOMEM 12
+
+/* What the shim tells core/ about the kernel's structures, measured at build time. */
+struct bc_bio_shape {
+	unsigned int bio_size;	  /* sizeof(struct bio) */
+	unsigned int bvec_size;	  /* sizeof(struct bio_vec) */
+	unsigned int inline_vecs; /* BIO_INLINE_VECS */
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BIOCHAIN_ABI_TYPES_H */

@@ -1,0 +1,271 @@
+#include "engine/bio_set.h"
+
+#include "engine/cache_registry.h"
+#include "base/memory.h"
+
+namespace bc {
+namespace {
+constexpr usize align_up(usize n, usize a) { return (n + a - 1) / a * a; }
+}  // namespace
+
+/*
+ * Which vec classes get a reserve: only the largest (256). Any vec request can be served
+ * from a 256-entry table, so one reserve there guarantees progress for every size, as
+ * block/bio.c's bvec_alloc does; reserves in every class would pin 16+64+128 tables per
+ * reserve object for no extra guarantee. The cost: under memory pressure a 20-vec bio
+ * takes a 256-vec table. Classes 1 and 4 are the inline vecs and never allocate.
+ */
+unsigned BioSet::vec_class(unsigned nr_vecs) {
+    unsigned i = 0;
+    while (kVecClasses[i] < nr_vecs)
+        ++i;
+    return i;
+}
+
+BioSet::BioSet(const BioSetConfig& config, Stats* stats)
+    : config_(config), stats_(stats), faults_(config.fault_seed) {
+    bio_offset_ = align_up(config.front_pad + sizeof(BioSet*), 16);
+    object_size_ = bio_offset_ + config.bio_size + (config.need_bvecs ? config.inline_vecs * config.bvec_size : 0);
+}
+
+BioSet* BioSet::create(const BioSetConfig& config, Stats* stats) {
+    if (config.pool_size == 0 || config.bio_size == 0 || (config.need_bvecs && config.bvec_size == 0))
+        return nullptr;
+    BioSet* set = make<BioSet>(config, stats);
+    if (!set)
+        return nullptr;
+    bool ok = (set->object_cache_ = cache_get(set->object_size_)) != nullptr;
+    ok = ok && (set->bio_pool_ = Mempool::create(set->object_cache_, config.pool_size, &set->faults_)) != nullptr;
+    if (ok && config.need_bvecs) {
+        for (unsigned i = 0; ok && i < array_size(kVecClasses); ++i)
+            if (kVecClasses[i] > config.inline_vecs)
+                ok = (set->vec_caches_[i] = cache_get(usize(kVecClasses[i]) * config.bvec_size)) != nullptr;
+        const unsigned top = array_size(kVecClasses) - 1;
+        ok = ok && (set->vec_reserve_ = Mempool::create(set->vec_caches_[top], config.pool_size, &set->faults_));
+    }
+    if (ok && config.need_rescuer)
+        ok = (set->rescuer_ = bc_env_rescuer_create(set)) != nullptr;
+    ok = ok && (set->magazines_ = bc_env_percpu_alloc(sizeof(Magazine))) != nullptr;
+    if (!ok) {
+        destroy(set);
+        return nullptr;
+    }
+    return set;
+}
+
+void BioSet::destroy(BioSet* set) { bc::destroy(set); }
+
+BioSet::~BioSet() {
+    // No object is in use any more (the owner's contract): drain the magazines first so
+    // that the pools and caches below see every object.
+    if (rescuer_)
+        bc_env_rescuer_destroy(rescuer_);
+    if (magazines_) {
+        for (unsigned cpu = 0; cpu < bc_env_nr_cpus(); ++cpu) {
+            auto* m = static_cast<Magazine*>(bc_env_percpu_slot(magazines_, cpu));
+            if (!m)
+                continue;
+            while (m->count)
+                bc_env_cache_free(object_cache_, m->objects[--m->count]);
+            while (FreeObject* object = m->irq_list) {
+                m->irq_list = object->next;
+                bc_env_cache_free(object_cache_, object);
+            }
+        }
+        bc_env_percpu_free(magazines_);
+    }
+    Mempool::destroy(vec_reserve_);
+    Mempool::destroy(bio_pool_);
+    for (bc_env_cache* cache : vec_caches_)
+        cache_put(cache);
+    cache_put(object_cache_);
+}
+
+void BioSet::count_path(AllocPath path) {
+    static constexpr Counter kByPath[] = {Counter::alloc_failed, Counter::alloc_percpu, Counter::alloc_backing,
+                                          Counter::alloc_reserve, Counter::alloc_waited};
+    stats_->add(kByPath[unsigned(path)], 1);
+}
+
+// The mempool steps, with seed 003's rescue in front of the wait: while bios we issued
+// sit parked on this task's submit list, first try without waiting; if that fails, hand
+// them to the rescuer (which issues them from a worker), and only then wait.
+void BioSet::rescue_parked() {
+    if (!rescuer_ || !bc_env_task_has_parked())
+        return;
+    const unsigned rescued = bc_env_rescue_parked(rescuer_);
+    stats_->add(Counter::rescues, 1);
+    stats_->add(Counter::bios_rescued, rescued);
+}
+
+void* BioSet::pool_alloc(Mempool& pool, bool may_wait, AllocPath* path_out) {
+    AllocPath path = AllocPath::none;
+    const bool rescue_first = may_wait && rescuer_ && bc_env_task_has_parked();
+    void* element = pool.alloc(may_wait && !rescue_first, &path);
+    if (!element && rescue_first) {
+        rescue_parked();
+        element = pool.alloc(true, &path);
+    }
+    *path_out = path;
+    return element;
+}
+
+void BioSet::take_irq_list(Magazine* m) {
+    const unsigned long flags = bc_env_irq_save();
+    while (m->irq_list && m->count < kMagazineSize) {
+        FreeObject* object = m->irq_list;
+        m->irq_list = object->next;
+        m->objects[m->count++] = object;
+        __atomic_store_n(&m->irq_count, m->irq_count - 1, __ATOMIC_RELAXED);
+    }
+    bc_env_irq_restore(flags);
+}
+
+void* BioSet::magazine_pop() {
+    int irq = 0;
+    unsigned long token = 0;
+    auto* m = static_cast<Magazine*>(bc_env_percpu_enter(magazines_, &irq, &token));
+    void* object = nullptr;
+    if (!irq) {  // objects[] belongs to task context
+        if (!m->count && __atomic_load_n(&m->irq_count, __ATOMIC_RELAXED))
+            take_irq_list(m);
+        if (m->count) {
+            object = m->objects[--m->count];
+            __atomic_store_n(&m->hits[0], m->hits[0] + 1, __ATOMIC_RELAXED);
+        }
+    }
+    bc_env_percpu_leave(irq, token);
+    return object;
+}
+
+bool BioSet::magazine_push(void* object) {
+    int irq = 0;
+    unsigned long token = 0;
+    auto* m = static_cast<Magazine*>(bc_env_percpu_enter(magazines_, &irq, &token));
+    bool cached = false;
+    if (irq && m->irq_count < kMagazineSize) {
+        auto* free_object = static_cast<FreeObject*>(object);
+        free_object->next = m->irq_list;
+        m->irq_list = free_object;
+        __atomic_store_n(&m->irq_count, m->irq_count + 1, __ATOMIC_RELAXED);
+        cached = true;
+    } else if (!irq && m->count < kMagazineSize) {
+        m->objects[m->count++] = object;
+        cached = true;
+    }
+    if (cached)
+        __atomic_store_n(&m->frees[irq], m->frees[irq] + 1, __ATOMIC_RELAXED);
+    bc_env_percpu_leave(irq, token);
+    return cached;
+}
+
+u64 BioSet::magazine_count(Counter counter) const {
+    if (counter != Counter::alloc_percpu && counter != Counter::frees)
+        return 0;
+    u64 sum = 0;
+    for (unsigned cpu = 0; cpu < bc_env_nr_cpus(); ++cpu) {
+        const auto* m = static_cast<const Magazine*>(bc_env_percpu_slot(magazines_, cpu));
+        if (!m)
+            continue;
+        const u64* values = counter == Counter::frees ? m->frees : m->hits;
+        sum += __atomic_load_n(&values[0], __ATOMIC_RELAXED) + __atomic_load_n(&values[1], __ATOMIC_RELAXED);
+    }
+    return sum;
+}
+
+void BioSet::reset_counts() {
+    for (unsigned cpu = 0; cpu < bc_env_nr_cpus(); ++cpu)
+        if (auto* m = static_cast<Magazine*>(bc_env_percpu_slot(magazines_, cpu)))
+            for (unsigned irq = 0; irq < 2; ++irq) {
+                __atomic_store_n(&m->hits[irq], 0, __ATOMIC_RELAXED);
+                __atomic_store_n(&m->frees[irq], 0, __ATOMIC_RELAXED);
+            }
+}
+
+void* BioSet::alloc_object(bool may_wait, bool count_failure) {
+    if (void* object = magazine_pop())
+        return object;  // counted in the magazine
+    // Only here can the allocator reclaim, so only here does a missing NOIO scope matter.
+    if (may_wait && !bc_env_noio_active())
+        stats_->add(Counter::noio_violations, 1);
+    AllocPath path = AllocPath::none;
+    void* object = pool_alloc(*bio_pool_, may_wait, &path);
+    if (object || count_failure)
+        count_path(path);  // the alloc_* counters count bio objects, not vec tables
+    return object;
+}
+
+void* BioSet::alloc_vecs(unsigned nr_vecs, bool may_wait, unsigned* capacity) {
+    const unsigned top = array_size(kVecClasses) - 1;
+    const unsigned cls = vec_class(nr_vecs);
+    if (cls < top && !faults_.should_fail()) {
+        if (void* vecs = bc_env_cache_alloc(vec_caches_[cls], 0)) {
+            *capacity = kVecClasses[cls];
+            return vecs;
+        }
+    }
+    *capacity = kMaxVecs;
+    AllocPath path = AllocPath::none;
+    return pool_alloc(*vec_reserve_, may_wait, &path);
+}
+
+void BioSet::free_vecs(void* vecs, unsigned capacity) {
+    const unsigned cls = vec_class(capacity);
+    if (capacity == kMaxVecs)
+        vec_reserve_->free(vecs);
+    else
+        bc_env_cache_free(vec_caches_[cls], vecs);
+}
+
+BioAllocation BioSet::alloc(unsigned nr_vecs, bool may_wait) { return alloc(nr_vecs, may_wait, true); }
+
+BioAllocation BioSet::try_alloc(unsigned nr_vecs) { return alloc(nr_vecs, false, false); }
+
+BioAllocation BioSet::alloc(unsigned nr_vecs, bool may_wait, bool count_failure) {
+    if (nr_vecs > kMaxVecs || (nr_vecs && !config_.need_bvecs))
+        return BioAllocation{};
+    void* object = alloc_object(may_wait, count_failure);
+    if (!object)
+        return BioAllocation{};
+    char* bio = static_cast<char*>(object) + bio_offset_;
+    *reinterpret_cast<BioSet**>(bio - sizeof(BioSet*)) = this;
+
+    BioAllocation allocation{bio, nullptr, 0};
+    if (nr_vecs == 0)
+        return allocation;
+    if (nr_vecs <= config_.inline_vecs) {
+        allocation.vecs = bio + config_.bio_size;
+        allocation.vec_capacity = config_.inline_vecs;
+        return allocation;
+    }
+    allocation.vecs = alloc_vecs(nr_vecs, may_wait, &allocation.vec_capacity);
+    if (!allocation.vecs) {
+        free(bio, nullptr, 0);
+        return BioAllocation{};
+    }
+    return allocation;
+}
+
+void BioSet::free(void* bio, void* vecs, unsigned vec_capacity) {
+    if (vecs && vec_capacity > config_.inline_vecs)
+        free_vecs(vecs, vec_capacity);
+    void* object = static_cast<char*>(bio) - bio_offset_;
+
+    // The reserve comes first: while it is short, the object refills it (and wakes a
+    // waiter) instead of hiding in a magazine.
+    if (!bio_pool_->reserve_short() && magazine_push(object))
+        return;  // counted in the magazine
+    stats_->add(Counter::frees, 1);
+    bio_pool_->free(object);
+}
+
+int BioSet::resize_reserve(unsigned pool_size) {
+    if (pool_size == 0)
+        return -BC_EINVAL;
+    int rc = bio_pool_->resize(pool_size);
+    if (rc == 0 && vec_reserve_)
+        rc = vec_reserve_->resize(pool_size);
+    return rc;
+}
+
+}  // namespace bc

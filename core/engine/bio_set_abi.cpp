@@ -1,0 +1,53 @@
+// core/abi/bio_set.h, the direct BioSet interface (benchmarks, self tests): a BioSet and the
+// counters it reports into, created and destroyed together.
+#include "engine/bio_set.h"
+#include "base/memory.h"
+#include "base/text_buffer.h"
+
+struct bc_bio_set {
+    bc::Stats* stats;
+    bc::BioSet* set;
+};
+
+extern "C" bc_bio_set* bc_bio_set_create(const bc_bio_set_config* config, const bc_bio_shape* shape) {
+    bc_bio_set* handle = bc::make<bc_bio_set>();
+    if (!handle)
+        return nullptr;
+    handle->stats = bc::Stats::create();
+    const bc::BioSetConfig set_config{config->pool_size,   config->front_pad, config->need_bvecs != 0,
+                                      config->need_rescuer != 0, shape->bio_size,  shape->bvec_size,
+                                      shape->inline_vecs,  0x62656e6368ull};
+    handle->set = handle->stats ? bc::BioSet::create(set_config, handle->stats) : nullptr;
+    if (!handle->set) {
+        bc_bio_set_destroy(handle);
+        return nullptr;
+    }
+    handle->set->faults().set_percent(config->fail_alloc_percent);
+    return handle;
+}
+
+extern "C" void bc_bio_set_destroy(bc_bio_set* handle) {
+    if (!handle)
+        return;
+    bc::BioSet::destroy(handle->set);
+    bc::Stats::destroy(handle->stats);
+    bc::destroy(handle);
+}
+
+extern "C" void* bc_bio_set_alloc(bc_bio_set* handle, unsigned int nr_vecs, int may_wait, void** vecs,
+                                  unsigned int* capacity) {
+    const bc::BioAllocation a = handle->set->alloc(nr_vecs, may_wait != 0);
+    *vecs = a.vecs;
+    *capacity = a.vec_capacity;
+    return a.bio;
+}
+
+extern "C" void bc_bio_set_free(bc_bio_set* handle, void* bio, void* vecs, unsigned int capacity) {
+    handle->set->free(bio, vecs, capacity);
+}
+
+extern "C" void bc_bio_set_emit_stats(bc_bio_set* handle, char* buf, unsigned int maxlen) {
+    bc::TextBuffer out(buf, maxlen);
+    for (unsigned i = unsigned(bc::Counter::alloc_percpu); i <= unsigned(bc::Counter::noio_violations); ++i)
+        out.word(bc::kCounterNames[i]).word(handle->set->count(bc::Counter(i)));
+}

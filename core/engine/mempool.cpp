@@ -1,0 +1,158 @@
+#include "engine/mempool.h"
+
+#include "base/memory.h"
+
+namespace bc {
+
+/*
+ * Invariants, all under lock_:
+ *  - reserve_ holds exactly reserve_count_ elements, and reserve_count_ <= min_nr_
+ *    (between a shrinking resize() and its release of the excess, briefly more).
+ *  - An element freed while reserve_count_ < min_nr_ goes to the reserve. So an element
+ *    taken from the reserve comes back to it, not to the backing cache: once created, the
+ *    pool owns min_nr_ elements that are either in the reserve or in use.
+ *  - waiters_ > 0 only while a waiter found the reserve empty. Every free that refills
+ *    the reserve while waiters_ > 0 wakes them, and a waiter re-checks the reserve before
+ *    each sleep (WaitQueue's contract), so a wakeup is never lost and no timeout is needed:
+ *    as long as any element of the pool is in use, the waiter will get one when it returns.
+ */
+
+Mempool* Mempool::create(bc_env_cache* backing, unsigned min_nr, FaultInjector* faults) {
+    Mempool* pool = make<Mempool>(backing, faults);
+    if (!pool)
+        return nullptr;
+    if (pool->resize(min_nr) != 0) {
+        destroy(pool);
+        return nullptr;
+    }
+    pool->reset_low_water();
+    return pool;
+}
+
+void Mempool::destroy(Mempool* pool) { bc::destroy(pool); }
+
+Mempool::~Mempool() {
+    // Every element is back (the owner's contract): release the reserve to the cache.
+    Guard guard(lock_);
+    while (void* element = pop_locked())
+        bc_env_cache_free(backing_, element);
+}
+
+void* Mempool::backing_alloc(bool may_wait) {
+    if (faults_ && faults_->should_fail())
+        return nullptr;
+    return bc_env_cache_alloc(backing_, may_wait);
+}
+
+void Mempool::push_locked(void* element) {
+    auto* free_element = static_cast<FreeElement*>(element);
+    free_element->next = reserve_;
+    reserve_ = free_element;
+    __atomic_store_n(&reserve_count_, reserve_count_ + 1, __ATOMIC_RELAXED);
+}
+
+void* Mempool::pop_locked() {
+    FreeElement* element = reserve_;
+    if (!element)
+        return nullptr;
+    reserve_ = element->next;
+    const unsigned count = reserve_count_ - 1;
+    __atomic_store_n(&reserve_count_, count, __ATOMIC_RELAXED);
+    if (count < low_water_)
+        __atomic_store_n(&low_water_, count, __ATOMIC_RELAXED);
+    return element;
+}
+
+void* Mempool::alloc(bool may_wait, AllocPath* path) {
+    if (void* element = backing_alloc(false)) {
+        *path = AllocPath::backing;
+        return element;
+    }
+    {
+        Guard guard(lock_);
+        if (void* element = pop_locked()) {
+            *path = AllocPath::reserve;
+            return element;
+        }
+    }
+    if (!may_wait) {
+        *path = AllocPath::none;
+        return nullptr;
+    }
+    if (void* element = backing_alloc(true)) {
+        *path = AllocPath::backing;
+        return element;
+    }
+
+    void* element = nullptr;
+    auto take = [this, &element]() BC_NO_TSA {
+        Guard guard(lock_);
+        element = pop_locked();
+        return element != nullptr;
+    };
+    {
+        Guard guard(lock_);
+        ++waiters_;
+    }
+    waitq_.wait_until(take);
+    {
+        Guard guard(lock_);
+        --waiters_;
+    }
+    *path = AllocPath::waited;
+    return element;
+}
+
+void Mempool::free(void* element) {
+    bool wake = false;
+    {
+        Guard guard(lock_);
+        if (reserve_count_ < min_nr_) {
+            push_locked(element);
+            wake = waiters_ > 0;
+            element = nullptr;
+        }
+    }
+    if (wake)
+        waitq_.wake_all();
+    if (element)
+        bc_env_cache_free(backing_, element);
+}
+
+int Mempool::resize(unsigned min_nr) {
+    // Shrink: lower min_nr_ first so frees stop refilling, then release the excess.
+    FreeElement* excess = nullptr;
+    {
+        Guard guard(lock_);
+        __atomic_store_n(&min_nr_, min_nr, __ATOMIC_RELAXED);
+        while (reserve_count_ > min_nr_) {
+            auto* element = static_cast<FreeElement*>(pop_locked());
+            element->next = excess;
+            excess = element;
+        }
+    }
+    while (excess) {
+        FreeElement* next = excess->next;
+        bc_env_cache_free(backing_, excess);
+        excess = next;
+    }
+    // Grow: allocate outside the lock (may sleep), then add what is still missing.
+    for (;;) {
+        {
+            Guard guard(lock_);
+            if (reserve_count_ >= min_nr_)
+                return 0;
+        }
+        void* element = bc_env_cache_alloc(backing_, 1);
+        if (!element)
+            return -BC_ENOMEM;
+        free(element);  // to the reserve while it is short, else back to the cache
+    }
+}
+
+void Mempool::reset_low_water() {
+    Guard guard(lock_);
+    __atomic_store_n(&low_water_, reserve_count_, __ATOMIC_RELAXED);
+}
+
+}  // namespace bc

@@ -1,0 +1,46 @@
+#include "engine/stats.h"
+
+#include "base/memory.h"
+
+namespace bc {
+
+const char* const kCounterNames[unsigned(Counter::count)] = {
+    "reads", "writes", "flushes", "discards", "write_zeroes", "other", "read_sectors", "write_sectors", "errors",
+    "alloc_percpu", "alloc_backing", "alloc_reserve", "alloc_waited", "alloc_failed", "frees",
+    "rescues", "bios_rescued", "noio_violations", "children", "read_retries", "chain_recycles", "merges",
+};
+
+Stats* Stats::create() {
+    void* percpu = bc_env_percpu_alloc(sizeof(Values));
+    if (!percpu)
+        return nullptr;
+    Stats* stats = make<Stats>(percpu);
+    if (!stats)
+        bc_env_percpu_free(percpu);
+    return stats;
+}
+
+void Stats::destroy(Stats* stats) {
+    if (!stats)
+        return;
+    bc_env_percpu_free(stats->percpu_);
+    bc::destroy(stats);
+}
+
+u64 Stats::sum(unsigned index) const {
+    u64 sum = 0;
+    for (unsigned cpu = 0; cpu < bc_env_nr_cpus(); ++cpu)
+        if (auto* slot = static_cast<Values*>(bc_env_percpu_slot(percpu_, cpu)))
+            sum += __atomic_load_n(&slot->values[index], __ATOMIC_RELAXED);
+    return sum;
+}
+
+// Best effort while I/O runs: a concurrent add on another CPU may survive the reset.
+void Stats::reset() {
+    for (unsigned cpu = 0; cpu < bc_env_nr_cpus(); ++cpu)
+        if (auto* slot = static_cast<Values*>(bc_env_percpu_slot(percpu_, cpu)))
+            for (u64& value : slot->values)
+                __atomic_store_n(&value, 0, __ATOMIC_RELAXED);
+}
+
+}  // namespace bc

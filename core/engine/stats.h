@@ -1,0 +1,80 @@
+// Per-target counters in per-CPU memory, so that the I/O path never bounces a shared
+// line; a reader sums the CPUs. Counts are relaxed: a status read racing with I/O sees
+// some recent value of each counter, never a torn 64-bit value.
+#pragma once
+#include "abi/env.h"
+#include "abi/target.h"
+#include "base/types.h"
+
+namespace bc {
+
+enum class Counter : unsigned {
+    reads,
+    writes,
+    flushes,
+    discards,
+    write_zeroes,
+    other,
+    read_sectors,
+    write_sectors,
+    errors,
+    // allocation engine (BioSet)
+    alloc_percpu,    // served by this CPU's magazine
+    alloc_backing,   // served by the object cache
+    alloc_reserve,   // served by the mempool reserve without waiting
+    alloc_waited,    // waited for an object to be freed
+    alloc_failed,    // could not wait, and nothing was free (a value, never a crash)
+    frees,
+    rescues,         // times parked bios were handed to the rescuer before waiting
+    bios_rescued,    // bios the rescuer submitted
+    noio_violations, // I/O-path allocations outside a NOIO scope (must stay 0)
+    children,        // child bios submitted
+    read_retries,    // mirror reads issued again on another leg after an error
+    chain_recycles,  // children made from the object of an earlier child of the same parent
+    merges,          // pieces added to the previous, not yet issued child (no allocation)
+    count
+};
+
+// Counted for each leg of the target.
+enum class LegCounter : unsigned { flushes, errors, count };
+
+// The word each counter is shown with in `dmsetup status`, indexed by Counter.
+extern const char* const kCounterNames[unsigned(Counter::count)];
+
+class Stats {
+public:
+    static Stats* create();
+    static void destroy(Stats* stats);
+
+    // this_cpu_add in the kernel: one instruction, no lock prefix, interrupt-safe.
+    void add(Counter counter, u64 n) { bc_env_percpu_add(percpu_, offset(counter), n); }
+    void add(Counter a, u64 na, Counter b, u64 nb) { bc_env_percpu_add2(percpu_, offset(a), na, offset(b), nb); }
+    void add(unsigned leg, LegCounter counter, u64 n) {
+        bc_env_percpu_add(percpu_, byte_offset(leg_index(leg, counter)), n);
+    }
+    u64 read(Counter counter) const { return sum(unsigned(counter)); }
+    u64 read(unsigned leg, LegCounter counter) const { return sum(leg_index(leg, counter)); }
+    void reset();
+
+    // Where counter lies in each CPU's copy of percpu(), for an environment that adds to
+    // it without calling in (bc_rw_counters).
+    static constexpr unsigned long offset(Counter counter) { return byte_offset(unsigned(counter)); }
+    void* percpu() const { return percpu_; }
+
+    explicit Stats(void* percpu) : percpu_(percpu) {}
+
+private:
+    static constexpr unsigned kValues = unsigned(Counter::count) + BC_MAX_LEGS * unsigned(LegCounter::count);
+    struct Values {
+        u64 values[kValues];
+    };
+    static constexpr unsigned long byte_offset(unsigned index) { return sizeof(u64) * index; }
+    static constexpr unsigned leg_index(unsigned leg, LegCounter counter) {
+        return unsigned(Counter::count) + leg * unsigned(LegCounter::count) + unsigned(counter);
+    }
+    u64 sum(unsigned index) const;
+
+    void* percpu_;  // Values per CPU
+};
+
+}  // namespace bc

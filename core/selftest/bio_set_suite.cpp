@@ -1,0 +1,112 @@
+// Self tests: BioSet (bio_set.h) over the environment's caches, per-CPU memory and locks.
+// The shape is a stand-in (no bio is initialised here); the shim's suites use real bios.
+#include "engine/bio_set.h"
+#include "engine/cache_registry.h"
+#include "abi/selftest.h"
+
+namespace bc {
+namespace selftest_bio_set {
+
+constexpr unsigned kBio = 136, kBvec = 16, kInline = 4;
+
+struct Set {
+    Set(unsigned pool_size, unsigned front_pad) {
+        stats = Stats::create();
+        set = stats ? BioSet::create({pool_size, front_pad, true, false, kBio, kBvec, kInline, 1}, stats) : nullptr;
+    }
+    ~Set() {
+        if (set)
+            BioSet::destroy(set);
+        if (stats)
+            Stats::destroy(stats);
+    }
+    Stats* stats;
+    BioSet* set;
+};
+
+void object_layout(bc_test* test) {
+    Set s(2, 24);
+    BC_ASSERT(test, s.set);
+    BioAllocation a = s.set->alloc(3, true);
+    BC_ASSERT(test, a.bio);
+    BC_EXPECT(test, BioSet::owner_of(a.bio) == s.set);
+    BC_EXPECT(test, s.set->bio_of(s.set->front(a.bio)) == a.bio);
+    BC_EXPECT_EQ(test, reinterpret_cast<uptr>(a.bio) % 16, 0);
+    BC_EXPECT(test, a.vecs == static_cast<char*>(a.bio) + kBio);
+    BC_EXPECT_EQ(test, a.vec_capacity, kInline);
+    __builtin_memset(s.set->front(a.bio), 0xaa, 24);  // the user's data stops at the owner word
+    BC_EXPECT(test, BioSet::owner_of(a.bio) == s.set);
+    s.set->free(a.bio, a.vecs, a.vec_capacity);
+}
+
+void vec_size_classes(bc_test* test) {
+    Set s(2, 24);
+    BC_ASSERT(test, s.set);
+    const unsigned cases[][2] = {{0, 0}, {1, 4}, {4, 4}, {5, 16}, {17, 64}, {65, 128}, {129, 256}, {256, 256}};
+    for (const auto& c : cases) {
+        BioAllocation a = s.set->alloc(c[0], true);
+        BC_ASSERT(test, a.bio);
+        BC_EXPECT_EQ(test, a.vec_capacity, c[1]);
+        s.set->free(a.bio, a.vecs, a.vec_capacity);
+    }
+    BC_EXPECT(test, s.set->alloc(257, true).bio == nullptr);  // more than BIO_MAX_VECS
+}
+
+// A freed object is the next one allocated on that CPU, from its magazine, not from the
+// cache. A task may migrate between the free and the alloc (the kernel runs this
+// preemptible), so give it a few tries: one hit proves the path, none means it is broken.
+void freed_object_comes_back_from_the_magazine(bc_test* test) {
+    Set s(2, 24);
+    BC_ASSERT(test, s.set);
+    constexpr unsigned kTries = 8;
+    for (unsigned i = 0; i < kTries; ++i) {
+        BioAllocation a = s.set->alloc(0, true);
+        BC_ASSERT(test, a.bio);
+        s.set->free(a.bio, nullptr, 0);
+    }
+    BC_EXPECT(test, s.set->count(Counter::alloc_percpu) >= 1);
+    BC_EXPECT_EQ(test, s.set->count(Counter::alloc_percpu) + s.set->count(Counter::alloc_backing), kTries);
+    BC_EXPECT_EQ(test, s.set->count(Counter::frees), kTries);
+}
+
+void reserve_refilled_before_any_magazine(bc_test* test) {
+    Set s(2, 24);
+    BC_ASSERT(test, s.set);
+    s.set->faults().set_percent(100);
+    BioAllocation held[2];
+    for (BioAllocation& h : held) {
+        h = s.set->alloc(0, false);
+        BC_ASSERT(test, h.bio);
+    }
+    BC_EXPECT(test, s.set->alloc(0, false).bio == nullptr);
+    BC_EXPECT_EQ(test, s.set->count(Counter::alloc_failed), 1);
+    BC_EXPECT_EQ(test, s.set->count(Counter::alloc_reserve), 2);
+    for (BioAllocation& h : held)
+        s.set->free(h.bio, nullptr, 0);
+    BC_EXPECT_EQ(test, s.set->bio_pool().reserve_count(), 2);
+}
+
+void same_shape_shares_caches(bc_test* test) {
+    const unsigned before = cache_registry_size();
+    {
+        Set a(4, 24), b(8, 24);
+        BC_ASSERT(test, a.set && b.set);
+        // one object cache and the vec classes 16/64/128/256, for both sets
+        BC_EXPECT_EQ(test, cache_registry_size(), before + 1 + 4);
+    }
+    BC_EXPECT_EQ(test, cache_registry_size(), before);
+}
+
+const bc_test_case cases[] = {
+    BC_TEST_CASE(object_layout),
+    BC_TEST_CASE(vec_size_classes),
+    BC_TEST_CASE(freed_object_comes_back_from_the_magazine),
+    BC_TEST_CASE(reserve_refilled_before_any_magazine),
+    BC_TEST_CASE(same_shape_shares_caches),
+    BC_TEST_CASES_END,
+};
+
+}  // namespace selftest_bio_set
+}  // namespace bc
+
+extern "C" const bc_test_suite bc_suite_bio_set = {"biochain_bio_set", bc::selftest_bio_set::cases};

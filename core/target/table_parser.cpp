@@ -1,0 +1,244 @@
+#include "target/table_parser.h"
+
+#include "base/number.h"
+
+namespace bc {
+namespace {
+
+constexpr ParseResult kOk{0, nullptr};
+constexpr ParseResult invalid(const char* message) { return ParseResult{-BC_EINVAL, message}; }
+
+// The messages for one numeric field, one per way its word can be wrong.
+struct NumberMessages {
+    const char* missing;
+    const char* not_a_number;
+    const char* negative;
+    const char* too_large;
+};
+
+ParseResult parse_number(const char* word, u64 limit, const NumberMessages& messages, u64* value) {
+    if (!word)
+        return invalid(messages.missing);
+    switch (parse_u64(word, value)) {
+    case NumberError::none:
+        return *value > limit ? invalid(messages.too_large) : kOk;
+    case NumberError::not_a_number:
+        return invalid(messages.not_a_number);
+    case NumberError::negative:
+        return invalid(messages.negative);
+    case NumberError::too_large:
+        return invalid(messages.too_large);
+    }
+    return invalid(messages.not_a_number);
+}
+
+// Walks argv front to back; next() returns nullptr past the end.
+class Words {
+public:
+    Words(unsigned argc, char** argv) : argc_(argc), argv_(argv) {}
+    const char* next() { return pos_ < argc_ ? argv_[pos_++] : nullptr; }
+    unsigned remaining() const { return argc_ - pos_; }
+
+private:
+    unsigned argc_;
+    char** argv_;
+    unsigned pos_ = 0;
+};
+
+struct FeatureSpec {
+    const char* name;
+    bc_feature id;
+    bool takes_value;
+    u64 min;
+    u64 max;
+    unsigned bc_table::*field;
+    const char* too_small;
+    NumberMessages messages;
+};
+
+constexpr FeatureSpec kFeatures[] = {
+    {"reserve", BC_FEATURE_RESERVE, true, 1, kMaxReserve, &bc_table::reserve,
+     "reserve: must be at least 1",
+     {"reserve: missing value", "reserve: not a number", "reserve: negative",
+      "reserve: too large (at most 4096)"}},
+    {"max_child_sectors", BC_FEATURE_MAX_CHILD_SECTORS, true, kMinChunkSectors, kMaxChunkSectors,
+     &bc_table::max_child_sectors, "max_child_sectors: must be at least 8",
+     {"max_child_sectors: missing value", "max_child_sectors: not a number",
+      "max_child_sectors: negative", "max_child_sectors: too large (at most 1073741824)"}},
+    {"max_child_segments", BC_FEATURE_MAX_CHILD_SEGMENTS, true, 1, kMaxChildSegments,
+     &bc_table::max_child_segments, "max_child_segments: must be at least 1",
+     {"max_child_segments: missing value", "max_child_segments: not a number",
+      "max_child_segments: negative", "max_child_segments: too large (at most 256)"}},
+    {"no_rescuer", BC_FEATURE_NO_RESCUER, false, 0, 0, nullptr, nullptr, {}},
+    {"fail_alloc", BC_FEATURE_FAIL_ALLOC, true, 0, 100, &bc_table::fail_alloc_percent, nullptr,
+     {"fail_alloc: missing value", "fail_alloc: not a number", "fail_alloc: negative",
+      "fail_alloc: must be at most 100"}},
+};
+
+const FeatureSpec* find_feature(const char* name) {
+    for (const FeatureSpec& spec : kFeatures)
+        if (str_equal(spec.name, name))
+            return &spec;
+    return nullptr;
+}
+
+constexpr NumberMessages kOffsetMessages = {"Missing offset", "Invalid offset: not a number",
+                                            "Invalid offset: negative", "Invalid offset: too large"};
+
+// <dev> <offset> pairs, count of them known.
+ParseResult parse_legs(Words& words, bc_table* table, const char* not_enough) {
+    if (words.remaining() < 2 * table->nr_legs)
+        return invalid(not_enough);
+    for (unsigned i = 0; i < table->nr_legs; ++i) {
+        bc_leg& leg = table->legs[i];
+        leg.path = words.next();
+        u64 offset = 0;
+        // Offsets are sectors; keep them below 2^55 so offset << 9 is still a byte count.
+        ParseResult r = parse_number(words.next(), kU64Max >> BC_SECTOR_SHIFT, kOffsetMessages, &offset);
+        if (!r.ok())
+            return r;
+        leg.offset = offset;
+    }
+    for (unsigned i = 0; i < table->nr_legs; ++i)
+        for (unsigned j = 0; j < i; ++j)
+            if (str_equal(table->legs[i].path, table->legs[j].path))
+                return invalid("The same device is given twice");
+    return kOk;
+}
+
+ParseResult parse_device_count(Words& words, unsigned min, bc_table* table,
+                               const NumberMessages& messages, const char* too_few) {
+    u64 count = 0;
+    ParseResult r = parse_number(words.next(), BC_MAX_LEGS, messages, &count);
+    if (!r.ok())
+        return r;
+    if (count < min)
+        return invalid(too_few);
+    table->nr_legs = unsigned(count);
+    return kOk;
+}
+
+ParseResult parse_layout(Words& words, bc_table* table) {
+    const char* name = words.next();
+    if (!name)
+        return invalid("Missing layout");
+    if (str_equal(name, "linear")) {
+        table->layout = BC_LAYOUT_LINEAR;
+        table->nr_legs = 1;
+        if (words.remaining() == 0)
+            return invalid("linear: missing <dev> <offset>");
+        return parse_legs(words, table, "linear: missing <offset>");
+    }
+    if (str_equal(name, "striped")) {
+        table->layout = BC_LAYOUT_STRIPED;
+        ParseResult r = parse_device_count(
+            words, 1, table,
+            {"striped: missing <#devs>", "striped: <#devs> is not a number", "striped: <#devs> is negative",
+             "striped: too many devices (at most 16)"},
+            "striped: needs at least 1 device");
+        if (!r.ok())
+            return r;
+        u64 chunk = 0;
+        r = parse_number(words.next(), kMaxChunkSectors,
+                         {"striped: missing <chunk_sectors>", "striped: chunk size is not a number",
+                          "striped: chunk size is negative", "striped: chunk size too large"},
+                         &chunk);
+        if (!r.ok())
+            return r;
+        if (chunk < kMinChunkSectors)
+            return invalid("striped: chunk size must be at least 8 sectors");
+        table->chunk_sectors = unsigned(chunk);
+        return parse_legs(words, table, "striped: fewer <dev> <offset> pairs than <#devs>");
+    }
+    if (str_equal(name, "mirror")) {
+        table->layout = BC_LAYOUT_MIRROR;
+        ParseResult r = parse_device_count(
+            words, 2, table,
+            {"mirror: missing <#devs>", "mirror: <#devs> is not a number", "mirror: <#devs> is negative",
+             "mirror: too many devices (at most 16)"},
+            "mirror: needs at least 2 devices");
+        if (!r.ok())
+            return r;
+        return parse_legs(words, table, "mirror: fewer <dev> <offset> pairs than <#devs>");
+    }
+    return invalid("Unknown layout");
+}
+
+ParseResult parse_features(Words& words, bc_table* table) {
+    if (words.remaining() == 0)
+        return kOk;
+    u64 count = 0;
+    ParseResult r = parse_number(words.next(), kU64Max,
+                                 {"Missing feature count", "Invalid feature count: not a number",
+                                  "Invalid feature count: negative", "Invalid feature count: too large"},
+                                 &count);
+    if (!r.ok())
+        return r;
+    if (count > words.remaining())
+        return invalid("Feature count exceeds the words given");
+    if (count < words.remaining())
+        return invalid("Too many arguments");
+
+    bool seen[BC_FEATURE_COUNT] = {};
+    while (words.remaining()) {
+        const FeatureSpec* spec = find_feature(words.next());
+        if (!spec)
+            return invalid("Unknown feature");
+        if (seen[spec->id])
+            return invalid("Duplicate feature");
+        seen[spec->id] = true;
+        table->feature_order[table->nr_features++] = spec->id;
+        if (!spec->takes_value) {
+            table->no_rescuer = 1;
+            continue;
+        }
+        u64 value = 0;
+        r = parse_number(words.next(), spec->max, spec->messages, &value);
+        if (!r.ok())
+            return r;
+        if (value < spec->min)
+            return invalid(spec->too_small);
+        table->*(spec->field) = unsigned(value);
+    }
+    return kOk;
+}
+
+}  // namespace
+
+ParseResult parse_table(unsigned argc, char** argv, bc_table* table) {
+    *table = bc_table{};
+    table->reserve = kDefaultReserve;
+    Words words(argc, argv);
+    ParseResult r = parse_layout(words, table);
+    if (!r.ok())
+        return r;
+    return parse_features(words, table);
+}
+
+const char* feature_name(bc_feature feature) {
+    for (const FeatureSpec& spec : kFeatures)
+        if (spec.id == feature)
+            return spec.name;
+    return "?";
+}
+
+const char* layout_name(bc_layout layout) {
+    switch (layout) {
+    case BC_LAYOUT_LINEAR:
+        return "linear";
+    case BC_LAYOUT_STRIPED:
+        return "striped";
+    case BC_LAYOUT_MIRROR:
+        return "mirror";
+    }
+    return "?";
+}
+
+}  // namespace bc
+
+extern "C" int bc_table_parse(unsigned int argc, char** argv, bc_table* table, const char** error) {
+    bc::ParseResult r = bc::parse_table(argc, argv, table);
+    if (!r.ok())
+        *error = r.message;
+    return r.error_code;
+}

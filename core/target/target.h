@@ -1,0 +1,42 @@
+// One biochain target instance: the validated table, the layout's sector math and the
+// counters. The shim owns the lower devices; this object owns every decision about them.
+#pragma once
+#include "abi/env.h"
+#include "abi/target.h"
+#include "engine/bio_set.h"
+#include "target/layout.h"
+#include "engine/stats.h"
+#include "base/sync.h"
+#include "base/types.h"
+
+struct bc_target {
+    bc_table table;  // leg paths cleared: they pointed into the constructor's argv
+    bc::Layout layout;  // the table's sector math, divisions prepared
+    // Reads and writes inside one piece go down whole, remapped: not for a mirror (writes
+    // fan out, reads are retried on error), nor when a child limit applies.
+    bool remaps_in_place;
+    bc_sector_t sectors;
+    unsigned block_sectors;  // largest logical block of the legs, in sectors
+    void* shim;
+    bc::Stats* stats;
+    bc::BioSet* bio_set;
+    // Mirror: legs that returned an error are failed for good (no resync yet) and are
+    // neither read nor written again; reads rotate over the others.
+    unsigned failed_legs;  // bit mask, atomic
+    unsigned next_read;    // atomic round robin
+    bc::WaitQueue chain_waitq;  // mappers waiting for a child of their parent to end
+};
+
+namespace bc {
+
+struct CreateResult {
+    int error_code;
+    const char* message;
+    bc_target* target;
+};
+
+CreateResult create_target(const bc_table& table, bc_sector_t sectors, const bc_leg_geometry* legs,
+                           const bc_bio_shape& shape, void* shim);
+void destroy_target(bc_target* target);
+
+}  // namespace bc
