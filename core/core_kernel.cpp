@@ -1,10 +1,12 @@
 // The kernel build of core/ as ONE translation unit. Inline functions and template
 // instances emitted by two C++ objects become COMDAT duplicates that break the module
-// link under ftrace's -mrecord-mcount (DESIGN.md); a single unit emits each exactly once.
-// Every core/*.cpp is listed here; scripts/check-kobj fails the build if one is missing.
+// link under ftrace's -mrecord-mcount (docs/architecture.md); a single unit emits each
+// exactly once.
+// Every .cpp under core/ is listed here; scripts/check-kobj fails the build if one is missing.
 #include "engine/bio_set.cpp"
 #include "engine/bio_set_abi.cpp"
 #include "engine/cache_registry.cpp"
+#include "target/chain.cpp"
 #include "target/layout.cpp"
 #include "engine/mempool.cpp"
 #include "base/runtime.cpp"

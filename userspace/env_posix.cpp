@@ -159,11 +159,6 @@ void bc_env_percpu_add(void* percpu, unsigned long offset, unsigned long long n)
     __atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
 }
 
-void bc_env_percpu_add2(void* percpu, unsigned long offset_a, unsigned long long a, unsigned long offset_b,
-                        unsigned long long b) {
-    bc_env_percpu_add(percpu, offset_a, a);
-    bc_env_percpu_add(percpu, offset_b, b);
-}
 
 bc_env_cache* bc_env_cache_create(const char* /*name*/, unsigned long size) {
     auto* cache = new (std::nothrow) bc_env_cache;
@@ -209,34 +204,6 @@ int bc_env_task_has_parked(void) {
 unsigned int bc_env_rescue_parked(bc_env_rescuer* rescuer) {
     auto h = hooks();
     return h.rescue_parked ? h.rescue_parked(rescuer->owner) : 0;
-}
-
-void bc_env_child_submit(void* shim, void* child, void* parent, unsigned int leg, bc_sector_t leg_sector,
-                         bc_sector_t offset, unsigned int sectors) {
-    auto h = hooks();
-    if (!h.child_submit)
-        std::abort();  // a test that maps must say where children go
-    h.child_submit(shim, child, parent, leg, leg_sector, offset, sectors);
-}
-
-void bc_env_child_retry(void* shim, void* child) {
-    auto h = hooks();
-    if (!h.child_retry)
-        std::abort();  // a test that fails mirror reads must say where retries go
-    h.child_retry(shim, child);
-}
-
-void bc_env_parent_end(void* shim, void* parent, int error) {
-    auto h = hooks();
-    if (h.parent_end)
-        h.parent_end(shim, parent, error);
-}
-
-unsigned int bc_env_sectors_within_segments(void* parent, bc_sector_t offset, unsigned int max_sectors,
-                                            unsigned int max_segments) {
-    auto h = hooks();
-    return h.sectors_within_segments ? h.sectors_within_segments(parent, offset, max_sectors, max_segments)
-                                     : max_sectors;
 }
 
 }  // extern "C"

@@ -14,18 +14,10 @@ long live_allocations();
 // Object caches alive now.
 long live_caches();
 
-// Stand-ins for what the kernel shim does, set by a test (nullptr: no-op defaults):
-// child_submit must eventually call bc_target_child_end for the child.
+// Stand-ins for the kernel's submit recursion (current->bio_list), set by a test
+// (nullptr: nothing is ever parked). Per target callbacks are not here: a test hands its
+// own bc_target_ops to bc_target_create (tests/unit/target_ops.h).
 struct ShimHooks {
-    std::function<void(void* shim, void* child, void* parent, unsigned leg, bc_sector_t leg_sector,
-                       bc_sector_t offset, unsigned sectors)>
-        child_submit;
-    std::function<void(void* shim, void* parent, int error)> parent_end;
-    // A child core/ wants issued again later (the kernel queues it to a worker).
-    std::function<void(void* shim, void* child)> child_retry;
-    std::function<unsigned(void* parent, bc_sector_t offset, unsigned max_sectors, unsigned max_segments)>
-        sectors_within_segments;
-    // Submit recursion (the simulator's current->bio_list): per calling thread.
     std::function<bool()> task_has_parked;
     std::function<unsigned(const void* owner)> rescue_parked;
 };

@@ -27,8 +27,6 @@ void bc_bio_set_destroy(struct bc_bio_set *set);
 void *bc_bio_set_alloc(struct bc_bio_set *set, unsigned int nr_vecs, int may_wait, void **vecs,
 		       unsigned int *capacity);
 void bc_bio_set_free(struct bc_bio_set *set, void *bio, void *vecs, unsigned int capacity);
-/* The set's counters, as `dmsetup status` words ("alloc_percpu 12 ..."). */
-void bc_bio_set_emit_stats(struct bc_bio_set *set, char *buf, unsigned int maxlen);
 
 #ifdef __cplusplus
 }

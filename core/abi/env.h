@@ -56,14 +56,11 @@ void bc_env_irq_restore(unsigned long flags);
 
 /* Per-CPU memory: size bytes for every possible CPU, zeroed. _slot gives one CPU's copy
  * (NULL for a CPU that can never exist); _add adds n to the u64 at offset in the calling
- * CPU's copy, safe against preemption and interrupts (this_cpu_add); _add2 adds to two
- * u64s in one call (a bio and its sectors, bc_target_account_io). */
+ * CPU's copy, safe against preemption and interrupts (this_cpu_add). */
 void *bc_env_percpu_alloc(unsigned long size);
 void bc_env_percpu_free(void *percpu);
 void *bc_env_percpu_slot(void *percpu, unsigned int cpu);
 void bc_env_percpu_add(void *percpu, unsigned long offset, unsigned long long n);
-void bc_env_percpu_add2(void *percpu, unsigned long offset_a, unsigned long long a,
-			unsigned long offset_b, unsigned long long b);
 
 /* Object caches of one object size (kmem_cache in the kernel). */
 struct bc_env_cache;
@@ -80,7 +77,7 @@ void bc_env_config_unlock(void);
  * sleep at all: an I/O-path allocation outside one is a bug that core/ counts. */
 int bc_env_noio_active(void);
 
-/* Deadlock avoidance under submit recursion (seed 003). bc_env_task_has_parked():
+/* Deadlock avoidance under submit recursion (Overstreet and Heo, "block: Avoid deadlocks with bio allocation by stacking drivers", 2012). bc_env_task_has_parked():
  * nonzero when the caller runs under submit_bio and bios are still parked on its
  * current->bio_list (they cannot complete before it returns). A rescuer belongs to one
  * BioSet (owner); bc_env_rescue_parked() moves the parked bios of that owner (see
@@ -90,21 +87,6 @@ struct bc_env_rescuer *bc_env_rescuer_create(const void *owner);
 void bc_env_rescuer_destroy(struct bc_env_rescuer *rescuer); /* after its last bio */
 int bc_env_task_has_parked(void);
 unsigned int bc_env_rescue_parked(struct bc_env_rescuer *rescuer);
-
-/* The target's side of child bios (module/target.c). shim is the handle the shim gave
- * bc_target_create. Build a child over sectors [offset, offset + sectors) of the parent's
- * data, aimed at leg_sector of leg, and submit it; its completion must call
- * bc_target_child_end(). */
-void bc_env_child_submit(void *shim, void *child, void *parent, unsigned int leg,
-			 bc_sector_t leg_sector, bc_sector_t offset, unsigned int sectors);
-/* End the parent with error (0 or -errno). */
-void bc_env_parent_end(void *shim, void *parent, int error);
-/* Queue child (any context) for bc_target_child_retry from process context. */
-void bc_env_child_retry(void *shim, void *child);
-/* The most sectors, at most max_sectors, from offset in the parent's data that span at
- * most max_segments bio_vecs. */
-unsigned int bc_env_sectors_within_segments(void *parent, bc_sector_t offset,
-					    unsigned int max_sectors, unsigned int max_segments);
 
 #ifdef __cplusplus
 }

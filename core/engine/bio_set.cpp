@@ -87,8 +87,8 @@ void BioSet::count_path(AllocPath path) {
     stats_->add(kByPath[unsigned(path)], 1);
 }
 
-// The mempool steps, with seed 003's rescue in front of the wait: while bios we issued
-// sit parked on this task's submit list, first try without waiting; if that fails, hand
+// The mempool steps, with the rescuer's hand-off (Overstreet and Heo, 2012) in front of
+// the wait: while bios we issued sit parked on this task's submit list, first try without waiting; if that fails, hand
 // them to the rescuer (which issues them from a worker), and only then wait.
 void BioSet::rescue_parked() {
     if (!rescuer_ || !bc_env_task_has_parked())

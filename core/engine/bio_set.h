@@ -1,4 +1,5 @@
-// BioSet: memory for the child bios one target issues (block/bio.c's bio_set, seed 002).
+// BioSet: memory for the child bios one target issues, shaped like block/bio.c's bio_set
+// (bioset_init with a pool size and front_pad, inline vecs, bvec pools by size).
 //
 // An object is [front_pad | owner | bio | inline bio_vecs]:
 //   front_pad  the user's per-bio data (the target keeps its child record there)
@@ -10,7 +11,8 @@
 //
 // Allocation order: this CPU's magazine; then the bio mempool (backing cache, reserve,
 // wait). Before waiting under submit recursion, our parked bios go to the rescuer first
-// (seed 003), or the wait could be for a bio that cannot be issued until we return.
+// (Overstreet and Heo's rescuer, 2012), or the wait could be for a bio that cannot be
+// issued until we return.
 #pragma once
 #include "abi/env.h"
 #include "abi/bio_set.h"

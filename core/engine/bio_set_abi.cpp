@@ -2,7 +2,6 @@
 // counters it reports into, created and destroyed together.
 #include "engine/bio_set.h"
 #include "base/memory.h"
-#include "base/text_buffer.h"
 
 struct bc_bio_set {
     bc::Stats* stats;
@@ -44,10 +43,4 @@ extern "C" void* bc_bio_set_alloc(bc_bio_set* handle, unsigned int nr_vecs, int 
 
 extern "C" void bc_bio_set_free(bc_bio_set* handle, void* bio, void* vecs, unsigned int capacity) {
     handle->set->free(bio, vecs, capacity);
-}
-
-extern "C" void bc_bio_set_emit_stats(bc_bio_set* handle, char* buf, unsigned int maxlen) {
-    bc::TextBuffer out(buf, maxlen);
-    for (unsigned i = unsigned(bc::Counter::alloc_percpu); i <= unsigned(bc::Counter::noio_violations); ++i)
-        out.word(bc::kCounterNames[i]).word(handle->set->count(bc::Counter(i)));
 }

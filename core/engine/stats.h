@@ -48,7 +48,6 @@ public:
 
     // this_cpu_add in the kernel: one instruction, no lock prefix, interrupt-safe.
     void add(Counter counter, u64 n) { bc_env_percpu_add(percpu_, offset(counter), n); }
-    void add(Counter a, u64 na, Counter b, u64 nb) { bc_env_percpu_add2(percpu_, offset(a), na, offset(b), nb); }
     void add(unsigned leg, LegCounter counter, u64 n) {
         bc_env_percpu_add(percpu_, byte_offset(leg_index(leg, counter)), n);
     }
@@ -57,7 +56,7 @@ public:
     void reset();
 
     // Where counter lies in each CPU's copy of percpu(), for an environment that adds to
-    // it without calling in (bc_rw_counters).
+    // it without calling in (struct bc_fast_path).
     static constexpr unsigned long offset(Counter counter) { return byte_offset(unsigned(counter)); }
     void* percpu() const { return percpu_; }
 

@@ -1,20 +1,31 @@
-// Parent/child accounting: a parent ends exactly once, after its last child, with the
-// first error any child reported. The issuing loop holds one extra reference (the bias)
-// so the parent cannot end while children are still being issued.
+// A parent and its children (Richter, "bio_chain: proposed solution for bio_alloc failure
+// and large IO simplification", 2002).
+//
+// Accounting: a parent ends exactly once, after its last child, with the first error any
+// child reported. The issuing loop holds one extra reference (the bias) so the parent
+// cannot end while children are still being issued.
+//
+// chain_next: the next child of a parent can always be had. First without waiting
+// (magazine, cache, reserve); when that fails, wait for a child of this same parent to
+// end and take its object (the recycle slot below), so one object per parent in flight is
+// enough to make progress whatever other parents hold.
 #pragma once
-#include "abi/env.h"
-#include "abi/target.h"
+#include "abi/types.h"
+#include "base/sync.h"
 #include "base/types.h"
 
 namespace bc {
+
+class BioSet;
+class Stats;
 
 struct ParentState {
     void* handle;    // the shim's parent bio
     int remaining;   // children not yet ended, plus the bias while issuing
     int error;       // 0 or the first -errno
-    // chain_next's recycling (seed 000). recycle_slot is nullptr (nobody waits), kWanted
-    // (the mapper waits: the next child to end swaps in its object instead of freeing it),
-    // or that object. One word, so "wanted" and "handed over" cannot race apart.
+    // chain_next's recycling. recycle_slot is nullptr (nobody waits), kWanted (the
+    // mapper waits: the next child to end swaps in its object instead of freeing it), or
+    // that object. One word, so "wanted" and "handed over" cannot race apart.
     void* recycle_slot;
 };
 
@@ -45,6 +56,32 @@ public:
     static int in_flight(const ParentState* parent) {
         return __atomic_load_n(&parent->remaining, __ATOMIC_SEQ_CST) - 1;  // minus the bias
     }
+
+    // The children of one target come from set; recycles are counted in stats.
+    void init(BioSet* set, Stats* stats) {
+        set_ = set;
+        stats_ = stats;
+    }
+
+    // chain_next: an object for the next child of parent. Sleeps only when nothing is
+    // free; call inside a NOIO scope. nullptr only if the set cannot wait (never here).
+    void* next(ParentState* parent);
+
+    // A child of parent has ended: its object goes to the mapper waiting in next() for
+    // this parent, if there is one, else back to the set.
+    void release(ParentState* parent, void* child);
+
+    // One child (or the bias) of parent ends with error. True: the parent must end now.
+    // When only the bias is left, a mapper waiting in next() for this parent is woken:
+    // no child of it can hand an object over any more.
+    bool end(ParentState* parent, int error);
+
+private:
+    bool hand_over(ParentState* parent, void* child);
+
+    BioSet* set_ = nullptr;
+    Stats* stats_ = nullptr;
+    WaitQueue waitq_;  // mappers waiting for a child of their parent to end
 };
 
 // What a child keeps in its BioSet front_pad: enough to issue it again elsewhere.

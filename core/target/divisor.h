@@ -2,7 +2,7 @@
 // instruction. The arithmetic is stripe_math.h's C inlines (the kernel shim runs the same
 // ones); this class prepares their parameters, once, and gives them a C++ face.
 #pragma once
-#include "target/stripe_math.h"
+#include "abi/stripe_math.h"
 #include "base/types.h"
 
 namespace bc {

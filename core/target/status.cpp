@@ -45,7 +45,7 @@ extern "C" unsigned long long bc_target_outstanding(const bc_target* target) {
 extern "C" void bc_target_emit_info(const bc_target* target, char* buf, unsigned int maxlen) {
     const BioSet& set = *target->bio_set;
     Mempool& pool = target->bio_set->bio_pool();
-    const unsigned failed = __atomic_load_n(&target->failed_legs, __ATOMIC_RELAXED);
+    const unsigned failed = target->mirror.failed();
     const unsigned nr_legs = target->table.nr_legs;
     TextBuffer out(buf, maxlen);
     out.word(layout_name(target->table.layout)).word((u64(Counter::count) + 5 + 3 * u64(nr_legs)) * 2);

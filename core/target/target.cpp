@@ -38,7 +38,7 @@ const char* validate_geometry(const bc_table& table, bc_sector_t sectors, const 
 }  // namespace
 
 CreateResult create_target(const bc_table& table, bc_sector_t sectors, const bc_leg_geometry* legs,
-                           const bc_bio_shape& shape, void* shim) {
+                           const bc_bio_shape& shape, const bc_target_ops& ops, void* ctx) {
     if (const char* message = validate_geometry(table, sectors, legs))
         return refuse(-BC_EINVAL, message);
 
@@ -52,7 +52,9 @@ CreateResult create_target(const bc_table& table, bc_sector_t sectors, const bc_
     for (bc_leg& leg : target->table.legs)
         leg.path = nullptr;
     target->sectors = sectors;
-    target->shim = shim;
+    target->ops = ops;
+    target->ctx = ctx;
+    target->mirror.init(table.nr_legs);
     target->block_sectors = 1;
     for (unsigned i = 0; i < table.nr_legs; ++i)
         target->block_sectors = max(target->block_sectors, legs[i].logical_block_size >> BC_SECTOR_SHIFT);
@@ -72,6 +74,7 @@ CreateResult create_target(const bc_table& table, bc_sector_t sectors, const bc_
         return refuse(-BC_ENOMEM, "Cannot allocate the bio set and its reserve");
     }
     target->bio_set->faults().set_percent(table.fail_alloc_percent);
+    target->chain.init(target->bio_set, target->stats);
     return CreateResult{0, nullptr, target};
 }
 
@@ -88,8 +91,9 @@ void destroy_target(bc_target* target) {
 using namespace bc;
 
 extern "C" int bc_target_create(const bc_table* table, bc_sector_t target_sectors, const bc_leg_geometry* legs,
-                                const bc_bio_shape* shape, void* shim, bc_target** target, const char** error) {
-    CreateResult r = create_target(*table, target_sectors, legs, *shape, shim);
+                                const bc_bio_shape* shape, const bc_target_ops* ops, void* ctx, bc_target** target,
+                                const char** error) {
+    CreateResult r = create_target(*table, target_sectors, legs, *shape, *ops, ctx);
     if (r.error_code)
         *error = r.message;
     *target = r.target;

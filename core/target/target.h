@@ -4,6 +4,8 @@
 #include "abi/env.h"
 #include "abi/target.h"
 #include "engine/bio_set.h"
+#include "target/chain.h"
+#include "target/mirror.h"
 #include "target/layout.h"
 #include "engine/stats.h"
 #include "base/sync.h"
@@ -17,14 +19,12 @@ struct bc_target {
     bool remaps_in_place;
     bc_sector_t sectors;
     unsigned block_sectors;  // largest logical block of the legs, in sectors
-    void* shim;
+    bc_target_ops ops;  // how children are issued and parents ended
+    void* ctx;          // handed to every op
     bc::Stats* stats;
     bc::BioSet* bio_set;
-    // Mirror: legs that returned an error are failed for good (no resync yet) and are
-    // neither read nor written again; reads rotate over the others.
-    unsigned failed_legs;  // bit mask, atomic
-    unsigned next_read;    // atomic round robin
-    bc::WaitQueue chain_waitq;  // mappers waiting for a child of their parent to end
+    bc::Chain chain;    // chain_next over bio_set
+    bc::Mirror mirror;  // mirror only: leg state and read rotation
 };
 
 namespace bc {
@@ -36,7 +36,7 @@ struct CreateResult {
 };
 
 CreateResult create_target(const bc_table& table, bc_sector_t sectors, const bc_leg_geometry* legs,
-                           const bc_bio_shape& shape, void* shim);
+                           const bc_bio_shape& shape, const bc_target_ops& ops, void* ctx);
 void destroy_target(bc_target* target);
 
 }  // namespace bc

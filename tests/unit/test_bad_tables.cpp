@@ -8,6 +8,7 @@
 #include "bad_tables.h"
 #include "env_posix.h"
 #include "table_words.h"
+#include "target_ops.h"
 
 namespace {
 constexpr unsigned long long kDevSectors = 2097152;  // a 1 GiB disk
@@ -31,7 +32,7 @@ Outcome run(const BadTable& row) {
         geometry[i] = {kDevSectors, 512, 0xfd00ull + i};
     bc_target* target = nullptr;
     const bc_bio_shape shape{128, 16, 4};
-    rc = bc_target_create(&table, length, geometry, &shape, nullptr, &target, &error);
+    rc = bc_target_create(&table, length, geometry, &shape, &TargetOps::kTable, nullptr, &target, &error);
     if (rc == 0) {
         bc_target_destroy(target);
         return {0, ""};

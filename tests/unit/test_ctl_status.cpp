@@ -8,6 +8,7 @@
 #include "status_report.h"
 #include "table_words.h"
 #include "target/target.h"
+#include "target_ops.h"
 
 using ctl::parse_status_info;
 using ctl::StatusReport;
@@ -25,7 +26,7 @@ std::string core_info_line(const std::string& table_line) {
         legs[i] = bc_leg_geometry{1 << 21, 512, 0xfd00 + i};
     const bc_bio_shape shape{128, 16, 4};
     bc_target* target = nullptr;
-    REQUIRE(bc_target_create(&table, 2048, legs, &shape, nullptr, &target, &error) == 0);
+    REQUIRE(bc_target_create(&table, 2048, legs, &shape, &TargetOps::kTable, nullptr, &target, &error) == 0);
     char buf[BC_STATUS_MAX];
     bc_target_emit_info(target, buf, sizeof buf);
     bc_target_destroy(target);

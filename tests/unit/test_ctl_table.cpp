@@ -10,6 +10,7 @@
 #include "table_summary.h"
 #include "target/target.h"
 #include "table_words.h"
+#include "target_ops.h"
 
 using ctl::CreateRequest;
 using ctl::Layout;
@@ -56,7 +57,7 @@ std::string module_verdict(const ctl::TableLine& line, const std::vector<LegGeom
         geometry[i] = bc_leg_geometry{legs[i].size_bytes / 512, legs[i].logical_block_size, 0xfd00 + i};
     const bc_bio_shape shape{128, 16, 4};
     bc_target* target = nullptr;
-    if (bc_target_create(&table, line.sectors, geometry, &shape, nullptr, &target, &error) != 0)
+    if (bc_target_create(&table, line.sectors, geometry, &shape, &TargetOps::kTable, nullptr, &target, &error) != 0)
         return std::string("constructor: ") + error;
     bc_target_destroy(target);
     return "ok";

@@ -1,4 +1,4 @@
-// bc_target_map: a parent split into children, each ended through the shim's hooks.
+// bc_target_map: a parent split into children, each ended through the target's ops.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -12,7 +12,7 @@
 #include "env_posix.h"
 #include "table_words.h"
 #include "target/target.h"
-#include "target_remap.h"
+#include "target_ops.h"
 
 namespace {
 struct Child {
@@ -38,15 +38,11 @@ struct Fixture {
         for (unsigned i = 0; i < BC_MAX_LEGS; ++i)
             legs[i] = {1ull << 30, 512, 0xfd00ull + i};
         const bc_bio_shape shape{136, 16, 4};
-        REQUIRE(bc_target_create(&table, length, legs, &shape, this, &target, &error) == 0);
+        REQUIRE(bc_target_create(&table, length, legs, &shape, &TargetOps::kTable, &ops, &target, &error) == 0);
     }
-    ~Fixture() {
-        bc::posix::set_shim_hooks({});
-        bc_target_destroy(target);
-    }
+    ~Fixture() { bc_target_destroy(target); }
     void hooks(bool complete_inline, int error_for_child = 0) {
-        bc::posix::ShimHooks h;
-        h.child_submit = [this, complete_inline, error_for_child](void*, void* child, void*, unsigned leg,
+        ops.child_submit = [this, complete_inline, error_for_child](void* child, void*, unsigned leg,
                                                                  bc_sector_t leg_sector, bc_sector_t offset,
                                                                  unsigned sectors) {
             {
@@ -56,13 +52,13 @@ struct Fixture {
             if (complete_inline)
                 bc_target_child_end(target, child, error_for_child);
         };
-        h.parent_end = [](void*, void* parent, int error) {
+        ops.parent_end = [](void* parent, int error) {
             auto* p = static_cast<Parent*>(parent);
             p->error = error;
             ++p->ends;
         };
-        bc::posix::set_shim_hooks(h);
     }
+    TargetOps ops;
     bc_target* target = nullptr;
     std::mutex mutex;
     std::vector<Child> children;
@@ -72,17 +68,15 @@ struct Fixture {
 // that run as interrupt context, as the disk's completions would.
 class AsyncCompletions {
 public:
-    AsyncCompletions(bc_target* target, unsigned threads) : target_(target) {
-        bc::posix::ShimHooks h;
-        h.child_submit = [this](void*, void* child, void*, unsigned, bc_sector_t, bc_sector_t, unsigned) {
+    AsyncCompletions(bc_target* target, TargetOps& ops, unsigned threads) : target_(target) {
+        ops.child_submit = [this](void* child, void*, unsigned, bc_sector_t, bc_sector_t, unsigned) {
             std::lock_guard<std::mutex> guard(mutex_);
             inflight_.push_back(child);
         };
-        h.parent_end = [](void*, void* parent, int error) {
+        ops.parent_end = [](void* parent, int error) {
             static_cast<Parent*>(parent)->error = error;
             ++static_cast<Parent*>(parent)->ends;
         };
-        bc::posix::set_shim_hooks(h);
         for (unsigned t = 0; t < threads; ++t)
             threads_.emplace_back([this, t] { run(t); });
     }
@@ -198,23 +192,21 @@ TEST_CASE("children respect max_child_segments, but never cut a logical block") 
     Fixture f("linear /dev/vda 0 2 max_child_segments 2");
     f.hooks(true);
     // a parent made of 3-sector vecs: 2 segments = 6 sectors, rounded to the 1-sector block
-    bc::posix::ShimHooks h;
-    bc::posix::set_shim_hooks({});
+    TargetOps& h = f.ops;
     bc::posix::NoioScope noio;
     Parent p;
     {
-        h.child_submit = [&](void*, void* child, void*, unsigned leg, bc_sector_t ls, bc_sector_t off, unsigned n) {
+        h.child_submit = [&](void* child, void*, unsigned leg, bc_sector_t ls, bc_sector_t off, unsigned n) {
             f.children.push_back({child, leg, ls, off, n});
             bc_target_child_end(f.target, child, 0);
         };
-        h.parent_end = [](void*, void* parent, int error) {
+        h.parent_end = [](void* parent, int error) {
             static_cast<Parent*>(parent)->error = error;
             ++static_cast<Parent*>(parent)->ends;
         };
         h.sectors_within_segments = [](void*, bc_sector_t, unsigned max_sectors, unsigned max_segments) {
             return std::min(max_sectors, max_segments * 3);
         };
-        bc::posix::set_shim_hooks(h);
     }
     bc_target_map(f.target, &p, &p.state, BC_IO_READ, 0, 20);
     REQUIRE(f.children.size() == 4);  // 6 6 6 2
@@ -270,16 +262,15 @@ TEST_CASE("a mirror write goes to every leg, reads alternate") {
 TEST_CASE("a failed mirror read is retried on the other leg, which then serves alone") {
     Fixture f("mirror 2 a 0 b 500");
     std::vector<void*> retried;
-    bc::posix::ShimHooks h;
-    h.child_submit = [&](void*, void* child, void*, unsigned leg, bc_sector_t ls, bc_sector_t off, unsigned n) {
+    TargetOps& h = f.ops;
+    h.child_submit = [&](void* child, void*, unsigned leg, bc_sector_t ls, bc_sector_t off, unsigned n) {
         f.children.push_back({child, leg, ls, off, n});
     };
-    h.parent_end = [](void*, void* parent, int error) {
+    h.parent_end = [](void* parent, int error) {
         static_cast<Parent*>(parent)->error = error;
         ++static_cast<Parent*>(parent)->ends;
     };
-    h.child_retry = [&](void*, void* child) { retried.push_back(child); };
-    bc::posix::set_shim_hooks(h);
+    h.child_retry = [&](void* child) { retried.push_back(child); };
     bc::posix::NoioScope noio;
     Parent p;
     bc_target_map(f.target, &p, &p.state, BC_IO_READ, 0, 8);
@@ -415,7 +406,7 @@ static void stress(unsigned percent) {
         char* argv[] = {fail, value};
         const char* error = nullptr;
         REQUIRE(bc_target_message(f.target, 2, argv, &error) == 0);
-        auto completions = std::make_unique<AsyncCompletions>(f.target, 2);
+        auto completions = std::make_unique<AsyncCompletions>(f.target, f.ops, 2);
         constexpr int kParents = 2000;
         std::vector<Parent> parents(2 * kParents);
         std::vector<std::thread> submitters;

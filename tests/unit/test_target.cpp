@@ -6,7 +6,8 @@
 
 #include "env_posix.h"
 #include "table_words.h"
-#include "target_remap.h"
+#include "target_ops.h"
+#include "target/layout.h"
 
 namespace {
 struct Target {
@@ -20,7 +21,7 @@ struct Target {
             legs[i].id = 0xfd00 + i;  // distinct disks
         }
         const bc_bio_shape shape{128, 16, 4};
-        rc = bc_target_create(&table, sectors, legs, &shape, nullptr, &target, &error);
+        rc = bc_target_create(&table, sectors, legs, &shape, &TargetOps::kTable, nullptr, &target, &error);
         message = error && rc ? error : "";
     }
     ~Target() { bc_target_destroy(target); }
@@ -150,11 +151,11 @@ TEST_CASE("child size must be whole logical blocks of every leg") {
 TEST_CASE("status INFO counts bios and sectors by kind") {
     Target t("linear /dev/vda 0");
     REQUIRE(t.rc == 0);
-    bc_target_account_io(t.target, BC_IO_READ, 8);
-    bc_target_account_io(t.target, BC_IO_READ, 16);
-    bc_target_account_io(t.target, BC_IO_WRITE, 256);
-    bc_target_account_io(t.target, BC_IO_FLUSH, 0);
-    bc_target_account_io(t.target, BC_IO_DISCARD, 2048);
+    map_read_write(t.target, BC_IO_READ, 0, 8);
+    map_read_write(t.target, BC_IO_READ, 8, 16);
+    map_read_write(t.target, BC_IO_WRITE, 0, 256);
+    bc_target_account_whole(t.target, BC_IO_FLUSH);
+    bc_target_account_whole(t.target, BC_IO_DISCARD);
     bc_target_account_error(t.target);
     CHECK(t.info().rfind(
               "linear 60 reads 2 writes 1 flushes 1 discards 1 write_zeroes 0 other 0 read_sectors 24 "
@@ -172,42 +173,39 @@ TEST_CASE("status INFO counts bios and sectors by kind") {
               0) == 0);
 }
 
-TEST_CASE("remap counts nothing: a read or write is counted once, by account_io") {
+TEST_CASE("the map path counts a read or write once, whether remapped in place or split") {
     Target t("striped 2 8 a 0 b 0", 8 * 2 * 4);
     REQUIRE(t.rc == 0);
-    unsigned leg = 9;
-    bc_sector_t sector = 0;
-    CHECK(remap(t.target, 8, 8, &leg, &sector));
-    CHECK_FALSE(remap(t.target, 4, 12, &leg, &sector));  // crosses a chunk
-    CHECK(t.info().find(" reads 0 writes 0 ") != std::string::npos);
-    bc_target_account_io(t.target, BC_IO_READ, 8);
-    bc_target_account_io(t.target, BC_IO_WRITE, 12);
-    bc_target_account_io(t.target, BC_IO_FLUSH, 0);
+    CHECK(map_read_write(t.target, BC_IO_READ, 8, 8).remapped == 1);
+    CHECK(map_read_write(t.target, BC_IO_WRITE, 4, 12).remapped == 0);  // crosses a chunk: split
+    bc_target_account_whole(t.target, BC_IO_FLUSH);
     CHECK(t.info().find(" reads 1 writes 1 flushes 1 ") != std::string::npos);
     CHECK(t.info().find(" read_sectors 8 write_sectors 12 ") != std::string::npos);
+    unsigned leg = 9;
+    bc_sector_t sector = 0;
+    CHECK(remap(t.target, 8, 8, &leg, &sector));  // the fast path's answer alone counts nothing
+    CHECK(t.info().find(" reads 1 writes 1 flushes 1 ") != std::string::npos);
 }
 
-// The kernel shim counts reads and writes itself, at the offsets core/ gives it: adding
-// there, as its this_cpu_add does, must move exactly the counters status shows for them.
-TEST_CASE("rw_counters name the counters that status reports for reads and writes") {
+// The kernel shim counts reads and writes itself, at the offsets the fast path names:
+// adding there, as its this_cpu_add does, must move exactly the counters status shows.
+TEST_CASE("the fast path names the counters that status reports for reads and writes") {
     Target t("striped 2 8 a 0 b 0", 8 * 2 * 4);
     REQUIRE(t.rc == 0);
-    bc_rw_counters counters{};
-    bc_target_rw_counters(t.target, &counters);
-    REQUIRE(counters.percpu != nullptr);
-    const unsigned long offsets[] = {counters.bios[BC_IO_READ], counters.bios[BC_IO_WRITE],
-                                     counters.sectors[BC_IO_READ], counters.sectors[BC_IO_WRITE]};
+    bc_fast_path path{};
+    bc_target_fast_path(t.target, &path);
+    REQUIRE(path.percpu != nullptr);
+    const unsigned long offsets[] = {path.bios[BC_IO_READ], path.bios[BC_IO_WRITE], path.sectors[BC_IO_READ],
+                                     path.sectors[BC_IO_WRITE]};
     for (unsigned i = 0; i < 4; ++i)
         for (unsigned j = 0; j < i; ++j)
             CHECK(offsets[i] != offsets[j]);
-    bc_env_percpu_add2(counters.percpu, counters.bios[BC_IO_READ], 3, counters.sectors[BC_IO_READ], 24);
-    bc_env_percpu_add2(counters.percpu, counters.bios[BC_IO_WRITE], 2, counters.sectors[BC_IO_WRITE], 40);
+    bc_env_percpu_add(path.percpu, path.bios[BC_IO_READ], 3);
+    bc_env_percpu_add(path.percpu, path.sectors[BC_IO_READ], 24);
+    bc_env_percpu_add(path.percpu, path.bios[BC_IO_WRITE], 2);
+    bc_env_percpu_add(path.percpu, path.sectors[BC_IO_WRITE], 40);
     CHECK(t.info().find(" reads 3 writes 2 flushes 0 ") != std::string::npos);
     CHECK(t.info().find(" read_sectors 24 write_sectors 40 ") != std::string::npos);
-    // and account_io, which other environments call, lands on the same counters
-    bc_target_account_io(t.target, BC_IO_READ, 8);
-    CHECK(t.info().find(" reads 4 writes 2 ") != std::string::npos);
-    CHECK(t.info().find(" read_sectors 32 write_sectors 40 ") != std::string::npos);
 }
 
 TEST_CASE("unknown messages are refused") {
@@ -291,43 +289,49 @@ TEST_CASE("targets release every allocation") {
     CHECK(bc::posix::live_allocations() == before);
 }
 
-// The shim remaps a linear target's bios itself with what remap_offset says: that must be
-// exactly where bc_target_remap sends every one of them, and nothing else may claim it.
-TEST_CASE("remap_offset: linear is one leg at one distance, the same as remap, and others are not") {
+// What the split path would make of a bio: its first piece (the whole bio when it fits).
+bc::Piece split_piece(const bc_target* target, bc_sector_t sector, unsigned sectors) {
+    return target->layout.first_piece(sector, sectors, 0, 0);
+}
+
+// The shim remaps a linear target's bios itself with the fast path's offset: that must be
+// exactly where the split path would send every one of them, and no other target may
+// take it.
+TEST_CASE("fast path offset: linear is one leg at one distance, as the split path says, and others are not") {
     Target linear("linear /dev/vda 777", 4096);
     REQUIRE(linear.rc == 0);
-    unsigned leg = 9;
-    bc_sector_t offset = 0;
-    REQUIRE(bc_target_remap_offset(linear.target, &leg, &offset) == 1);
-    CHECK(leg == 0);
-    CHECK(offset == 777);
+    bc_fast_path path{};
+    bc_target_fast_path(linear.target, &path);
+    REQUIRE(path.kind == BC_FAST_PATH_OFFSET);
+    CHECK(path.leg == 0);
+    CHECK(path.offset == 777);
     for (bc_sector_t sector : {0ull, 1ull, 7ull, 2047ull, 4000ull}) {
         for (unsigned sectors : {1u, 8u, 96u}) {
-            unsigned remap_leg = 9;
-            bc_sector_t remap_sector = 0;
-            REQUIRE(remap(linear.target, sector, sectors, &remap_leg, &remap_sector));
-            CHECK(remap_leg == leg);
-            CHECK(remap_sector == sector + offset);
+            const bc_remap r = bc_fast_path_remap(&path, sector, sectors);
+            REQUIRE(r.remapped == 1);
+            const bc::Piece piece = split_piece(linear.target, sector, sectors);
+            CHECK(piece.sectors == sectors);
+            CHECK(r.leg == piece.leg);
+            CHECK(r.leg_sector == piece.leg_sector);
+            CHECK(r.leg_sector == sector + 777);
         }
     }
     for (const char* line : {"striped 2 8 /dev/vda 0 /dev/vdb 0", "mirror 2 /dev/vda 0 /dev/vdb 0",
                              "linear /dev/vda 0 2 max_child_sectors 8", "linear /dev/vda 0 2 max_child_segments 4"}) {
+        INFO(line);
         Target other(line, 4096);
         REQUIRE(other.rc == 0);
-        leg = 9;
-        offset = 5;
-        CHECK(bc_target_remap_offset(other.target, &leg, &offset) == 0);
-        CHECK(leg == 9);  // left alone
-        CHECK(offset == 5);
+        bc_target_fast_path(other.target, &path);
+        CHECK(path.kind != BC_FAST_PATH_OFFSET);
     }
 }
 
-// The shim remaps a striped target's bios itself: bc_stripes_locate on what remap_stripes
-// gave it, in place when the bio fits in place.room, to bc_target_map otherwise. That must
-// agree with bc_target_remap for every bio, at every sector of a few rows, for chunks that
-// are and are not powers of two, and nothing but a striped target without child limits
-// may claim it.
-TEST_CASE("remap_stripes: the shim's inline striped remap is bc_target_remap's, and others get none") {
+// The shim remaps a striped target's bios itself: bc_stripes_locate on the fast path's
+// parameters, in place when the bio fits in place.room, split otherwise. That must agree
+// with the split path's first piece for every bio, at every sector of a few rows, for
+// chunks that are and are not powers of two, and nothing but a striped target without
+// child limits may take it.
+TEST_CASE("fast path stripes: the shim's inline striped remap is the split path's, and others get none") {
     for (const char* line : {"striped 3 16 /dev/vda 100 /dev/vdb 0 /dev/vdc 7",
                              "striped 3 48 /dev/vda 0 /dev/vdb 5 /dev/vdc 9",
                              "striped 4 8 /dev/vda 1 /dev/vdb 2 /dev/vdc 3 /dev/vdd 4",
@@ -335,25 +339,26 @@ TEST_CASE("remap_stripes: the shim's inline striped remap is bc_target_remap's, 
         INFO(line);
         Target striped(line, 2 * 3 * 4 * 5 * 48);  // a whole number of rows of each
         REQUIRE(striped.rc == 0);
-        bc_stripes stripes{};
-        REQUIRE(bc_target_remap_stripes(striped.target, &stripes) == 1);
+        bc_fast_path path{};
+        bc_target_fast_path(striped.target, &path);
+        REQUIRE(path.kind == BC_FAST_PATH_STRIPES);
         const bc_table& table = striped.target->table;
-        CHECK(stripes.chunk.value == table.chunk_sectors);
-        CHECK(stripes.legs.value == table.nr_legs);
+        CHECK(path.stripes.chunk.value == table.chunk_sectors);
+        CHECK(path.stripes.legs.value == table.nr_legs);
         unsigned in_place = 0, split = 0;
         for (bc_sector_t sector = 0; sector < 3 * table.chunk_sectors * table.nr_legs; ++sector) {
             for (unsigned sectors : {1u, 7u, 8u, 16u, 24u}) {
                 INFO("sector " << sector << " sectors " << sectors);
-                const bc_stripe_place place = bc_stripes_locate(&stripes.chunk, &stripes.legs, sector);
-                const bc_remap r = bc_target_remap(striped.target, sector, sectors);
-                REQUIRE(r.remapped == (sectors <= place.room ? 1 : 0));
+                const bc_remap r = bc_fast_path_remap(&path, sector, sectors);
+                const bc::Piece piece = split_piece(striped.target, sector, sectors);
+                REQUIRE(r.remapped == (piece.sectors == sectors ? 1 : 0));
                 if (!r.remapped) {
                     ++split;
                     continue;
                 }
                 ++in_place;
-                CHECK(place.leg == r.leg);
-                CHECK(stripes.offsets[place.leg] + place.leg_sector == r.leg_sector);
+                CHECK(piece.leg == r.leg);
+                CHECK(piece.leg_sector == r.leg_sector);
                 // and both are the definition: chunk k is chunk k / N of leg k % N
                 const bc_sector_t k = sector / table.chunk_sectors;
                 CHECK(r.leg == k % table.nr_legs);
@@ -369,9 +374,11 @@ TEST_CASE("remap_stripes: the shim's inline striped remap is bc_target_remap's, 
         INFO(line);
         Target other(line, 4096);
         REQUIRE(other.rc == 0);
-        bc_stripes stripes{};
-        stripes.chunk.value = 12345;
-        CHECK(bc_target_remap_stripes(other.target, &stripes) == 0);
-        CHECK(stripes.chunk.value == 12345);  // left alone
+        bc_fast_path path{};
+        bc_target_fast_path(other.target, &path);
+        CHECK(path.kind != BC_FAST_PATH_STRIPES);
+        // a mirror or a child limit: nothing is remapped in place
+        if (path.kind == BC_FAST_PATH_NONE)
+            CHECK(bc_fast_path_remap(&path, 0, 1).remapped == 0);
     }
 }

@@ -52,6 +52,10 @@ TaskContext& task_context();
 
 void submit_bio_noacct(Bio* bio);
 
+// How a simulated biochain level issues its children (sim_env.cpp), with the level's
+// Device as ctx.
+extern const bc_target_ops target_ops;
+
 // The disk: bios in flight, completed in random order by complete_one(). The task that
 // completes them sleeps on disk_irq() while the disk is idle; queueing a bio wakes it.
 size_t disk_inflight();

@@ -76,11 +76,6 @@ void* bc_env_percpu_slot(void* percpu, unsigned int cpu) { return cpu == 0 ? per
 void bc_env_percpu_add(void* percpu, unsigned long offset, unsigned long long n) {
     *reinterpret_cast<unsigned long long*>(static_cast<char*>(percpu) + offset) += n;
 }
-void bc_env_percpu_add2(void* percpu, unsigned long offset_a, unsigned long long a, unsigned long offset_b,
-                        unsigned long long b) {
-    bc_env_percpu_add(percpu, offset_a, a);
-    bc_env_percpu_add(percpu, offset_b, b);
-}
 
 bc_env_cache* bc_env_cache_create(const char*, unsigned long size) { return new (std::nothrow) bc_env_cache{size}; }
 void bc_env_cache_destroy(bc_env_cache* cache) { delete cache; }
@@ -137,14 +132,17 @@ unsigned int bc_env_rescue_parked(bc_env_rescuer* rescuer) {
     return moved;
 }
 
-// A child: Bio lives in the BioSet object's bio area (bio_size = sizeof(Bio)).
-static void child_end_io(Bio* child, int error) {
-    bc_target_child_end(child->owner->target, child, error);
-}
+}  // extern "C"
 
-void bc_env_child_submit(void* shim, void* child_mem, void* parent_mem, unsigned int, bc_sector_t leg_sector,
-                         bc_sector_t, unsigned int sectors) {
-    auto* level = static_cast<sim::Device*>(shim);
+// The target's ops in the simulator: children go down to the level's lower device. A
+// child's Bio lives in the BioSet object's bio area (bio_size = sizeof(Bio)).
+namespace {
+
+void child_end_io(Bio* child, int error) { bc_target_child_end(child->owner->target, child, error); }
+
+void child_submit(void* ctx, void* child_mem, void* parent_mem, unsigned int, bc_sector_t leg_sector, bc_sector_t,
+                  unsigned int sectors) {
+    auto* level = static_cast<sim::Device*>(ctx);
     auto* parent = static_cast<Bio*>(parent_mem);
     static uint64_t next_id = 1000000;
     Bio* child = new (child_mem) Bio;
@@ -160,18 +158,22 @@ void bc_env_child_submit(void* shim, void* child_mem, void* parent_mem, unsigned
     sim::submit_bio_noacct(child);
 }
 
-void bc_env_parent_end(void*, void* parent, int error) {
+void parent_end(void*, void* parent, int error) {
     Bio* bio = static_cast<Bio*>(parent);
     bio->end_io(bio, error);
 }
 
-void bc_env_child_retry(void*, void*) { std::abort(); }  // no mirror in the simulator
+void child_retry(void*, void*) { std::abort(); }  // no mirror in the simulator
 
-unsigned int bc_env_sectors_within_segments(void*, bc_sector_t, unsigned int max_sectors, unsigned int) {
+unsigned int sectors_within_segments(void*, void*, bc_sector_t, unsigned int max_sectors, unsigned int) {
     return max_sectors;
 }
 
-}  // extern "C"
+}  // namespace
+
+namespace sim {
+const bc_target_ops target_ops = {child_submit, parent_end, child_retry, sectors_within_segments};
+}  // namespace sim
 
 namespace sim {
 

@@ -72,7 +72,7 @@ bc_target* make_level(sim::Device* dev, const Config& c) {
     const bc_leg_geometry geometry{1ull << 40, 512, 1};
     const bc_bio_shape shape{unsigned(sizeof(sim::Bio)), 16, 4};
     bc_target* target = nullptr;
-    if (bc_target_create(&table, 1ull << 30, &geometry, &shape, dev, &target, &error) != 0) {
+    if (bc_target_create(&table, 1ull << 30, &geometry, &shape, &sim::target_ops, dev, &target, &error) != 0) {
         std::fprintf(stderr, "sim: create: %s\n", error);
         std::exit(2);
     }

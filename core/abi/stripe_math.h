@@ -5,7 +5,7 @@
  * load. Plain C so that one copy serves both sides of the boundary:
  *   - core/'s Layout (C++) cuts every striped piece with it;
  *   - the kernel shim runs it inline on the map path of every striped read and write,
- *     with the parameters core/ gave it at load (bc_target_remap_stripes), as it adds
+ *     with the parameters core/ gave it at load (abi/fast_path.h), as it adds
  *     linear's offset itself. Under TCG one call into core/ and back costs about 3 % of a
  *     4k I/O; dm-stripe pays none, and neither does this path.
  * Core/ still owns the math and decides which bios may take this path; the shim only
@@ -20,8 +20,8 @@
  * multiplication", PLDI 1994, figure 4.1), exact for every 64-bit n and every d >= 1. The
  * multiplier is found once, at load (core/divisor.h).
  */
-#ifndef BIOCHAIN_CORE_STRIPE_MATH_H
-#define BIOCHAIN_CORE_STRIPE_MATH_H
+#ifndef BIOCHAIN_ABI_STRIPE_MATH_H
+#define BIOCHAIN_ABI_STRIPE_MATH_H
 
 #include "abi/types.h"
 
@@ -82,7 +82,7 @@ static inline unsigned long long bc_divisor_remainder(const struct bc_divisor *d
 /*
  * A striped layout: chunks of chunk.value sectors dealt round-robin over legs.value legs,
  * chunk k of the target being chunk k / legs of leg k % legs; each leg starts at its
- * offset. What the shim keeps to remap in place (bc_target_remap_stripes).
+ * offset. What the shim keeps to remap in place (struct bc_fast_path).
  */
 struct bc_stripes {
 	struct bc_divisor chunk; /* sectors per chunk */

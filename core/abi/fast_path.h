@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The fast path: what DM's map does with a read or write without calling into core/.
+ *
+ * core/ decides at table load which reads and writes may go down whole, remapped in
+ * place (bc_target_fast_path fills one struct bc_fast_path), and the shim applies that
+ * decision to every bio with bc_fast_path_remap(), an inline over the struct alone:
+ *   - offset: every read and write goes to one leg at sector + offset (linear), as
+ *     dm-linear remaps;
+ *   - stripes: a read or write that fits in its chunk goes to the leg the striped math
+ *     names (abi/stripe_math.h, the same inline core/'s Layout cuts pieces with), as
+ *     dm-stripe remaps;
+ *   - none: every read and write needs children (a mirror, a child limit).
+ * Whatever the fast path does not remap is split (bc_target_map). So map reads "fast
+ * path, or split", and the bio that stays whole costs no call, no frame and no stack
+ * canary: under TCG one call into core/ and back is about 3 % of a 4k I/O.
+ *
+ * Counting is part of the same decision: the struct names where a read or write is
+ * counted (byte offsets into core/'s per-CPU counter block), and the shim adds to them
+ * itself, one this_cpu_add each, before it remaps or splits.
+ */
+#ifndef BIOCHAIN_ABI_FAST_PATH_H
+#define BIOCHAIN_ABI_FAST_PATH_H
+
+#include "abi/stripe_math.h"
+#include "abi/target.h"
+#include "abi/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum bc_fast_path_kind {
+	BC_FAST_PATH_NONE,
+	BC_FAST_PATH_OFFSET,
+	BC_FAST_PATH_STRIPES,
+};
+
+struct bc_fast_path {
+	enum bc_fast_path_kind kind;
+	unsigned int leg;     /* offset: the one leg */
+	bc_sector_t offset;   /* offset: added to the target sector */
+	struct bc_stripes stripes; /* stripes: the layout's divisions and leg offsets */
+	/* Where a read or write is counted: byte offsets into each CPU's copy of percpu
+	 * (bc_env_percpu_alloc), indexed by BC_IO_READ and BC_IO_WRITE. */
+	void *percpu;
+	unsigned long bios[2];
+	unsigned long sectors[2];
+};
+
+/* Fills *path for target; fixed for the target's life. */
+void bc_target_fast_path(const struct bc_target *target, struct bc_fast_path *path);
+
+/* Where a bio goes when it stays whole: remapped 1 with its leg and leg sector. 0: it must
+ * be split (bc_target_map). Returned by value, in two registers. */
+struct bc_remap {
+	bc_sector_t leg_sector;
+	unsigned int leg;
+	int remapped;
+};
+
+/* sector is relative to the target's start. */
+static inline struct bc_remap bc_fast_path_remap(const struct bc_fast_path *path, bc_sector_t sector,
+						 unsigned int sectors)
+{
+	struct bc_remap remap = { 0, 0, 0 };
+
+	if (path->kind == BC_FAST_PATH_OFFSET) {
+		remap.leg_sector = sector + path->offset;
+		remap.leg = path->leg;
+		remap.remapped = 1;
+	} else if (path->kind == BC_FAST_PATH_STRIPES) {
+		const struct bc_stripe_place place =
+			bc_stripes_locate(&path->stripes.chunk, &path->stripes.legs, sector);
+
+		if (sectors <= place.room) {
+			remap.leg_sector = path->stripes.offsets[place.leg] + place.leg_sector;
+			remap.leg = place.leg;
+			remap.remapped = 1;
+		}
+	}
+	return remap;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BIOCHAIN_ABI_FAST_PATH_H */
