@@ -16,7 +16,7 @@
 #include <linux/wait.h>
 
 #include "abi/env.h"
-#include "shim.h"
+#include "biochain.h"
 
 /*
  * Every object core/ holds, counted, so that tests can prove nothing leaks: after a failed

@@ -3,7 +3,7 @@
 #include <linux/debugfs.h>
 #include <linux/module.h>
 
-#include "shim.h"
+#include "biochain.h"
 
 static struct dentry *debugfs_dir;
 

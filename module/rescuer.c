@@ -17,7 +17,7 @@
 
 #include "abi/env.h"
 #include "abi/target.h"
-#include "shim.h"
+#include "biochain.h"
 
 struct bc_env_rescuer {
 	const void *owner; /* the BioSet whose bios this rescuer issues */

@@ -19,7 +19,7 @@
 #include <linux/vmalloc.h>
 
 #include "abi/selftest.h"
-#include "shim.h"
+#include "biochain.h"
 
 static bool selftest;
 module_param(selftest, bool, 0444);

@@ -15,7 +15,7 @@
 #include <linux/version.h>
 
 #include "abi/selftest.h"
-#include "shim.h"
+#include "biochain.h"
 
 #define SCRATCH_SECTORS 8192 /* the first 4 MiB of the scratch device */
 

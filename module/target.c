@@ -24,7 +24,7 @@
 #include "abi/table.h"
 #include "abi/target.h"
 #include "abi/types.h"
-#include "shim.h"
+#include "biochain.h"
 
 /* block/blk.h's BIO_INLINE_VECS, private to the block layer: inline vecs of a BioSet
  * object that needs them (children share their parent's table and need none). */

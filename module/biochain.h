@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* What the shim's files share with each other (never with core/: that is core/abi/). */
-#ifndef BIOCHAIN_SHIM_H
-#define BIOCHAIN_SHIM_H
+#ifndef BIOCHAIN_H
+#define BIOCHAIN_H
 
 #include <linux/device-mapper.h>
 #include <linux/percpu.h>
