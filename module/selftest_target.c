@@ -12,10 +12,10 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <linux/version.h>
 
 #include "abi/selftest.h"
 #include "biochain.h"
+#include "compat.h"
 
 #define SCRATCH_SECTORS 8192 /* the first 4 MiB of the scratch device */
 
@@ -23,17 +23,8 @@
 
 static int scratch_holder; /* our identity as the exclusive opener */
 
-struct scratch {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
-	struct file *file;
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
-	struct bdev_handle *handle;
-#endif
-	struct block_device *bdev;
-};
-
 /* Opens the scratch device exclusively; skips the case when none is configured. */
-static bool scratch_open(struct bc_test *test, struct scratch *s)
+static bool scratch_open(struct bc_test *test, struct biochain_bdev_open *s)
 {
 	char path[128];
 	long err;
@@ -43,21 +34,7 @@ static bool scratch_open(struct bc_test *test, struct scratch *s)
 		bc_test_skip(test, "no scratch device (module parameter selftest_dev)");
 		return false;
 	}
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
-	s->file = bdev_file_open_by_path(path, BLK_OPEN_READ | BLK_OPEN_WRITE, &scratch_holder, NULL);
-	err = IS_ERR(s->file) ? PTR_ERR(s->file) : 0;
-	s->bdev = err ? NULL : file_bdev(s->file);
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
-	s->handle = bdev_open_by_path(path, BLK_OPEN_READ | BLK_OPEN_WRITE, &scratch_holder, NULL);
-	err = IS_ERR(s->handle) ? PTR_ERR(s->handle) : 0;
-	s->bdev = err ? NULL : s->handle->bdev;
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
-	s->bdev = blkdev_get_by_path(path, BLK_OPEN_READ | BLK_OPEN_WRITE, &scratch_holder, NULL);
-	err = IS_ERR(s->bdev) ? PTR_ERR(s->bdev) : 0;
-#else
-	s->bdev = blkdev_get_by_path(path, FMODE_READ | FMODE_WRITE | FMODE_EXCL, &scratch_holder);
-	err = IS_ERR(s->bdev) ? PTR_ERR(s->bdev) : 0;
-#endif
+	err = biochain_open_exclusive(s, path, &scratch_holder);
 	if (err) {
 		s->bdev = NULL;
 		BC_EXPECT_EQ(test, err, 0); /* the device given cannot be opened exclusively */
@@ -71,23 +48,15 @@ static bool scratch_open(struct bc_test *test, struct scratch *s)
 	return true;
 }
 
-static void scratch_close(struct scratch *s)
+static void scratch_close(struct biochain_bdev_open *s)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
-	fput(s->file);
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
-	bdev_release(s->handle);
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
-	blkdev_put(s->bdev, &scratch_holder);
-#else
-	blkdev_put(s->bdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
-#endif
+	biochain_close_exclusive(s, &scratch_holder);
 }
 
 /* ------------------------------------------------------------------ an instance */
 
 struct instance {
-	struct scratch scratch;
+	struct biochain_bdev_open scratch;
 	char **argv;
 	struct biochain *bc;
 };

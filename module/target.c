@@ -14,17 +14,14 @@
 #include <linux/percpu.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
-#include <linux/version.h>
 #include <linux/workqueue.h>
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
-#include <linux/bio-integrity.h> /* bio_integrity(): split out of bio.h in 6.11 */
-#endif
 
 #include "abi/env.h"
 #include "abi/table.h"
 #include "abi/target.h"
 #include "abi/types.h"
 #include "biochain.h"
+#include "compat.h"
 
 /* block/blk.h's BIO_INLINE_VECS, private to the block layer: inline vecs of a BioSet
  * object that needs them (children share their parent's table and need none). */
@@ -498,19 +495,10 @@ static void biochain_io_hints(struct dm_target *ti, struct queue_limits *limits)
 	unsigned int io_min, io_opt;
 
 	bc_target_io_hints(bc->core, &io_min, &io_opt);
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-	/* 6.12 removed blk_limits_io_{min,opt}; blk_validate_limits() now raises io_min to
-	 * the physical block size as blk_limits_io_min() did. */
 	if (io_min)
-		limits->io_min = io_min << SECTOR_SHIFT;
+		biochain_set_io_min(limits, io_min << SECTOR_SHIFT);
 	if (io_opt)
-		limits->io_opt = io_opt << SECTOR_SHIFT;
-#else
-	if (io_min)
-		blk_limits_io_min(limits, io_min << SECTOR_SHIFT);
-	if (io_opt)
-		blk_limits_io_opt(limits, io_opt << SECTOR_SHIFT);
-#endif
+		biochain_set_io_opt(limits, io_opt << SECTOR_SHIFT);
 }
 
 /*
