@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The kernel environment of core/ (core/abi/): memory, locks, waits, per-CPU sections,
- * object caches, NOIO state. The rescuer and child bios are in rescuer.c and target.c. core/ decides
- * what to allocate and when it may wait; this file only translates that into kernel calls.
+ * object caches, NOIO state, the configuration lock. The rescuer and child bios are in
+ * rescuer.c and child_bio.c. core/ decides what to allocate and when it may wait; this
+ * file only translates that into kernel calls.
  */
 #include <linux/atomic.h>
 #include <linux/debugfs.h>

@@ -10,6 +10,7 @@
  * bio_set, and our bios have no bi_pool (DESIGN.md).
  */
 #include <linux/bio.h>
+#include <linux/blkdev.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>

@@ -14,6 +14,8 @@
 #include <linux/string.h>
 
 #include "abi/selftest.h"
+#include "abi/table.h"
+#include "abi/target.h"
 #include "biochain.h"
 #include "compat.h"
 
