@@ -30,7 +30,9 @@ void *bc_env_alloc(unsigned long size, int may_wait)
 {
 	/*
 	 * may_wait allocations come from configuration paths (ctr, message) or from inside a
-	 * memalloc_noio scope the shim entered: no GFP_NOIO here (seed 001).
+	 * memalloc_noio scope the module entered (biochain_split): no GFP_NOIO here, the
+	 * scope is what keeps reclaim from issuing I/O (Michal Hocko, "GFP masks used from
+	 * FS/IO context").
 	 */
 	void *ptr = kmalloc(size, may_wait ? GFP_KERNEL : GFP_NOWAIT | __GFP_NOWARN);
 

@@ -82,7 +82,7 @@ static void the_reserve_carries_a_parent_at_fail_alloc_100(struct bc_test *test)
  * Forced submit recursion: we split a parent as if inside submit_bio of a device above,
  * so each child is only parked on current->bio_list and cannot be issued before we
  * return. With one object and no backing memory the second child could wait forever
- * for the first; the rescuer must take the parked child and issue it (seed 003).
+ * for the first; the rescuer (rescuer.c) must take the parked child and issue it.
  */
 static void the_rescuer_breaks_submit_recursion(struct bc_test *test)
 {
