@@ -21,25 +21,24 @@
 #endif
 
 /*
- * 6.12 removed blk_limits_io_min() and blk_limits_io_opt() (BC_HAVE_BLK_LIMITS_IO_MIN,
- * _OPT): a driver sets the field, and blk_validate_limits() raises io_min to the physical
- * block size as blk_limits_io_min() did.
+ * The I/O size hints, in sectors; 0 leaves a hint as the stacked limits have it. 6.12
+ * removed blk_limits_io_min() and blk_limits_io_opt() (BC_HAVE_BLK_LIMITS_IO): a driver
+ * sets the fields, and blk_validate_limits() raises io_min to the physical block size as
+ * blk_limits_io_min() did.
  */
-static inline void biochain_set_io_min(struct queue_limits *limits, unsigned int bytes)
+static inline void biochain_set_io_hints(struct queue_limits *limits, unsigned int io_min,
+					 unsigned int io_opt)
 {
-#ifdef BC_HAVE_BLK_LIMITS_IO_MIN
-	blk_limits_io_min(limits, bytes);
+#ifdef BC_HAVE_BLK_LIMITS_IO
+	if (io_min)
+		blk_limits_io_min(limits, io_min << SECTOR_SHIFT);
+	if (io_opt)
+		blk_limits_io_opt(limits, io_opt << SECTOR_SHIFT);
 #else
-	limits->io_min = bytes;
-#endif
-}
-
-static inline void biochain_set_io_opt(struct queue_limits *limits, unsigned int bytes)
-{
-#ifdef BC_HAVE_BLK_LIMITS_IO_OPT
-	blk_limits_io_opt(limits, bytes);
-#else
-	limits->io_opt = bytes;
+	if (io_min)
+		limits->io_min = io_min << SECTOR_SHIFT;
+	if (io_opt)
+		limits->io_opt = io_opt << SECTOR_SHIFT;
 #endif
 }
 

@@ -262,10 +262,7 @@ static void biochain_io_hints(struct dm_target *ti, struct queue_limits *limits)
 	unsigned int io_min, io_opt;
 
 	bc_target_io_hints(bc->core, &io_min, &io_opt);
-	if (io_min)
-		biochain_set_io_min(limits, io_min << SECTOR_SHIFT);
-	if (io_opt)
-		biochain_set_io_opt(limits, io_opt << SECTOR_SHIFT);
+	biochain_set_io_hints(limits, io_min, io_opt);
 }
 
 /*
