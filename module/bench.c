@@ -19,7 +19,7 @@
 #include <linux/sort.h>
 
 #include "abi/bio_set.h"
-#include "shim.h"
+#include "biochain.h"
 
 #define BENCH_ROUNDS 5
 #define BENCH_RESULT_SIZE 4096

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The kernel environment of core/ (core/abi/): memory, locks, waits, per-CPU sections,
- * object caches, NOIO state. The rescuer and child bios are in rescuer.c and target.c. core/ decides
- * what to allocate and when it may wait; this file only translates that into kernel calls.
+ * object caches, NOIO state, the configuration lock. The rescuer and child bios are in
+ * rescuer.c and child_bio.c. core/ decides what to allocate and when it may wait; this
+ * file only translates that into kernel calls.
  */
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
@@ -16,7 +17,7 @@
 #include <linux/wait.h>
 
 #include "abi/env.h"
-#include "shim.h"
+#include "biochain.h"
 
 /*
  * Every object core/ holds, counted, so that tests can prove nothing leaks: after a failed
@@ -29,7 +30,9 @@ void *bc_env_alloc(unsigned long size, int may_wait)
 {
 	/*
 	 * may_wait allocations come from configuration paths (ctr, message) or from inside a
-	 * memalloc_noio scope the shim entered: no GFP_NOIO here (seed 001).
+	 * memalloc_noio scope the module entered (biochain_split): no GFP_NOIO here, the
+	 * scope is what keeps reclaim from issuing I/O (Michal Hocko, "GFP masks used from
+	 * FS/IO context").
 	 */
 	void *ptr = kmalloc(size, may_wait ? GFP_KERNEL : GFP_NOWAIT | __GFP_NOWARN);
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Module entry: register the target, create the debugfs directory. */
 #include <linux/debugfs.h>
+#include <linux/device-mapper.h>
 #include <linux/module.h>
 
-#include "shim.h"
+#include "biochain.h"
 
 static struct dentry *debugfs_dir;
 
@@ -19,7 +20,7 @@ static int __init biochain_init(void)
 	if (ret)
 		goto out_env;
 	biochain_bench_init(debugfs_dir);
-	biochain_target_debugfs_init(debugfs_dir);
+	biochain_child_bio_debugfs_init(debugfs_dir);
 	biochain_selftest_init(debugfs_dir);
 	return 0;
 

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The rescuer of one BioSet (seed 003). Under submit_bio, bios a target submits are parked
- * on current->bio_list and issued only after its map() returns; if map() then waits for
- * memory that only those bios can give back, it waits forever. core/ calls
- * bc_env_rescue_parked() before such a wait: our parked bios move to a WQ_MEM_RECLAIM
- * worker (guaranteed to run under memory pressure) that issues them.
+ * The rescuer of one BioSet, after the kernel's own (Kent Overstreet, "block: Avoid
+ * deadlocks with bio allocation by stacking drivers", 2012). Under submit_bio, bios a
+ * target submits are parked on current->bio_list and issued only after its map() returns;
+ * if map() then waits for memory that only those bios can give back, it waits forever.
+ * core/ calls bc_env_rescue_parked() before such a wait: our parked bios move to a
+ * WQ_MEM_RECLAIM worker (guaranteed to run under memory pressure) that issues them.
  *
  * The kernel's own rescuer cannot do this for us: it only takes bios whose bi_pool is its
- * bio_set, and our bios have no bi_pool (DESIGN.md).
+ * bio_set, and our bios have no bi_pool (their memory is core/'s BioSet, not a kernel
+ * bio_set; see docs/architecture.md).
  */
 #include <linux/bio.h>
+#include <linux/blkdev.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -17,7 +20,7 @@
 
 #include "abi/env.h"
 #include "abi/target.h"
-#include "shim.h"
+#include "biochain.h"
 
 struct bc_env_rescuer {
 	const void *owner; /* the BioSet whose bios this rescuer issues */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Running the self tests inside the module (the suites are core/'s and the shim's, the
- * runner core/selftest_runner.cpp). KTAP version 1 goes to the kernel log line by line,
+ * Running the self tests inside the module (the suites are core/'s and the module's, the
+ * runner core/selftest/runner.cpp). KTAP version 1 goes to the kernel log line by line,
  * as KUnit prints it, and the whole document of the last run stays readable in debugfs.
  *
  *   insmod biochain.ko selftest=1 selftest_dev=/dev/vdb   # run everything at load
@@ -9,8 +9,8 @@
  *   echo 'biochain_target.*' > /sys/kernel/debug/biochain/selftest   # run (a filter glob)
  *   cat /sys/kernel/debug/biochain/selftest                          # the last KTAP
  *
- * selftest_dev is a scratch block device the shim's suites write to (opened exclusively,
- * so never one that is mounted or in a table); without it those suites are skipped.
+ * selftest_dev is a scratch block device the module's suite writes to (opened exclusively,
+ * so never one that is mounted or in a table); without it its cases are skipped.
  */
 #include <linux/debugfs.h>
 #include <linux/module.h>
@@ -19,7 +19,7 @@
 #include <linux/vmalloc.h>
 
 #include "abi/selftest.h"
-#include "shim.h"
+#include "biochain.h"
 
 static bool selftest;
 module_param(selftest, bool, 0444);

@@ -1,93 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The device-mapper target type: argument marshalling between DM and core/ (core/abi/).
- * Parsing, validation, sector math, splitting, counters and status text are core/'s; this
- * file opens the lower devices, moves bios and talks to DM.
+ * The device-mapper target "biochain": the target_type and its callbacks. A table line
+ * becomes a biochain instance (instance.c) over the lower devices DM opens for us; map
+ * remaps a read or write in place when it fits one leg and hands the rest to the instance
+ * to split into child bios (child_bio.c). Parsing, validation, sector math, splitting,
+ * counters and status text are core/'s (core/abi/): this file talks to DM.
  */
 #include <linux/bio.h>
-#include <linux/blk-cgroup.h>
 #include <linux/blk-crypto.h>
 #include <linux/blkdev.h>
-#include <linux/debugfs.h>
 #include <linux/device-mapper.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
-#include <linux/sched/mm.h>
 #include <linux/slab.h>
-#include <linux/version.h>
 #include <linux/workqueue.h>
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
-#include <linux/bio-integrity.h> /* bio_integrity(): split out of bio.h in 6.11 */
-#endif
 
-#include "abi/env.h"
 #include "abi/table.h"
 #include "abi/target.h"
 #include "abi/types.h"
-#include "shim.h"
+#include "biochain.h"
+#include "compat.h"
 
-/* block/blk.h's BIO_INLINE_VECS, private to the block layer: inline vecs of a BioSet
- * object that needs them (children share their parent's table and need none). */
-#define BIOCHAIN_INLINE_VECS 4
-
-const struct bc_bio_shape biochain_bio_shape = {
-	.bio_size = sizeof(struct bio),
-	.bvec_size = sizeof(struct bio_vec),
-	.inline_vecs = BIOCHAIN_INLINE_VECS,
-};
-
-static void biochain_retry_work(struct work_struct *work);
-
-struct biochain *biochain_alloc(unsigned int nr_legs)
-{
-	struct biochain *bc = kzalloc(struct_size(bc, legs, nr_legs), GFP_KERNEL);
-
-	if (!bc)
-		return NULL;
-	spin_lock_init(&bc->retry_lock);
-	bio_list_init(&bc->retry_list);
-	INIT_WORK(&bc->retry_work, biochain_retry_work);
-	return bc;
-}
-
-void biochain_leg_geometry(struct block_device *bdev, struct bc_leg_geometry *geometry)
-{
-	geometry->sectors = bdev_nr_sectors(bdev);
-	geometry->logical_block_size = bdev_logical_block_size(bdev);
-	geometry->id = bdev->bd_dev;
-}
-
-int biochain_start(struct biochain *bc, const struct bc_table *table, sector_t len,
-		   const struct bc_leg_geometry *geometry, const char **error)
-{
-	int ret = bc_target_create(table, len, geometry, &biochain_bio_shape, bc, &bc->core, error);
-	bc_sector_t offset;
-	unsigned int leg;
-
-	if (ret)
-		return ret;
-	bc_target_rw_counters(bc->core, &bc->rw_counters);
-	if (bc_target_remap_offset(bc->core, &leg, &offset)) {
-		bc->offset_bdev = bc->bdevs[leg];
-		bc->remap_offset = offset;
-	}
-	bc->remap_stripes = bc_target_remap_stripes(bc->core, &bc->stripes);
-	bc->retry_wq = alloc_workqueue("biochain_retry", WQ_MEM_RECLAIM, 0);
-	if (!bc->retry_wq) {
-		*error = "Cannot allocate the retry workqueue";
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-void biochain_stop(struct biochain *bc)
-{
-	if (bc->retry_wq)
-		destroy_workqueue(bc->retry_wq);
-	bc->retry_wq = NULL;
-	bc_target_destroy(bc->core);
-	bc->core = NULL;
-}
+#define DM_MSG_PREFIX "biochain"
 
 static void biochain_free(struct dm_target *ti, struct biochain *bc)
 {
@@ -98,7 +32,7 @@ static void biochain_free(struct dm_target *ti, struct biochain *bc)
 }
 
 /*
- * <layout> <layout args...> [<#features> <feature words...>]; see core/table_parser.h.
+ * <layout> <layout args...> [<#features> <feature words...>]; see core/target/table_parser.h.
  */
 static int biochain_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
@@ -154,22 +88,6 @@ bad:
 static void biochain_dtr(struct dm_target *ti)
 {
 	biochain_free(ti, ti->private);
-}
-
-enum bc_io_kind biochain_io_kind(struct bio *bio)
-{
-	switch (bio_op(bio)) {
-	case REQ_OP_READ:
-		return BC_IO_READ;
-	case REQ_OP_WRITE:
-		return bio_sectors(bio) ? BC_IO_WRITE : BC_IO_FLUSH;
-	case REQ_OP_DISCARD:
-		return BC_IO_DISCARD;
-	case REQ_OP_WRITE_ZEROES:
-		return BC_IO_WRITE_ZEROES;
-	default:
-		return BC_IO_OTHER;
-	}
 }
 
 /*
@@ -272,160 +190,6 @@ static int biochain_map(struct dm_target *ti, struct bio *bio)
 	return DM_MAPIO_REMAPPED;
 }
 
-void biochain_split(struct biochain *bc, struct bio *bio, void *parent_state,
-		    enum bc_io_kind kind, sector_t sector)
-{
-	/* Every allocation of the split happens in this NOIO scope (seed 001). */
-	unsigned int noio = memalloc_noio_save();
-
-	bc_target_map(bc->core, bio, parent_state, kind, sector, bio_sectors(bio));
-	memalloc_noio_restore(noio);
-}
-
-/* ------------------------------------------------------------------ child bios */
-
-/*
- * A child is a clone of a piece of its parent (the DM clone): it shares the parent's
- * bio_vec table and selects its piece through bi_iter, like __bio_clone(). Its memory
- * comes from core/'s BioSet, so it must never reach bio_put() (DESIGN.md): it ends in
- * biochain_child_endio, which uninitialises it and gives it back to core/.
- */
-void bc_env_child_submit(void *shim, void *child_mem, void *parent_mem, unsigned int leg,
-			 bc_sector_t leg_sector, bc_sector_t offset, unsigned int sectors)
-{
-	struct biochain *bc = shim;
-	struct bio *parent = parent_mem, *child = child_mem;
-
-	bio_init(child, bc->bdevs[leg], NULL, 0, parent->bi_opf);
-	bio_set_flag(child, BIO_CLONED);
-	child->bi_ioprio = parent->bi_ioprio;
-	child->bi_io_vec = parent->bi_io_vec;
-	child->bi_iter = parent->bi_iter;
-	bio_advance_iter(parent, &child->bi_iter, offset << SECTOR_SHIFT);
-	child->bi_iter.bi_size = sectors << SECTOR_SHIFT;
-	child->bi_iter.bi_sector = leg_sector;
-	bio_clone_blkg_association(child, parent);
-	child->bi_end_io = biochain_child_endio;
-	child->bi_private = bc;
-	submit_bio_noacct(child);
-}
-
-void biochain_child_endio(struct bio *child)
-{
-	struct biochain *bc = child->bi_private;
-	int error = blk_status_to_errno(child->bi_status);
-
-	bio_uninit(child);
-	bc_target_child_end(bc->core, child, error);
-}
-
-void bc_env_child_retry(void *shim, void *child)
-{
-	struct biochain *bc = shim;
-	unsigned long flags;
-
-	spin_lock_irqsave(&bc->retry_lock, flags);
-	bio_list_add(&bc->retry_list, child);
-	spin_unlock_irqrestore(&bc->retry_lock, flags);
-	queue_work(bc->retry_wq, &bc->retry_work);
-}
-
-static void biochain_retry_work(struct work_struct *work)
-{
-	struct biochain *bc = container_of(work, struct biochain, retry_work);
-	unsigned int noio = memalloc_noio_save();
-	struct bio *child;
-
-	for (;;) {
-		spin_lock_irq(&bc->retry_lock);
-		child = bio_list_pop(&bc->retry_list);
-		spin_unlock_irq(&bc->retry_lock);
-		if (!child)
-			break;
-		bc_target_child_retry(bc->core, child);
-	}
-	memalloc_noio_restore(noio);
-}
-
-/*
- * Ending a parent (DM's clone) ends the bio above it, which, when biochain is stacked on
- * biochain, is a child of the level above, whose end may end that level's parent, and so
- * on: one stack frame chain per level. To keep completion iterative however deep the stack,
- * a parent ended while this CPU is already inside a biochain completion is only queued;
- * the outermost completion on the CPU ends the queued parents one by one. Preemption is
- * off for the whole frame (bi_end_io must not sleep anyway) so the queue is drained by the
- * CPU that filled it; interrupts are held off only around the queue itself.
- */
-struct completion_frame {
-	unsigned int depth;
-	struct bio_list deferred;
-};
-static DEFINE_PER_CPU(struct completion_frame, completion_frames);
-
-/* Parents whose end was queued rather than nested: proves the path in the tests. */
-static atomic_t deferred_completions = ATOMIC_INIT(0);
-
-void biochain_target_debugfs_init(struct dentry *dir)
-{
-	debugfs_create_atomic_t("deferred_completions", 0444, dir, &deferred_completions);
-}
-
-void bc_env_parent_end(void *shim, void *parent_mem, int error)
-{
-	struct bio *parent = parent_mem;
-	struct completion_frame *frame;
-	unsigned long flags;
-
-	if (error)
-		parent->bi_status = errno_to_blk_status(error);
-
-	preempt_disable();
-	frame = this_cpu_ptr(&completion_frames);
-	local_irq_save(flags);
-	if (frame->depth) {
-		bio_list_add(&frame->deferred, parent);
-		atomic_inc(&deferred_completions);
-		local_irq_restore(flags);
-		preempt_enable();
-		return;
-	}
-	frame->depth = 1;
-	local_irq_restore(flags);
-
-	for (;;) {
-		bio_endio(parent);
-		local_irq_save(flags);
-		parent = bio_list_pop(&frame->deferred);
-		if (!parent)
-			frame->depth = 0; /* with the queue empty, under the same irq-off section */
-		local_irq_restore(flags);
-		if (!parent)
-			break;
-	}
-	preempt_enable();
-}
-
-unsigned int bc_env_sectors_within_segments(void *parent_mem, bc_sector_t offset,
-					    unsigned int max_sectors, unsigned int max_segments)
-{
-	struct bio *parent = parent_mem;
-	struct bvec_iter iter = parent->bi_iter;
-	unsigned int bytes = 0, segments = 0;
-
-	bio_advance_iter(parent, &iter, offset << SECTOR_SHIFT);
-	iter.bi_size = min_t(unsigned int, iter.bi_size, max_sectors << SECTOR_SHIFT);
-	while (iter.bi_size && segments < max_segments) {
-		struct bio_vec bv = mp_bvec_iter_bvec(parent->bi_io_vec, iter);
-
-		bytes += bv.bv_len;
-		segments++;
-		bio_advance_iter_single(parent, &iter, bv.bv_len);
-	}
-	return bytes >> SECTOR_SHIFT;
-}
-
-/* ------------------------------------------------------------------ DM callbacks */
-
 static int biochain_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 {
 	struct biochain *bc = ti->private;
@@ -498,19 +262,7 @@ static void biochain_io_hints(struct dm_target *ti, struct queue_limits *limits)
 	unsigned int io_min, io_opt;
 
 	bc_target_io_hints(bc->core, &io_min, &io_opt);
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-	/* 6.12 removed blk_limits_io_{min,opt}; blk_validate_limits() now raises io_min to
-	 * the physical block size as blk_limits_io_min() did. */
-	if (io_min)
-		limits->io_min = io_min << SECTOR_SHIFT;
-	if (io_opt)
-		limits->io_opt = io_opt << SECTOR_SHIFT;
-#else
-	if (io_min)
-		blk_limits_io_min(limits, io_min << SECTOR_SHIFT);
-	if (io_opt)
-		blk_limits_io_opt(limits, io_opt << SECTOR_SHIFT);
-#endif
+	biochain_set_io_hints(limits, io_min, io_opt);
 }
 
 /*

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the module's files share with each other. What they share with core/ is core/abi/
+ * (each file includes the part it implements or calls); kernel-version differences are
+ * compat.h's.
+ */
+#ifndef BIOCHAIN_H
+#define BIOCHAIN_H
+
+#include <linux/bio.h>
+#include <linux/percpu.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+#include "abi/target.h"
+#include "abi/types.h"
+#include "target/stripe_math.h"
+
+struct dentry;
+struct dm_dev;
+struct target_type;
+struct bc_test_suite;
+
+/* ------------------------------------------------------------------ an instance */
+
+/*
+ * One biochain instance: core/'s target over open lower devices (instance.c). The DM
+ * target creates one per table line; the self tests create theirs over a scratch device,
+ * outside DM.
+ */
+struct biochain {
+	struct bc_target *core;
+	/* where map counts each read and write itself (core/abi/) */
+	struct bc_rw_counters rw_counters;
+	/* set when every read and write goes to this device at sector + remap_offset
+	 * (bc_target_remap_offset: linear): map remaps those itself, as dm-linear does */
+	struct block_device *offset_bdev;
+	sector_t remap_offset;
+	/* set when core/ gave the striped layout's parameters (bc_target_remap_stripes): map
+	 * remaps a read or write that fits in its chunk itself, as dm-stripe does */
+	bool remap_stripes;
+	struct bc_stripes stripes;
+	/* Children core/ wants issued again (a mirror read retried on another leg): queued
+	 * from completion context, issued by a WQ_MEM_RECLAIM worker (child_bio.c). */
+	spinlock_t retry_lock;
+	struct bio_list retry_list;
+	struct work_struct retry_work;
+	struct workqueue_struct *retry_wq;
+	struct block_device *bdevs[BC_MAX_LEGS]; /* where children of each leg go */
+	unsigned int nr_legs;			 /* dm_devs held (DM only) */
+	struct dm_dev *legs[];
+};
+
+/* The shape of a bio, for core/'s BioSet (the instance's and the benchmark's). */
+extern const struct bc_bio_shape biochain_bio_shape;
+
+struct biochain *biochain_alloc(unsigned int nr_legs);
+void biochain_leg_geometry(struct block_device *bdev, struct bc_leg_geometry *geometry);
+/* With bdevs[] set: create the core target and the retry worker. */
+int biochain_start(struct biochain *bc, const struct bc_table *table, sector_t len,
+		   const struct bc_leg_geometry *geometry, const char **error);
+void biochain_stop(struct biochain *bc);
+/* What map does with a read or write that needs children: split it in a NOIO scope. */
+void biochain_split(struct biochain *bc, struct bio *bio, void *parent_state,
+		    enum bc_io_kind kind, sector_t sector);
+
+/* The kind of a bio, for core/. Inline: map classifies every bio with it. */
+static inline enum bc_io_kind biochain_io_kind(struct bio *bio)
+{
+	switch (bio_op(bio)) {
+	case REQ_OP_READ:
+		return BC_IO_READ;
+	case REQ_OP_WRITE:
+		return bio_sectors(bio) ? BC_IO_WRITE : BC_IO_FLUSH;
+	case REQ_OP_DISCARD:
+		return BC_IO_DISCARD;
+	case REQ_OP_WRITE_ZEROES:
+		return BC_IO_WRITE_ZEROES;
+	default:
+		return BC_IO_OTHER;
+	}
+}
+
+/* The u64 at offset in core/'s per-CPU block percpu (bc_env_percpu_alloc): env.c adds to
+ * core/'s counters through it, map to the read and write counters without a call. */
+static inline u64 __percpu *biochain_percpu_u64(void *percpu, unsigned long offset)
+{
+	return (u64 __percpu __force *)((char *)percpu + offset);
+}
+
+/* ------------------------------------------------------------------ child bios */
+
+/* The end_io of every child bio; also how the rescuer recognises ours. */
+void biochain_child_endio(struct bio *child);
+/* The work biochain_alloc sets up: issues the children of retry_list again. */
+void biochain_retry_work(struct work_struct *work);
+
+/* ------------------------------------------------------------------ module parts */
+
+/* Each part's set-up and take-down, called by main.c. */
+int biochain_env_init(struct dentry *debugfs_dir);
+void biochain_env_exit(void);
+extern struct target_type biochain_target;
+void biochain_bench_init(struct dentry *debugfs_dir);
+void biochain_bench_exit(void);
+void biochain_child_bio_debugfs_init(struct dentry *debugfs_dir);
+void biochain_selftest_init(struct dentry *debugfs_dir);
+void biochain_selftest_exit(void);
+
+/* Self tests: the module's own suite (selftest_target.c), which the runner (selftest.c)
+ * runs after core/'s, and the scratch device it may overwrite (a module parameter). */
+extern const struct bc_test_suite biochain_suite_target;
+void biochain_selftest_device(char *path, size_t size);
+
+#endif

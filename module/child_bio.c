@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The child bios of an instance, core/'s side of them in core/abi/env.h: issuing a child
+ * (bc_env_child_submit), its end (biochain_child_endio), issuing it again from a worker
+ * (bc_env_child_retry), ending a parent without nesting completions (bc_env_parent_end)
+ * and measuring a piece of a parent in segments (bc_env_sectors_within_segments). core/
+ * decides what to issue and when a parent ends; this file only moves bios.
+ */
+#include <linux/bio.h>
+#include <linux/blk-cgroup.h>
+#include <linux/blkdev.h>
+#include <linux/debugfs.h>
+#include <linux/percpu.h>
+#include <linux/sched/mm.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+#include "abi/env.h"
+#include "abi/target.h"
+#include "abi/types.h"
+#include "biochain.h"
+
+/*
+ * A child is a clone of a piece of its parent (the DM clone): it shares the parent's
+ * bio_vec table and selects its piece through bi_iter, like __bio_clone(). Its memory
+ * comes from core/'s BioSet, not from a kernel bio_set, so it has no bi_pool and must
+ * never reach bio_put(): it ends in biochain_child_endio, which uninitialises it and
+ * gives it back to core/.
+ */
+void bc_env_child_submit(void *shim, void *child_mem, void *parent_mem, unsigned int leg,
+			 bc_sector_t leg_sector, bc_sector_t offset, unsigned int sectors)
+{
+	struct biochain *bc = shim;
+	struct bio *parent = parent_mem, *child = child_mem;
+
+	bio_init(child, bc->bdevs[leg], NULL, 0, parent->bi_opf);
+	bio_set_flag(child, BIO_CLONED);
+	child->bi_ioprio = parent->bi_ioprio;
+	child->bi_io_vec = parent->bi_io_vec;
+	child->bi_iter = parent->bi_iter;
+	bio_advance_iter(parent, &child->bi_iter, offset << SECTOR_SHIFT);
+	child->bi_iter.bi_size = sectors << SECTOR_SHIFT;
+	child->bi_iter.bi_sector = leg_sector;
+	bio_clone_blkg_association(child, parent);
+	child->bi_end_io = biochain_child_endio;
+	child->bi_private = bc;
+	submit_bio_noacct(child);
+}
+
+void biochain_child_endio(struct bio *child)
+{
+	struct biochain *bc = child->bi_private;
+	int error = blk_status_to_errno(child->bi_status);
+
+	bio_uninit(child);
+	bc_target_child_end(bc->core, child, error);
+}
+
+void bc_env_child_retry(void *shim, void *child)
+{
+	struct biochain *bc = shim;
+	unsigned long flags;
+
+	spin_lock_irqsave(&bc->retry_lock, flags);
+	bio_list_add(&bc->retry_list, child);
+	spin_unlock_irqrestore(&bc->retry_lock, flags);
+	queue_work(bc->retry_wq, &bc->retry_work);
+}
+
+void biochain_retry_work(struct work_struct *work)
+{
+	struct biochain *bc = container_of(work, struct biochain, retry_work);
+	unsigned int noio = memalloc_noio_save();
+	struct bio *child;
+
+	for (;;) {
+		spin_lock_irq(&bc->retry_lock);
+		child = bio_list_pop(&bc->retry_list);
+		spin_unlock_irq(&bc->retry_lock);
+		if (!child)
+			break;
+		bc_target_child_retry(bc->core, child);
+	}
+	memalloc_noio_restore(noio);
+}
+
+/*
+ * Ending a parent (DM's clone) ends the bio above it, which, when biochain is stacked on
+ * biochain, is a child of the level above, whose end may end that level's parent, and so
+ * on: one stack frame chain per level. To keep completion iterative however deep the stack,
+ * a parent ended while this CPU is already inside a biochain completion is only queued;
+ * the outermost completion on the CPU ends the queued parents one by one. Preemption is
+ * off for the whole frame (bi_end_io must not sleep anyway) so the queue is drained by the
+ * CPU that filled it; interrupts are held off only around the queue itself.
+ */
+struct completion_frame {
+	unsigned int depth;
+	struct bio_list deferred;
+};
+static DEFINE_PER_CPU(struct completion_frame, completion_frames);
+
+/* Parents whose end was queued rather than nested: proves the path in the tests. */
+static atomic_t deferred_completions = ATOMIC_INIT(0);
+
+void biochain_child_bio_debugfs_init(struct dentry *dir)
+{
+	debugfs_create_atomic_t("deferred_completions", 0444, dir, &deferred_completions);
+}
+
+void bc_env_parent_end(void *shim, void *parent_mem, int error)
+{
+	struct bio *parent = parent_mem;
+	struct completion_frame *frame;
+	unsigned long flags;
+
+	if (error)
+		parent->bi_status = errno_to_blk_status(error);
+
+	preempt_disable();
+	frame = this_cpu_ptr(&completion_frames);
+	local_irq_save(flags);
+	if (frame->depth) {
+		bio_list_add(&frame->deferred, parent);
+		atomic_inc(&deferred_completions);
+		local_irq_restore(flags);
+		preempt_enable();
+		return;
+	}
+	frame->depth = 1;
+	local_irq_restore(flags);
+
+	for (;;) {
+		bio_endio(parent);
+		local_irq_save(flags);
+		parent = bio_list_pop(&frame->deferred);
+		if (!parent)
+			frame->depth = 0; /* with the queue empty, under the same irq-off section */
+		local_irq_restore(flags);
+		if (!parent)
+			break;
+	}
+	preempt_enable();
+}
+
+unsigned int bc_env_sectors_within_segments(void *parent_mem, bc_sector_t offset,
+					    unsigned int max_sectors, unsigned int max_segments)
+{
+	struct bio *parent = parent_mem;
+	struct bvec_iter iter = parent->bi_iter;
+	unsigned int bytes = 0, segments = 0;
+
+	bio_advance_iter(parent, &iter, offset << SECTOR_SHIFT);
+	iter.bi_size = min_t(unsigned int, iter.bi_size, max_sectors << SECTOR_SHIFT);
+	while (iter.bi_size && segments < max_segments) {
+		struct bio_vec bv = mp_bvec_iter_bvec(parent->bi_io_vec, iter);
+
+		bytes += bv.bv_len;
+		segments++;
+		bio_advance_iter_single(parent, &iter, bv.bv_len);
+	}
+	return bytes >> SECTOR_SHIFT;
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every difference between the kernels the module builds against, in one place: one small
+ * wrapper per difference, so that no .c file tests a kernel version. The BC_HAVE_* macros
+ * come from the probes in Kbuild, which look for the symbol in the kernel's own headers
+ * (so a distribution kernel with a backport takes the newer path); each is described there
+ * and again at its wrapper. Built against Debian's 6.1 and 6.12 (make module, make
+ * module-6.12); the 6.5 to 6.8 paths of the exclusive open are compiled by no test.
+ */
+#ifndef BIOCHAIN_COMPAT_H
+#define BIOCHAIN_COMPAT_H
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/err.h>
+#include <linux/file.h>
+
+/* 6.11 moved bio_integrity() out of bio.h into its own header (BC_HAVE_BIO_INTEGRITY_H). */
+#ifdef BC_HAVE_BIO_INTEGRITY_H
+#include <linux/bio-integrity.h>
+#endif
+
+/*
+ * The I/O size hints, in sectors; 0 leaves a hint as the stacked limits have it. 6.12
+ * removed blk_limits_io_min() and blk_limits_io_opt() (BC_HAVE_BLK_LIMITS_IO): a driver
+ * sets the fields, and blk_validate_limits() raises io_min to the physical block size as
+ * blk_limits_io_min() did.
+ */
+static inline void biochain_set_io_hints(struct queue_limits *limits, unsigned int io_min,
+					 unsigned int io_opt)
+{
+#ifdef BC_HAVE_BLK_LIMITS_IO
+	if (io_min)
+		blk_limits_io_min(limits, io_min << SECTOR_SHIFT);
+	if (io_opt)
+		blk_limits_io_opt(limits, io_opt << SECTOR_SHIFT);
+#else
+	if (io_min)
+		limits->io_min = io_min << SECTOR_SHIFT;
+	if (io_opt)
+		limits->io_opt = io_opt << SECTOR_SHIFT;
+#endif
+}
+
+/*
+ * An exclusive read-write open of a block device by path (the self tests' scratch device),
+ * whose API changed three times:
+ *   before 6.5  blkdev_get_by_path(path, FMODE_* | FMODE_EXCL, holder), blkdev_put(bdev, mode);
+ *   6.5         blk_mode_t (BLK_OPEN_*) and the holder as the mark of an exclusive open:
+ *               blkdev_get_by_path(path, mode, holder, ops), blkdev_put(bdev, holder)
+ *               (BC_HAVE_BLK_OPEN_MODE);
+ *   6.7         bdev_open_by_path() gives a struct bdev_handle, bdev_release() closes it
+ *               (BC_HAVE_BDEV_OPEN_BY_PATH);
+ *   6.9         bdev_file_open_by_path() gives a struct file, fput() closes it, and
+ *               bdev_open_by_path() is gone (BC_HAVE_BDEV_FILE_OPEN_BY_PATH).
+ * The newest API the headers offer wins.
+ */
+struct biochain_bdev_open {
+#if defined(BC_HAVE_BDEV_FILE_OPEN_BY_PATH)
+	struct file *file;
+#elif defined(BC_HAVE_BDEV_OPEN_BY_PATH)
+	struct bdev_handle *handle;
+#endif
+	struct block_device *bdev;
+};
+
+/* 0 and open->bdev set, or a negative errno. holder identifies the exclusive opener. */
+static inline long biochain_open_exclusive(struct biochain_bdev_open *open, const char *path,
+					   void *holder)
+{
+#if defined(BC_HAVE_BDEV_FILE_OPEN_BY_PATH)
+	open->file = bdev_file_open_by_path(path, BLK_OPEN_READ | BLK_OPEN_WRITE, holder, NULL);
+	if (IS_ERR(open->file))
+		return PTR_ERR(open->file);
+	open->bdev = file_bdev(open->file);
+#elif defined(BC_HAVE_BDEV_OPEN_BY_PATH)
+	open->handle = bdev_open_by_path(path, BLK_OPEN_READ | BLK_OPEN_WRITE, holder, NULL);
+	if (IS_ERR(open->handle))
+		return PTR_ERR(open->handle);
+	open->bdev = open->handle->bdev;
+#elif defined(BC_HAVE_BLK_OPEN_MODE)
+	open->bdev = blkdev_get_by_path(path, BLK_OPEN_READ | BLK_OPEN_WRITE, holder, NULL);
+	if (IS_ERR(open->bdev))
+		return PTR_ERR(open->bdev);
+#else
+	open->bdev = blkdev_get_by_path(path, FMODE_READ | FMODE_WRITE | FMODE_EXCL, holder);
+	if (IS_ERR(open->bdev))
+		return PTR_ERR(open->bdev);
+#endif
+	return 0;
+}
+
+static inline void biochain_close_exclusive(struct biochain_bdev_open *open, void *holder)
+{
+#if defined(BC_HAVE_BDEV_FILE_OPEN_BY_PATH)
+	fput(open->file);
+#elif defined(BC_HAVE_BDEV_OPEN_BY_PATH)
+	bdev_release(open->handle);
+#elif defined(BC_HAVE_BLK_OPEN_MODE)
+	blkdev_put(open->bdev, holder);
+#else
+	blkdev_put(open->bdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
+#endif
+}
+
+#endif
