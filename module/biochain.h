@@ -14,7 +14,7 @@
 
 #include "abi/target.h"
 #include "abi/types.h"
-#include "target/stripe_math.h"
+#include "abi/fast_path.h"
 
 struct dentry;
 struct dm_dev;
@@ -30,16 +30,8 @@ struct bc_test_suite;
  */
 struct biochain {
 	struct bc_target *core;
-	/* where map counts each read and write itself (core/abi/) */
-	struct bc_rw_counters rw_counters;
-	/* set when every read and write goes to this device at sector + remap_offset
-	 * (bc_target_remap_offset: linear): map remaps those itself, as dm-linear does */
-	struct block_device *offset_bdev;
-	sector_t remap_offset;
-	/* set when core/ gave the striped layout's parameters (bc_target_remap_stripes): map
-	 * remaps a read or write that fits in its chunk itself, as dm-stripe does */
-	bool remap_stripes;
-	struct bc_stripes stripes;
+	/* what map counts and remaps without calling into core/, filled by core/ at load */
+	struct bc_fast_path fast_path;
 	/* Children core/ wants issued again (a mirror read retried on another leg): queued
 	 * from completion context, issued by a WQ_MEM_RECLAIM worker (child_bio.c). */
 	spinlock_t retry_lock;
@@ -90,6 +82,8 @@ static inline u64 __percpu *biochain_percpu_u64(void *percpu, unsigned long offs
 
 /* ------------------------------------------------------------------ child bios */
 
+/* What core/ calls to issue children and end parents, with the instance as ctx. */
+extern const struct bc_target_ops biochain_child_ops;
 /* The end_io of every child bio; also how the rescuer recognises ours. */
 void biochain_child_endio(struct bio *child);
 /* The work biochain_alloc sets up: issues the children of retry_list again. */

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The child bios of an instance, core/'s side of them in core/abi/env.h: issuing a child
- * (bc_env_child_submit), its end (biochain_child_endio), issuing it again from a worker
- * (bc_env_child_retry), ending a parent without nesting completions (bc_env_parent_end)
- * and measuring a piece of a parent in segments (bc_env_sectors_within_segments). core/
- * decides what to issue and when a parent ends; this file only moves bios.
+ * The child bios of an instance: the ops core/ calls for them (biochain_child_ops, struct
+ * bc_target_ops in core/abi/target.h): issuing a child (child_submit), issuing it again
+ * from a worker (child_retry), ending a parent without nesting completions (parent_end)
+ * and measuring a piece of a parent in segments (sectors_within_segments); and a child's
+ * end (biochain_child_endio). core/ decides what to issue and when a parent ends; this
+ * file only moves bios.
  */
 #include <linux/bio.h>
 #include <linux/blk-cgroup.h>
@@ -27,10 +28,10 @@
  * never reach bio_put(): it ends in biochain_child_endio, which uninitialises it and
  * gives it back to core/.
  */
-void bc_env_child_submit(void *shim, void *child_mem, void *parent_mem, unsigned int leg,
-			 bc_sector_t leg_sector, bc_sector_t offset, unsigned int sectors)
+static void biochain_child_submit(void *ctx, void *child_mem, void *parent_mem, unsigned int leg,
+				  bc_sector_t leg_sector, bc_sector_t offset, unsigned int sectors)
 {
-	struct biochain *bc = shim;
+	struct biochain *bc = ctx;
 	struct bio *parent = parent_mem, *child = child_mem;
 
 	bio_init(child, bc->bdevs[leg], NULL, 0, parent->bi_opf);
@@ -56,9 +57,9 @@ void biochain_child_endio(struct bio *child)
 	bc_target_child_end(bc->core, child, error);
 }
 
-void bc_env_child_retry(void *shim, void *child)
+static void biochain_child_retry(void *ctx, void *child)
 {
-	struct biochain *bc = shim;
+	struct biochain *bc = ctx;
 	unsigned long flags;
 
 	spin_lock_irqsave(&bc->retry_lock, flags);
@@ -107,7 +108,7 @@ void biochain_child_bio_debugfs_init(struct dentry *dir)
 	debugfs_create_atomic_t("deferred_completions", 0444, dir, &deferred_completions);
 }
 
-void bc_env_parent_end(void *shim, void *parent_mem, int error)
+static void biochain_parent_end(void *ctx, void *parent_mem, int error)
 {
 	struct bio *parent = parent_mem;
 	struct completion_frame *frame;
@@ -142,8 +143,8 @@ void bc_env_parent_end(void *shim, void *parent_mem, int error)
 	preempt_enable();
 }
 
-unsigned int bc_env_sectors_within_segments(void *parent_mem, bc_sector_t offset,
-					    unsigned int max_sectors, unsigned int max_segments)
+static unsigned int biochain_sectors_within_segments(void *ctx, void *parent_mem, bc_sector_t offset,
+						     unsigned int max_sectors, unsigned int max_segments)
 {
 	struct bio *parent = parent_mem;
 	struct bvec_iter iter = parent->bi_iter;
@@ -160,3 +161,10 @@ unsigned int bc_env_sectors_within_segments(void *parent_mem, bc_sector_t offset
 	}
 	return bytes >> SECTOR_SHIFT;
 }
+
+const struct bc_target_ops biochain_child_ops = {
+	.child_submit = biochain_child_submit,
+	.parent_end = biochain_parent_end,
+	.child_retry = biochain_child_retry,
+	.sectors_within_segments = biochain_sectors_within_segments,
+};

@@ -101,7 +101,7 @@ static noinline int biochain_map_whole(struct dm_target *ti, struct bio *bio, en
 	sector_t leg_sector, leg_sectors;
 	unsigned int leg;
 
-	bc_target_account_io(bc->core, kind, bio_sectors(bio));
+	bc_target_account_whole(bc->core, kind);
 	if (!bc_target_map_whole(bc->core, kind, dm_bio_get_target_bio_nr(bio),
 				 dm_target_offset(ti, bio->bi_iter.bi_sector), bio_sectors(bio), &leg,
 				 &leg_sector, &leg_sectors)) {
@@ -116,9 +116,9 @@ static noinline int biochain_map_whole(struct dm_target *ti, struct bio *bio, en
 }
 
 /*
- * A read or write that needs children: it crosses a chunk, or the layout is a mirror. It
- * finds the kind again rather than take it from biochain_map, so that nothing but ti
- * and bio lives across map's call to bc_target_remap (three saved registers).
+ * A read or write the fast path did not remap: it crosses a chunk, the layout is a mirror
+ * or a child limit applies. It finds the kind again rather than take it from
+ * biochain_map, so that biochain_map keeps nothing alive across the call.
  */
 static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
 {
@@ -146,18 +146,17 @@ static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
 
 /*
  * Every read and write is counted here rather than in core/: two this_cpu_adds to the
- * counters core/ named at load (bc_target_rw_counters), where a call into core/ to count
+ * counters the fast path names (core/abi/fast_path.h), where a call into core/ to count
  * would cost a call, a frame and its saved registers on every bio.
  */
-static __always_inline void biochain_count_rw(const struct biochain *bc, enum bc_io_kind kind,
+static __always_inline void biochain_count_rw(const struct bc_fast_path *path, enum bc_io_kind kind,
 					      unsigned int sectors)
 {
-	const struct bc_rw_counters *counters = &bc->rw_counters;
-
-	this_cpu_inc(*biochain_percpu_u64(counters->percpu, counters->bios[kind]));
-	this_cpu_add(*biochain_percpu_u64(counters->percpu, counters->sectors[kind]), sectors);
+	this_cpu_inc(*biochain_percpu_u64(path->percpu, path->bios[kind]));
+	this_cpu_add(*biochain_percpu_u64(path->percpu, path->sectors[kind]), sectors);
 }
 
+/* The fast path, or split. */
 static int biochain_map(struct dm_target *ti, struct bio *bio)
 {
 	struct biochain *bc = ti->private;
@@ -166,24 +165,10 @@ static int biochain_map(struct dm_target *ti, struct bio *bio)
 
 	if (unlikely(kind != BC_IO_READ && kind != BC_IO_WRITE))
 		return biochain_map_whole(ti, bio, kind);
-	biochain_count_rw(bc, kind, bio_sectors(bio));
-	if (bc->offset_bdev) { /* linear: no call into core/ for the sum core/ gave us */
-		bio->bi_iter.bi_sector = bc->remap_offset + dm_target_offset(ti, bio->bi_iter.bi_sector);
-		bio_set_dev(bio, bc->offset_bdev);
-		return DM_MAPIO_REMAPPED;
-	}
-	if (bc->remap_stripes) { /* striped: core/'s inline math on core/'s parameters */
-		const struct bc_stripe_place place = bc_stripes_locate(&bc->stripes.chunk, &bc->stripes.legs,
-									 dm_target_offset(ti, bio->bi_iter.bi_sector));
-		if (unlikely(bio_sectors(bio) > place.room))
-			return biochain_map_split(ti, bio);
-		bio->bi_iter.bi_sector = bc->stripes.offsets[place.leg] + place.leg_sector;
-		bio_set_dev(bio, bc->bdevs[place.leg]);
-		return DM_MAPIO_REMAPPED;
-	}
-	remap = bc_target_remap(bc->core, dm_target_offset(ti, bio->bi_iter.bi_sector),
-				bio_sectors(bio));
-	if (!remap.remapped)
+	biochain_count_rw(&bc->fast_path, kind, bio_sectors(bio));
+	remap = bc_fast_path_remap(&bc->fast_path, dm_target_offset(ti, bio->bi_iter.bi_sector),
+				   bio_sectors(bio));
+	if (unlikely(!remap.remapped))
 		return biochain_map_split(ti, bio);
 	bio->bi_iter.bi_sector = remap.leg_sector;
 	bio_set_dev(bio, bc->bdevs[remap.leg]); /* last: nothing lives across its call */

@@ -215,10 +215,3 @@ void bc_env_percpu_add(void *percpu, unsigned long offset, unsigned long long n)
 {
 	this_cpu_add(*biochain_percpu_u64(percpu, offset), n);
 }
-
-void bc_env_percpu_add2(void *percpu, unsigned long offset_a, unsigned long long a,
-			unsigned long offset_b, unsigned long long b)
-{
-	this_cpu_add(*biochain_percpu_u64(percpu, offset_a), a);
-	this_cpu_add(*biochain_percpu_u64(percpu, offset_b), b);
-}

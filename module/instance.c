@@ -47,18 +47,12 @@ void biochain_leg_geometry(struct block_device *bdev, struct bc_leg_geometry *ge
 int biochain_start(struct biochain *bc, const struct bc_table *table, sector_t len,
 		   const struct bc_leg_geometry *geometry, const char **error)
 {
-	int ret = bc_target_create(table, len, geometry, &biochain_bio_shape, bc, &bc->core, error);
-	bc_sector_t offset;
-	unsigned int leg;
+	int ret = bc_target_create(table, len, geometry, &biochain_bio_shape, &biochain_child_ops, bc,
+				   &bc->core, error);
 
 	if (ret)
 		return ret;
-	bc_target_rw_counters(bc->core, &bc->rw_counters);
-	if (bc_target_remap_offset(bc->core, &leg, &offset)) {
-		bc->offset_bdev = bc->bdevs[leg];
-		bc->remap_offset = offset;
-	}
-	bc->remap_stripes = bc_target_remap_stripes(bc->core, &bc->stripes);
+	bc_target_fast_path(bc->core, &bc->fast_path);
 	bc->retry_wq = alloc_workqueue("biochain_retry", WQ_MEM_RECLAIM, 0);
 	if (!bc->retry_wq) {
 		*error = "Cannot allocate the retry workqueue";
