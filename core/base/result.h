@@ -49,6 +49,8 @@ public:
         detail::require(!ok());
         return Error{code_, message_};
     }
+    // For a caller with nobody to tell why (a self test asserts on the fallback).
+    constexpr T value_or(T fallback) const { return ok() ? value_ : fallback; }
 
 private:
     int code_;

@@ -5,33 +5,6 @@
 namespace bc {
 namespace {
 
-constexpr ParseResult kOk{0, nullptr};
-constexpr ParseResult invalid(const char* message) { return ParseResult{-BC_EINVAL, message}; }
-
-// The messages for one numeric field, one per way its word can be wrong.
-struct NumberMessages {
-    const char* missing;
-    const char* not_a_number;
-    const char* negative;
-    const char* too_large;
-};
-
-ParseResult parse_number(const char* word, u64 limit, const NumberMessages& messages, u64* value) {
-    if (!word)
-        return invalid(messages.missing);
-    switch (parse_u64(word, value)) {
-    case NumberError::none:
-        return *value > limit ? invalid(messages.too_large) : kOk;
-    case NumberError::not_a_number:
-        return invalid(messages.not_a_number);
-    case NumberError::negative:
-        return invalid(messages.negative);
-    case NumberError::too_large:
-        return invalid(messages.too_large);
-    }
-    return invalid(messages.not_a_number);
-}
-
 // Walks argv front to back; next() returns nullptr past the end.
 class Words {
 public:
@@ -86,39 +59,32 @@ constexpr NumberMessages kOffsetMessages = {"Missing offset", "Invalid offset: n
                                             "Invalid offset: negative", "Invalid offset: too large"};
 
 // <dev> <offset> pairs, count of them known.
-ParseResult parse_legs(Words& words, bc_table* table, const char* not_enough) {
+Status parse_legs(Words& words, bc_table* table, const char* not_enough) {
     if (words.remaining() < 2 * table->nr_legs)
         return invalid(not_enough);
     for (unsigned i = 0; i < table->nr_legs; ++i) {
         bc_leg& leg = table->legs[i];
         leg.path = words.next();
-        u64 offset = 0;
         // Offsets are sectors; keep them below 2^55 so offset << 9 is still a byte count.
-        ParseResult r = parse_number(words.next(), kU64Max >> BC_SECTOR_SHIFT, kOffsetMessages, &offset);
-        if (!r.ok())
-            return r;
-        leg.offset = offset;
+        leg.offset = BC_TRY(parse_u64(words.next(), kU64Max >> BC_SECTOR_SHIFT, kOffsetMessages));
     }
     for (unsigned i = 0; i < table->nr_legs; ++i)
         for (unsigned j = 0; j < i; ++j)
             if (str_equal(table->legs[i].path, table->legs[j].path))
                 return invalid("The same device is given twice");
-    return kOk;
+    return {};
 }
 
-ParseResult parse_device_count(Words& words, unsigned min, bc_table* table,
-                               const NumberMessages& messages, const char* too_few) {
-    u64 count = 0;
-    ParseResult r = parse_number(words.next(), BC_MAX_LEGS, messages, &count);
-    if (!r.ok())
-        return r;
+Status parse_device_count(Words& words, unsigned min, bc_table* table, const NumberMessages& messages,
+                          const char* too_few) {
+    const u64 count = BC_TRY(parse_u64(words.next(), BC_MAX_LEGS, messages));
     if (count < min)
         return invalid(too_few);
     table->nr_legs = unsigned(count);
-    return kOk;
+    return {};
 }
 
-ParseResult parse_layout(Words& words, bc_table* table) {
+Status parse_layout(Words& words, bc_table* table) {
     const char* name = words.next();
     if (!name)
         return invalid("Missing layout");
@@ -131,20 +97,13 @@ ParseResult parse_layout(Words& words, bc_table* table) {
     }
     if (str_equal(name, "striped")) {
         table->layout = BC_LAYOUT_STRIPED;
-        ParseResult r = parse_device_count(
-            words, 1, table,
-            {"striped: missing <#devs>", "striped: <#devs> is not a number", "striped: <#devs> is negative",
-             "striped: too many devices (at most 16)"},
-            "striped: needs at least 1 device");
-        if (!r.ok())
-            return r;
-        u64 chunk = 0;
-        r = parse_number(words.next(), kMaxChunkSectors,
-                         {"striped: missing <chunk_sectors>", "striped: chunk size is not a number",
-                          "striped: chunk size is negative", "striped: chunk size too large"},
-                         &chunk);
-        if (!r.ok())
-            return r;
+        BC_TRY(parse_device_count(words, 1, table,
+                                  {"striped: missing <#devs>", "striped: <#devs> is not a number",
+                                   "striped: <#devs> is negative", "striped: too many devices (at most 16)"},
+                                  "striped: needs at least 1 device"));
+        const u64 chunk = BC_TRY(parse_u64(words.next(), kMaxChunkSectors,
+                                           {"striped: missing <chunk_sectors>", "striped: chunk size is not a number",
+                                            "striped: chunk size is negative", "striped: chunk size too large"}));
         if (chunk < kMinChunkSectors)
             return invalid("striped: chunk size must be at least 8 sectors");
         table->chunk_sectors = unsigned(chunk);
@@ -152,28 +111,21 @@ ParseResult parse_layout(Words& words, bc_table* table) {
     }
     if (str_equal(name, "mirror")) {
         table->layout = BC_LAYOUT_MIRROR;
-        ParseResult r = parse_device_count(
-            words, 2, table,
-            {"mirror: missing <#devs>", "mirror: <#devs> is not a number", "mirror: <#devs> is negative",
-             "mirror: too many devices (at most 16)"},
-            "mirror: needs at least 2 devices");
-        if (!r.ok())
-            return r;
+        BC_TRY(parse_device_count(words, 2, table,
+                                  {"mirror: missing <#devs>", "mirror: <#devs> is not a number",
+                                   "mirror: <#devs> is negative", "mirror: too many devices (at most 16)"},
+                                  "mirror: needs at least 2 devices"));
         return parse_legs(words, table, "mirror: fewer <dev> <offset> pairs than <#devs>");
     }
     return invalid("Unknown layout");
 }
 
-ParseResult parse_features(Words& words, bc_table* table) {
+Status parse_features(Words& words, bc_table* table) {
     if (words.remaining() == 0)
-        return kOk;
-    u64 count = 0;
-    ParseResult r = parse_number(words.next(), kU64Max,
-                                 {"Missing feature count", "Invalid feature count: not a number",
-                                  "Invalid feature count: negative", "Invalid feature count: too large"},
-                                 &count);
-    if (!r.ok())
-        return r;
+        return {};
+    const u64 count = BC_TRY(parse_u64(words.next(), kU64Max,
+                                       {"Missing feature count", "Invalid feature count: not a number",
+                                        "Invalid feature count: negative", "Invalid feature count: too large"}));
     if (count > words.remaining())
         return invalid("Feature count exceeds the words given");
     if (count < words.remaining())
@@ -192,26 +144,21 @@ ParseResult parse_features(Words& words, bc_table* table) {
             table->no_rescuer = 1;
             continue;
         }
-        u64 value = 0;
-        r = parse_number(words.next(), spec->max, spec->messages, &value);
-        if (!r.ok())
-            return r;
+        const u64 value = BC_TRY(parse_u64(words.next(), spec->max, spec->messages));
         if (value < spec->min)
             return invalid(spec->too_small);
         table->*(spec->field) = unsigned(value);
     }
-    return kOk;
+    return {};
 }
 
 }  // namespace
 
-ParseResult parse_table(unsigned argc, char** argv, bc_table* table) {
+Status parse_table(unsigned argc, char** argv, bc_table* table) {
     *table = bc_table{};
     table->reserve = kDefaultReserve;
     Words words(argc, argv);
-    ParseResult r = parse_layout(words, table);
-    if (!r.ok())
-        return r;
+    BC_TRY(parse_layout(words, table));
     return parse_features(words, table);
 }
 
@@ -237,8 +184,5 @@ const char* layout_name(bc_layout layout) {
 }  // namespace bc
 
 extern "C" int bc_table_parse(unsigned int argc, char** argv, bc_table* table, const char** error) {
-    bc::ParseResult r = bc::parse_table(argc, argv, table);
-    if (!r.ok())
-        *error = r.message;
-    return r.error_code;
+    return bc::to_abi(bc::parse_table(argc, argv, table), error);
 }

@@ -10,6 +10,7 @@
 //     max_child_segments <n> | no_rescuer | fail_alloc <percent>
 #pragma once
 #include "abi/table.h"
+#include "base/result.h"
 #include "base/types.h"
 
 namespace bc {
@@ -20,14 +21,7 @@ constexpr unsigned kMinChunkSectors = 8;
 constexpr unsigned kMaxChunkSectors = 1u << 30;
 constexpr unsigned kMaxChildSegments = 256;  // BIO_MAX_VECS
 
-// Result of a parse: 0 or -errno, with the message for ti->error on failure.
-struct ParseResult {
-    int error_code;
-    const char* message;
-    bool ok() const { return error_code == 0; }
-};
-
-ParseResult parse_table(unsigned argc, char** argv, bc_table* table);
+Status parse_table(unsigned argc, char** argv, bc_table* table);
 
 // The name a feature is written with, for echoing the table.
 const char* feature_name(bc_feature feature);

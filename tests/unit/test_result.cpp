@@ -80,6 +80,13 @@ TEST_CASE("a Result of a pointer may hold a null pointer as its value") {
     CHECK(std::string(none.error().message) == "none left");
 }
 
+TEST_CASE("value_or gives the value, or the fallback for a failure") {
+    int x = 0;
+    CHECK(find(&x, true).value_or(nullptr) == &x);
+    CHECK(find(&x, false).value_or(nullptr) == nullptr);
+    CHECK(half(7).value_or(-1) == -1);
+}
+
 TEST_CASE("Status is success or an error") {
     CHECK(check_even(2).ok());
     const Status odd = check_even(3);
