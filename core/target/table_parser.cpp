@@ -1,5 +1,6 @@
 #include "target/table_parser.h"
 
+#include "abi/limits.h"
 #include "base/number.h"
 
 namespace bc {
@@ -30,22 +31,23 @@ struct FeatureSpec {
 };
 
 constexpr FeatureSpec kFeatures[] = {
-    {"reserve", BC_FEATURE_RESERVE, true, 1, kMaxReserve, &bc_table::reserve,
-     "reserve: must be at least 1",
+    {"reserve", BC_FEATURE_RESERVE, true, BC_RESERVE_MIN, BC_RESERVE_MAX, &bc_table::reserve,
+     "reserve: must be at least " BC_STRINGIFY(BC_RESERVE_MIN),
      {"reserve: missing value", "reserve: not a number", "reserve: negative",
-      "reserve: too large (at most 4096)"}},
-    {"max_child_sectors", BC_FEATURE_MAX_CHILD_SECTORS, true, kMinChunkSectors, kMaxChunkSectors,
-     &bc_table::max_child_sectors, "max_child_sectors: must be at least 8",
-     {"max_child_sectors: missing value", "max_child_sectors: not a number",
-      "max_child_sectors: negative", "max_child_sectors: too large (at most 1073741824)"}},
-    {"max_child_segments", BC_FEATURE_MAX_CHILD_SEGMENTS, true, 1, kMaxChildSegments,
-     &bc_table::max_child_segments, "max_child_segments: must be at least 1",
-     {"max_child_segments: missing value", "max_child_segments: not a number",
-      "max_child_segments: negative", "max_child_segments: too large (at most 256)"}},
+      "reserve: too large (at most " BC_STRINGIFY(BC_RESERVE_MAX) ")"}},
+    {"max_child_sectors", BC_FEATURE_MAX_CHILD_SECTORS, true, BC_MAX_CHILD_SECTORS_MIN, BC_MAX_CHILD_SECTORS_MAX,
+     &bc_table::max_child_sectors, "max_child_sectors: must be at least " BC_STRINGIFY(BC_MAX_CHILD_SECTORS_MIN),
+     {"max_child_sectors: missing value", "max_child_sectors: not a number", "max_child_sectors: negative",
+      "max_child_sectors: too large (at most " BC_STRINGIFY(BC_MAX_CHILD_SECTORS_MAX) ")"}},
+    {"max_child_segments", BC_FEATURE_MAX_CHILD_SEGMENTS, true, BC_MAX_CHILD_SEGMENTS_MIN, BC_MAX_CHILD_SEGMENTS_MAX,
+     &bc_table::max_child_segments, "max_child_segments: must be at least " BC_STRINGIFY(BC_MAX_CHILD_SEGMENTS_MIN),
+     {"max_child_segments: missing value", "max_child_segments: not a number", "max_child_segments: negative",
+      "max_child_segments: too large (at most " BC_STRINGIFY(BC_MAX_CHILD_SEGMENTS_MAX) ")"}},
     {"no_rescuer", BC_FEATURE_NO_RESCUER, false, 0, 0, nullptr, nullptr, {}},
-    {"fail_alloc", BC_FEATURE_FAIL_ALLOC, true, 0, 100, &bc_table::fail_alloc_percent, nullptr,
+    {"fail_alloc", BC_FEATURE_FAIL_ALLOC, true, BC_FAIL_ALLOC_MIN, BC_FAIL_ALLOC_MAX, &bc_table::fail_alloc_percent,
+     "fail_alloc: must be at least " BC_STRINGIFY(BC_FAIL_ALLOC_MIN),
      {"fail_alloc: missing value", "fail_alloc: not a number", "fail_alloc: negative",
-      "fail_alloc: must be at most 100"}},
+      "fail_alloc: must be at most " BC_STRINGIFY(BC_FAIL_ALLOC_MAX)}},
 };
 
 const FeatureSpec* find_feature(const char* name) {
@@ -97,24 +99,26 @@ Status parse_layout(Words& words, bc_table* table) {
     }
     if (str_equal(name, "striped")) {
         table->layout = BC_LAYOUT_STRIPED;
-        BC_TRY(parse_device_count(words, 1, table,
+        BC_TRY(parse_device_count(words, BC_STRIPED_MIN_LEGS, table,
                                   {"striped: missing <#devs>", "striped: <#devs> is not a number",
-                                   "striped: <#devs> is negative", "striped: too many devices (at most 16)"},
-                                  "striped: needs at least 1 device"));
-        const u64 chunk = BC_TRY(parse_u64(words.next(), kMaxChunkSectors,
+                                   "striped: <#devs> is negative",
+                                   "striped: too many devices (at most " BC_STRINGIFY(BC_MAX_LEGS) ")"},
+                                  "striped: needs at least " BC_STRINGIFY(BC_STRIPED_MIN_LEGS) " device"));
+        const u64 chunk = BC_TRY(parse_u64(words.next(), BC_CHUNK_SECTORS_MAX,
                                            {"striped: missing <chunk_sectors>", "striped: chunk size is not a number",
                                             "striped: chunk size is negative", "striped: chunk size too large"}));
-        if (chunk < kMinChunkSectors)
-            return invalid("striped: chunk size must be at least 8 sectors");
+        if (chunk < BC_CHUNK_SECTORS_MIN)
+            return invalid("striped: chunk size must be at least " BC_STRINGIFY(BC_CHUNK_SECTORS_MIN) " sectors");
         table->chunk_sectors = unsigned(chunk);
         return parse_legs(words, table, "striped: fewer <dev> <offset> pairs than <#devs>");
     }
     if (str_equal(name, "mirror")) {
         table->layout = BC_LAYOUT_MIRROR;
-        BC_TRY(parse_device_count(words, 2, table,
+        BC_TRY(parse_device_count(words, BC_MIRROR_MIN_LEGS, table,
                                   {"mirror: missing <#devs>", "mirror: <#devs> is not a number",
-                                   "mirror: <#devs> is negative", "mirror: too many devices (at most 16)"},
-                                  "mirror: needs at least 2 devices"));
+                                   "mirror: <#devs> is negative",
+                                   "mirror: too many devices (at most " BC_STRINGIFY(BC_MAX_LEGS) ")"},
+                                  "mirror: needs at least " BC_STRINGIFY(BC_MIRROR_MIN_LEGS) " devices"));
         return parse_legs(words, table, "mirror: fewer <dev> <offset> pairs than <#devs>");
     }
     return invalid("Unknown layout");
@@ -156,7 +160,7 @@ Status parse_features(Words& words, bc_table* table) {
 
 Status parse_table(unsigned argc, char** argv, bc_table* table) {
     *table = bc_table{};
-    table->reserve = kDefaultReserve;
+    table->reserve = BC_RESERVE_DEFAULT;
     Words words(argc, argv);
     BC_TRY(parse_layout(words, table));
     return parse_features(words, table);

@@ -3,8 +3,6 @@
 #include "target/chain.h"
 #include "target/layout.h"
 #include "base/memory.h"
-#include "base/number.h"
-#include "target/table_parser.h"
 
 namespace bc {
 namespace {
@@ -108,45 +106,4 @@ extern "C" void bc_target_leg_area(const bc_target* target, unsigned int leg, bc
                                    bc_sector_t* sectors) {
     *start = target->table.legs[leg].offset;
     *sectors = target->layout.leg_sectors(target->sectors);
-}
-
-namespace bc {
-namespace {
-
-// A message's number: one sentence, the range, for every way it can be wrong.
-Result<u64> message_number(const char* word, u64 min, u64 max, const char* range) {
-    const u64 value = BC_TRY(parse_u64(word, max, {range, range, range, range}));
-    if (value < min)
-        return invalid(range);
-    return value;
-}
-
-Status handle_message(bc_target* target, unsigned argc, char** argv) {
-    if (argc == 2 && str_equal(argv[0], "stats") && str_equal(argv[1], "reset")) {
-        target->stats->reset();
-        target->bio_set->reset_counts();
-        target->bio_set->bio_pool().reset_low_water();
-        return {};
-    }
-    if (argc == 2 && str_equal(argv[0], "fail_alloc")) {
-        const u64 percent = BC_TRY(message_number(argv[1], 0, 100, "fail_alloc: must be a number from 0 to 100"));
-        target->bio_set->faults().set_percent(unsigned(percent));
-        return {};
-    }
-    if (argc == 2 && str_equal(argv[0], "reserve")) {
-        const u64 size = BC_TRY(message_number(argv[1], 1, kMaxReserve, "reserve: must be a number from 1 to 4096"));
-        // The set's own sentence does not say which message failed; the user's word does.
-        const Status resized = target->bio_set->resize_reserve(unsigned(size));
-        if (!resized.ok())
-            return Error{resized.error().code, "reserve: cannot allocate the larger reserve"};
-        return {};
-    }
-    return invalid("Unknown message");
-}
-
-}  // namespace
-}  // namespace bc
-
-extern "C" int bc_target_message(bc_target* target, unsigned int argc, char** argv, const char** error) {
-    return to_abi(handle_message(target, argc, argv), error);
 }
