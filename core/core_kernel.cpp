@@ -20,5 +20,6 @@
 #include "engine/stats.cpp"
 #include "target/table_parser.cpp"
 #include "target/target.cpp"
+#include "target/message.cpp"
 #include "target/map.cpp"
 #include "target/status.cpp"

@@ -9,6 +9,7 @@
 #ifndef BIOCHAIN_ABI_TYPES_H
 #define BIOCHAIN_ABI_TYPES_H
 
+#include "abi/limits.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -17,7 +18,6 @@ extern "C" {
 typedef unsigned long long bc_sector_t;
 
 #define BC_SECTOR_SHIFT 9
-#define BC_MAX_LEGS 16
 #define BC_STATUS_MAX 1024 /* enough for every status line core/ emits */
 
 /* errno values core/ returns (the same numbers on Linux and in userspace) */

@@ -28,29 +28,35 @@ BioSet::BioSet(const BioSetConfig& config, Stats* stats)
     object_size_ = bio_offset_ + config.bio_size + (config.need_bvecs ? config.inline_vecs * config.bvec_size : 0);
 }
 
-BioSet* BioSet::create(const BioSetConfig& config, Stats* stats) {
+Result<BioSet*> BioSet::create(const BioSetConfig& config, Stats* stats) {
     if (config.pool_size == 0 || config.bio_size == 0 || (config.need_bvecs && config.bvec_size == 0))
-        return nullptr;
+        return invalid("Invalid bio set configuration");
     BioSet* set = make<BioSet>(config, stats);
     if (!set)
-        return nullptr;
-    bool ok = (set->object_cache_ = cache_get(set->object_size_)) != nullptr;
-    ok = ok && (set->bio_pool_ = Mempool::create(set->object_cache_, config.pool_size, &set->faults_)) != nullptr;
-    if (ok && config.need_bvecs) {
-        for (unsigned i = 0; ok && i < array_size(kVecClasses); ++i)
-            if (kVecClasses[i] > config.inline_vecs)
-                ok = (set->vec_caches_[i] = cache_get(usize(kVecClasses[i]) * config.bvec_size)) != nullptr;
-        const unsigned top = array_size(kVecClasses) - 1;
-        ok = ok && (set->vec_reserve_ = Mempool::create(set->vec_caches_[top], config.pool_size, &set->faults_));
-    }
-    if (ok && config.need_rescuer)
-        ok = (set->rescuer_ = bc_env_rescuer_create(set)) != nullptr;
-    ok = ok && (set->magazines_ = bc_env_percpu_alloc(sizeof(Magazine))) != nullptr;
-    if (!ok) {
+        return out_of_memory("Cannot allocate the bio set");
+    const Status ready = set->set_up();
+    if (!ready.ok()) {
         destroy(set);
-        return nullptr;
+        return ready.error();
     }
     return set;
+}
+
+Status BioSet::set_up() {
+    object_cache_ = BC_TRY(cache_get(object_size_));
+    bio_pool_ = BC_TRY(Mempool::create(object_cache_, config_.pool_size, &faults_));
+    if (config_.need_bvecs) {
+        for (unsigned i = 0; i < array_size(kVecClasses); ++i)
+            if (kVecClasses[i] > config_.inline_vecs)
+                vec_caches_[i] = BC_TRY(cache_get(usize(kVecClasses[i]) * config_.bvec_size));
+        const unsigned top = array_size(kVecClasses) - 1;
+        vec_reserve_ = BC_TRY(Mempool::create(vec_caches_[top], config_.pool_size, &faults_));
+    }
+    if (config_.need_rescuer && !(rescuer_ = bc_env_rescuer_create(this)))
+        return out_of_memory("Cannot create the rescuer");
+    if (!(magazines_ = bc_env_percpu_alloc(sizeof(Magazine))))
+        return out_of_memory("Cannot allocate the per-CPU magazines");
+    return {};
 }
 
 void BioSet::destroy(BioSet* set) { bc::destroy(set); }
@@ -259,13 +265,13 @@ void BioSet::free(void* bio, void* vecs, unsigned vec_capacity) {
     bio_pool_->free(object);
 }
 
-int BioSet::resize_reserve(unsigned pool_size) {
+Status BioSet::resize_reserve(unsigned pool_size) {
     if (pool_size == 0)
-        return -BC_EINVAL;
-    int rc = bio_pool_->resize(pool_size);
-    if (rc == 0 && vec_reserve_)
-        rc = vec_reserve_->resize(pool_size);
-    return rc;
+        return invalid("The reserve must hold at least one object");
+    BC_TRY(bio_pool_->resize(pool_size));
+    if (vec_reserve_)
+        BC_TRY(vec_reserve_->resize(pool_size));
+    return {};
 }
 
 }  // namespace bc

@@ -19,6 +19,7 @@
 #include "engine/fault_injector.h"
 #include "engine/mempool.h"
 #include "engine/stats.h"
+#include "base/result.h"
 #include "base/types.h"
 
 namespace bc {
@@ -46,7 +47,7 @@ public:
     static constexpr unsigned kMaxVecs = 256;
     static constexpr unsigned kMagazineSize = 32;
 
-    static BioSet* create(const BioSetConfig& config, Stats* stats);
+    static Result<BioSet*> create(const BioSetConfig& config, Stats* stats);
     static void destroy(BioSet* set);
 
     BioAllocation alloc(unsigned nr_vecs, bool may_wait);
@@ -66,7 +67,8 @@ public:
     // Hands this set's bios parked on the caller's submit list to the rescuer (counted).
     void rescue_parked();
     Mempool& bio_pool() { return *bio_pool_; }
-    int resize_reserve(unsigned pool_size);
+    // Both reserves (bios, and the largest vec tables) to pool_size; growing may wait.
+    Status resize_reserve(unsigned pool_size);
     usize object_size() const { return object_size_; }
 
     BioSet(const BioSetConfig& config, Stats* stats);
@@ -105,6 +107,9 @@ public:
     void reset_counts();
 
 private:
+    // The caches, reserves, rescuer and magazines of a new set; on failure the destructor
+    // releases what was got.
+    Status set_up();
     BioAllocation alloc(unsigned nr_vecs, bool may_wait, bool count_failure);
     void* alloc_object(bool may_wait, bool count_failure);
     void* alloc_vecs(unsigned nr_vecs, bool may_wait, unsigned* capacity);

@@ -8,16 +8,26 @@ struct bc_bio_set {
     bc::BioSet* set;
 };
 
+namespace {
+
+bc::Status create_parts(bc_bio_set* handle, const bc::BioSetConfig& config) {
+    handle->stats = BC_TRY(bc::Stats::create());
+    handle->set = BC_TRY(bc::BioSet::create(config, handle->stats));
+    return {};
+}
+
+}  // namespace
+
 extern "C" bc_bio_set* bc_bio_set_create(const bc_bio_set_config* config, const bc_bio_shape* shape) {
     bc_bio_set* handle = bc::make<bc_bio_set>();
     if (!handle)
         return nullptr;
-    handle->stats = bc::Stats::create();
     const bc::BioSetConfig set_config{config->pool_size,   config->front_pad, config->need_bvecs != 0,
                                       config->need_rescuer != 0, shape->bio_size,  shape->bvec_size,
                                       shape->inline_vecs,  0x62656e6368ull};
-    handle->set = handle->stats ? bc::BioSet::create(set_config, handle->stats) : nullptr;
-    if (!handle->set) {
+    // NULL is this boundary's whole answer: its callers (benchmarks, self tests) have no
+    // user to show a message to.
+    if (!create_parts(handle, set_config).ok()) {
         bc_bio_set_destroy(handle);
         return nullptr;
     }

@@ -24,7 +24,7 @@ void cache_name(usize size, char (&name)[32]) { TextBuffer(name, sizeof name).te
 
 }  // namespace
 
-bc_env_cache* cache_get(usize size) {
+Result<bc_env_cache*> cache_get(usize size) {
     ConfigGuard guard(g_registry_lock);
     CacheEntry* unused = nullptr;
     for (CacheEntry& entry : g_caches) {
@@ -36,12 +36,12 @@ bc_env_cache* cache_get(usize size) {
             unused = &entry;
     }
     if (!unused)
-        return nullptr;
+        return out_of_memory("Too many object sizes in use");
     char name[32];
     cache_name(size, name);
     bc_env_cache* cache = bc_env_cache_create(name, size);
     if (!cache)
-        return nullptr;
+        return out_of_memory("Cannot create an object cache");
     *unused = CacheEntry{size, 1, cache};
     return cache;
 }

@@ -3,12 +3,13 @@
 // front_pad share one slab instead of fragmenting memory over two.
 #pragma once
 #include "abi/env.h"
+#include "base/result.h"
 #include "base/types.h"
 
 namespace bc {
 
-// The cache for objects of exactly `size` bytes, created on first use; nullptr on failure.
-bc_env_cache* cache_get(usize size);
+// The cache for objects of exactly `size` bytes, created on first use.
+Result<bc_env_cache*> cache_get(usize size);
 // Drops one reference; the cache is destroyed with the last one.
 void cache_put(bc_env_cache* cache);
 // How many caches exist now (tests).

@@ -17,13 +17,14 @@ namespace bc {
  *    as long as any element of the pool is in use, the waiter will get one when it returns.
  */
 
-Mempool* Mempool::create(bc_env_cache* backing, unsigned min_nr, FaultInjector* faults) {
+Result<Mempool*> Mempool::create(bc_env_cache* backing, unsigned min_nr, FaultInjector* faults) {
     Mempool* pool = make<Mempool>(backing, faults);
     if (!pool)
-        return nullptr;
-    if (pool->resize(min_nr) != 0) {
+        return out_of_memory("Cannot allocate the reserve");
+    const Status filled = pool->resize(min_nr);
+    if (!filled.ok()) {
         destroy(pool);
-        return nullptr;
+        return filled.error();
     }
     pool->reset_low_water();
     return pool;
@@ -119,7 +120,7 @@ void Mempool::free(void* element) {
         bc_env_cache_free(backing_, element);
 }
 
-int Mempool::resize(unsigned min_nr) {
+Status Mempool::resize(unsigned min_nr) {
     // Shrink: lower min_nr_ first so frees stop refilling, then release the excess.
     FreeElement* excess = nullptr;
     {
@@ -141,11 +142,11 @@ int Mempool::resize(unsigned min_nr) {
         {
             Guard guard(lock_);
             if (reserve_count_ >= min_nr_)
-                return 0;
+                return {};
         }
         void* element = bc_env_cache_alloc(backing_, 1);
         if (!element)
-            return -BC_ENOMEM;
+            return out_of_memory("Cannot allocate the reserve");
         free(element);  // to the reserve while it is short, else back to the cache
     }
 }

@@ -4,6 +4,7 @@
 #pragma once
 #include "abi/env.h"
 #include "engine/fault_injector.h"
+#include "base/result.h"
 #include "base/sync.h"
 #include "base/types.h"
 
@@ -13,9 +14,9 @@ enum class AllocPath : u8 { none, percpu, backing, reserve, waited };
 
 class Mempool {
 public:
-    // min_nr elements are allocated now (may wait); nullptr if that fails. faults, if
-    // given, can fail the backing allocations of alloc() (never the reserve's own).
-    static Mempool* create(bc_env_cache* backing, unsigned min_nr, FaultInjector* faults);
+    // min_nr elements are allocated now (may wait). faults, if given, can fail the
+    // backing allocations of alloc() (never the reserve's own).
+    static Result<Mempool*> create(bc_env_cache* backing, unsigned min_nr, FaultInjector* faults);
     static void destroy(Mempool* pool);
 
     // 1. the backing cache without waiting, 2. the reserve, 3. if may_wait: the backing
@@ -27,7 +28,7 @@ public:
 
     // Changes min_nr at run time; growing allocates (may wait). No element is lost:
     // elements in use come back to whichever reserve size is current then.
-    int resize(unsigned min_nr) BC_EXCLUDES(lock_);
+    Status resize(unsigned min_nr) BC_EXCLUDES(lock_);
 
     // A racy hint for the per-CPU layer above: is the reserve short of elements?
     bool reserve_short() const {

@@ -10,14 +10,13 @@ const char* const kCounterNames[unsigned(Counter::count)] = {
     "rescues", "bios_rescued", "noio_violations", "children", "read_retries", "chain_recycles", "merges",
 };
 
-Stats* Stats::create() {
-    void* percpu = bc_env_percpu_alloc(sizeof(Values));
-    if (!percpu)
-        return nullptr;
-    Stats* stats = make<Stats>(percpu);
-    if (!stats)
+Result<Stats*> Stats::create() {
+    if (void* percpu = bc_env_percpu_alloc(sizeof(Values))) {
+        if (Stats* stats = make<Stats>(percpu))
+            return stats;
         bc_env_percpu_free(percpu);
-    return stats;
+    }
+    return out_of_memory("Cannot allocate counters");
 }
 
 void Stats::destroy(Stats* stats) {

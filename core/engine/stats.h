@@ -4,6 +4,7 @@
 #pragma once
 #include "abi/env.h"
 #include "abi/target.h"
+#include "base/result.h"
 #include "base/types.h"
 
 namespace bc {
@@ -43,7 +44,7 @@ extern const char* const kCounterNames[unsigned(Counter::count)];
 
 class Stats {
 public:
-    static Stats* create();
+    static Result<Stats*> create();
     static void destroy(Stats* stats);
 
     // this_cpu_add in the kernel: one instruction, no lock prefix, interrupt-safe.

@@ -11,8 +11,9 @@ constexpr unsigned kBio = 136, kBvec = 16, kInline = 4;
 
 struct Set {
     Set(unsigned pool_size, unsigned front_pad) {
-        stats = Stats::create();
-        set = stats ? BioSet::create({pool_size, front_pad, true, false, kBio, kBvec, kInline, 1}, stats) : nullptr;
+        stats = Stats::create().value_or(nullptr);
+        const BioSetConfig config{pool_size, front_pad, true, false, kBio, kBvec, kInline, 1};
+        set = stats ? BioSet::create(config, stats).value_or(nullptr) : nullptr;
     }
     ~Set() {
         if (set)

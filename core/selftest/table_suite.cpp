@@ -35,7 +35,7 @@ void linear_takes_the_defaults(bc_test* test) {
     BC_EXPECT_EQ(test, t.nr_legs, 1);
     BC_EXPECT(test, str_equal(t.legs[0].path, "/dev/vda"));
     BC_EXPECT_EQ(test, t.legs[0].offset, 2048);
-    BC_EXPECT_EQ(test, t.reserve, kDefaultReserve);
+    BC_EXPECT_EQ(test, t.reserve, BC_RESERVE_DEFAULT);
     BC_EXPECT_EQ(test, t.nr_features, 0);
 }
 

@@ -1,36 +1,10 @@
 #include "target/table_parser.h"
 
+#include "abi/limits.h"
 #include "base/number.h"
 
 namespace bc {
 namespace {
-
-constexpr ParseResult kOk{0, nullptr};
-constexpr ParseResult invalid(const char* message) { return ParseResult{-BC_EINVAL, message}; }
-
-// The messages for one numeric field, one per way its word can be wrong.
-struct NumberMessages {
-    const char* missing;
-    const char* not_a_number;
-    const char* negative;
-    const char* too_large;
-};
-
-ParseResult parse_number(const char* word, u64 limit, const NumberMessages& messages, u64* value) {
-    if (!word)
-        return invalid(messages.missing);
-    switch (parse_u64(word, value)) {
-    case NumberError::none:
-        return *value > limit ? invalid(messages.too_large) : kOk;
-    case NumberError::not_a_number:
-        return invalid(messages.not_a_number);
-    case NumberError::negative:
-        return invalid(messages.negative);
-    case NumberError::too_large:
-        return invalid(messages.too_large);
-    }
-    return invalid(messages.not_a_number);
-}
 
 // Walks argv front to back; next() returns nullptr past the end.
 class Words {
@@ -57,22 +31,23 @@ struct FeatureSpec {
 };
 
 constexpr FeatureSpec kFeatures[] = {
-    {"reserve", BC_FEATURE_RESERVE, true, 1, kMaxReserve, &bc_table::reserve,
-     "reserve: must be at least 1",
+    {"reserve", BC_FEATURE_RESERVE, true, BC_RESERVE_MIN, BC_RESERVE_MAX, &bc_table::reserve,
+     "reserve: must be at least " BC_STRINGIFY(BC_RESERVE_MIN),
      {"reserve: missing value", "reserve: not a number", "reserve: negative",
-      "reserve: too large (at most 4096)"}},
-    {"max_child_sectors", BC_FEATURE_MAX_CHILD_SECTORS, true, kMinChunkSectors, kMaxChunkSectors,
-     &bc_table::max_child_sectors, "max_child_sectors: must be at least 8",
-     {"max_child_sectors: missing value", "max_child_sectors: not a number",
-      "max_child_sectors: negative", "max_child_sectors: too large (at most 1073741824)"}},
-    {"max_child_segments", BC_FEATURE_MAX_CHILD_SEGMENTS, true, 1, kMaxChildSegments,
-     &bc_table::max_child_segments, "max_child_segments: must be at least 1",
-     {"max_child_segments: missing value", "max_child_segments: not a number",
-      "max_child_segments: negative", "max_child_segments: too large (at most 256)"}},
+      "reserve: too large (at most " BC_STRINGIFY(BC_RESERVE_MAX) ")"}},
+    {"max_child_sectors", BC_FEATURE_MAX_CHILD_SECTORS, true, BC_MAX_CHILD_SECTORS_MIN, BC_MAX_CHILD_SECTORS_MAX,
+     &bc_table::max_child_sectors, "max_child_sectors: must be at least " BC_STRINGIFY(BC_MAX_CHILD_SECTORS_MIN),
+     {"max_child_sectors: missing value", "max_child_sectors: not a number", "max_child_sectors: negative",
+      "max_child_sectors: too large (at most " BC_STRINGIFY(BC_MAX_CHILD_SECTORS_MAX) ")"}},
+    {"max_child_segments", BC_FEATURE_MAX_CHILD_SEGMENTS, true, BC_MAX_CHILD_SEGMENTS_MIN, BC_MAX_CHILD_SEGMENTS_MAX,
+     &bc_table::max_child_segments, "max_child_segments: must be at least " BC_STRINGIFY(BC_MAX_CHILD_SEGMENTS_MIN),
+     {"max_child_segments: missing value", "max_child_segments: not a number", "max_child_segments: negative",
+      "max_child_segments: too large (at most " BC_STRINGIFY(BC_MAX_CHILD_SEGMENTS_MAX) ")"}},
     {"no_rescuer", BC_FEATURE_NO_RESCUER, false, 0, 0, nullptr, nullptr, {}},
-    {"fail_alloc", BC_FEATURE_FAIL_ALLOC, true, 0, 100, &bc_table::fail_alloc_percent, nullptr,
+    {"fail_alloc", BC_FEATURE_FAIL_ALLOC, true, BC_FAIL_ALLOC_MIN, BC_FAIL_ALLOC_MAX, &bc_table::fail_alloc_percent,
+     "fail_alloc: must be at least " BC_STRINGIFY(BC_FAIL_ALLOC_MIN),
      {"fail_alloc: missing value", "fail_alloc: not a number", "fail_alloc: negative",
-      "fail_alloc: must be at most 100"}},
+      "fail_alloc: must be at most " BC_STRINGIFY(BC_FAIL_ALLOC_MAX)}},
 };
 
 const FeatureSpec* find_feature(const char* name) {
@@ -86,39 +61,32 @@ constexpr NumberMessages kOffsetMessages = {"Missing offset", "Invalid offset: n
                                             "Invalid offset: negative", "Invalid offset: too large"};
 
 // <dev> <offset> pairs, count of them known.
-ParseResult parse_legs(Words& words, bc_table* table, const char* not_enough) {
+Status parse_legs(Words& words, bc_table* table, const char* not_enough) {
     if (words.remaining() < 2 * table->nr_legs)
         return invalid(not_enough);
     for (unsigned i = 0; i < table->nr_legs; ++i) {
         bc_leg& leg = table->legs[i];
         leg.path = words.next();
-        u64 offset = 0;
         // Offsets are sectors; keep them below 2^55 so offset << 9 is still a byte count.
-        ParseResult r = parse_number(words.next(), kU64Max >> BC_SECTOR_SHIFT, kOffsetMessages, &offset);
-        if (!r.ok())
-            return r;
-        leg.offset = offset;
+        leg.offset = BC_TRY(parse_u64(words.next(), kU64Max >> BC_SECTOR_SHIFT, kOffsetMessages));
     }
     for (unsigned i = 0; i < table->nr_legs; ++i)
         for (unsigned j = 0; j < i; ++j)
             if (str_equal(table->legs[i].path, table->legs[j].path))
                 return invalid("The same device is given twice");
-    return kOk;
+    return {};
 }
 
-ParseResult parse_device_count(Words& words, unsigned min, bc_table* table,
-                               const NumberMessages& messages, const char* too_few) {
-    u64 count = 0;
-    ParseResult r = parse_number(words.next(), BC_MAX_LEGS, messages, &count);
-    if (!r.ok())
-        return r;
+Status parse_device_count(Words& words, unsigned min, bc_table* table, const NumberMessages& messages,
+                          const char* too_few) {
+    const u64 count = BC_TRY(parse_u64(words.next(), BC_MAX_LEGS, messages));
     if (count < min)
         return invalid(too_few);
     table->nr_legs = unsigned(count);
-    return kOk;
+    return {};
 }
 
-ParseResult parse_layout(Words& words, bc_table* table) {
+Status parse_layout(Words& words, bc_table* table) {
     const char* name = words.next();
     if (!name)
         return invalid("Missing layout");
@@ -131,49 +99,37 @@ ParseResult parse_layout(Words& words, bc_table* table) {
     }
     if (str_equal(name, "striped")) {
         table->layout = BC_LAYOUT_STRIPED;
-        ParseResult r = parse_device_count(
-            words, 1, table,
-            {"striped: missing <#devs>", "striped: <#devs> is not a number", "striped: <#devs> is negative",
-             "striped: too many devices (at most 16)"},
-            "striped: needs at least 1 device");
-        if (!r.ok())
-            return r;
-        u64 chunk = 0;
-        r = parse_number(words.next(), kMaxChunkSectors,
-                         {"striped: missing <chunk_sectors>", "striped: chunk size is not a number",
-                          "striped: chunk size is negative", "striped: chunk size too large"},
-                         &chunk);
-        if (!r.ok())
-            return r;
-        if (chunk < kMinChunkSectors)
-            return invalid("striped: chunk size must be at least 8 sectors");
+        BC_TRY(parse_device_count(words, BC_STRIPED_MIN_LEGS, table,
+                                  {"striped: missing <#devs>", "striped: <#devs> is not a number",
+                                   "striped: <#devs> is negative",
+                                   "striped: too many devices (at most " BC_STRINGIFY(BC_MAX_LEGS) ")"},
+                                  "striped: needs at least " BC_STRINGIFY(BC_STRIPED_MIN_LEGS) " device"));
+        const u64 chunk = BC_TRY(parse_u64(words.next(), BC_CHUNK_SECTORS_MAX,
+                                           {"striped: missing <chunk_sectors>", "striped: chunk size is not a number",
+                                            "striped: chunk size is negative", "striped: chunk size too large"}));
+        if (chunk < BC_CHUNK_SECTORS_MIN)
+            return invalid("striped: chunk size must be at least " BC_STRINGIFY(BC_CHUNK_SECTORS_MIN) " sectors");
         table->chunk_sectors = unsigned(chunk);
         return parse_legs(words, table, "striped: fewer <dev> <offset> pairs than <#devs>");
     }
     if (str_equal(name, "mirror")) {
         table->layout = BC_LAYOUT_MIRROR;
-        ParseResult r = parse_device_count(
-            words, 2, table,
-            {"mirror: missing <#devs>", "mirror: <#devs> is not a number", "mirror: <#devs> is negative",
-             "mirror: too many devices (at most 16)"},
-            "mirror: needs at least 2 devices");
-        if (!r.ok())
-            return r;
+        BC_TRY(parse_device_count(words, BC_MIRROR_MIN_LEGS, table,
+                                  {"mirror: missing <#devs>", "mirror: <#devs> is not a number",
+                                   "mirror: <#devs> is negative",
+                                   "mirror: too many devices (at most " BC_STRINGIFY(BC_MAX_LEGS) ")"},
+                                  "mirror: needs at least " BC_STRINGIFY(BC_MIRROR_MIN_LEGS) " devices"));
         return parse_legs(words, table, "mirror: fewer <dev> <offset> pairs than <#devs>");
     }
     return invalid("Unknown layout");
 }
 
-ParseResult parse_features(Words& words, bc_table* table) {
+Status parse_features(Words& words, bc_table* table) {
     if (words.remaining() == 0)
-        return kOk;
-    u64 count = 0;
-    ParseResult r = parse_number(words.next(), kU64Max,
-                                 {"Missing feature count", "Invalid feature count: not a number",
-                                  "Invalid feature count: negative", "Invalid feature count: too large"},
-                                 &count);
-    if (!r.ok())
-        return r;
+        return {};
+    const u64 count = BC_TRY(parse_u64(words.next(), kU64Max,
+                                       {"Missing feature count", "Invalid feature count: not a number",
+                                        "Invalid feature count: negative", "Invalid feature count: too large"}));
     if (count > words.remaining())
         return invalid("Feature count exceeds the words given");
     if (count < words.remaining())
@@ -192,26 +148,21 @@ ParseResult parse_features(Words& words, bc_table* table) {
             table->no_rescuer = 1;
             continue;
         }
-        u64 value = 0;
-        r = parse_number(words.next(), spec->max, spec->messages, &value);
-        if (!r.ok())
-            return r;
+        const u64 value = BC_TRY(parse_u64(words.next(), spec->max, spec->messages));
         if (value < spec->min)
             return invalid(spec->too_small);
         table->*(spec->field) = unsigned(value);
     }
-    return kOk;
+    return {};
 }
 
 }  // namespace
 
-ParseResult parse_table(unsigned argc, char** argv, bc_table* table) {
+Status parse_table(unsigned argc, char** argv, bc_table* table) {
     *table = bc_table{};
-    table->reserve = kDefaultReserve;
+    table->reserve = BC_RESERVE_DEFAULT;
     Words words(argc, argv);
-    ParseResult r = parse_layout(words, table);
-    if (!r.ok())
-        return r;
+    BC_TRY(parse_layout(words, table));
     return parse_features(words, table);
 }
 
@@ -237,8 +188,5 @@ const char* layout_name(bc_layout layout) {
 }  // namespace bc
 
 extern "C" int bc_table_parse(unsigned int argc, char** argv, bc_table* table, const char** error) {
-    bc::ParseResult r = bc::parse_table(argc, argv, table);
-    if (!r.ok())
-        *error = r.message;
-    return r.error_code;
+    return bc::to_abi(bc::parse_table(argc, argv, table), error);
 }

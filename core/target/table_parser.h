@@ -8,26 +8,15 @@
 //     mirror  <#devs> <dev> <offset> ...
 //   features (counted in words): reserve <n> | max_child_sectors <n> |
 //     max_child_segments <n> | no_rescuer | fail_alloc <percent>
+// Every bound is abi/limits.h's.
 #pragma once
 #include "abi/table.h"
+#include "base/result.h"
 #include "base/types.h"
 
 namespace bc {
 
-constexpr unsigned kDefaultReserve = 16;
-constexpr unsigned kMaxReserve = 4096;
-constexpr unsigned kMinChunkSectors = 8;
-constexpr unsigned kMaxChunkSectors = 1u << 30;
-constexpr unsigned kMaxChildSegments = 256;  // BIO_MAX_VECS
-
-// Result of a parse: 0 or -errno, with the message for ti->error on failure.
-struct ParseResult {
-    int error_code;
-    const char* message;
-    bool ok() const { return error_code == 0; }
-};
-
-ParseResult parse_table(unsigned argc, char** argv, bc_table* table);
+Status parse_table(unsigned argc, char** argv, bc_table* table);
 
 // The name a feature is written with, for echoing the table.
 const char* feature_name(bc_feature feature);

@@ -8,6 +8,7 @@
 #include "target/mirror.h"
 #include "target/layout.h"
 #include "engine/stats.h"
+#include "base/result.h"
 #include "base/sync.h"
 #include "base/types.h"
 
@@ -29,14 +30,8 @@ struct bc_target {
 
 namespace bc {
 
-struct CreateResult {
-    int error_code;
-    const char* message;
-    bc_target* target;
-};
-
-CreateResult create_target(const bc_table& table, bc_sector_t sectors, const bc_leg_geometry* legs,
-                           const bc_bio_shape& shape, const bc_target_ops& ops, void* ctx);
+Result<bc_target*> create_target(const bc_table& table, bc_sector_t sectors, const bc_leg_geometry* legs,
+                                 const bc_bio_shape& shape, const bc_target_ops& ops, void* ctx);
 void destroy_target(bc_target* target);
 
 }  // namespace bc

@@ -5,12 +5,14 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "engine/bio_set.h"
 #include "engine/cache_registry.h"
 #include "env_posix.h"
+#include "require_ok.h"
 
 using bc::BioSet;
 using bc::Counter;
@@ -20,10 +22,8 @@ constexpr unsigned kBio = 136, kBvec = 16, kInline = 4;
 
 struct Set {
     explicit Set(unsigned pool_size = 2, unsigned front_pad = 24, bool bvecs = true, bool rescuer = true) {
-        stats = bc::Stats::create();
-        REQUIRE(stats);
-        set = BioSet::create({pool_size, front_pad, bvecs, rescuer, kBio, kBvec, kInline, 1}, stats);
-        REQUIRE(set);
+        stats = require_ok(bc::Stats::create());
+        set = require_ok(BioSet::create({pool_size, front_pad, bvecs, rescuer, kBio, kBvec, kInline, 1}, stats));
     }
     ~Set() {
         BioSet::destroy(set);
@@ -147,6 +147,65 @@ TEST_CASE("the reserve is refilled before any magazine") {
     for (auto& a : held)
         s.set->free(a.bio, nullptr, 0);
     CHECK(s.set->bio_pool().reserve_count() == 2);
+}
+
+TEST_CASE("BioSet::create says what is wrong with a configuration, and allocates nothing") {
+    bc::Stats* stats = require_ok(bc::Stats::create());
+    const long live_before = bc::posix::live_allocations();
+    const bc::Result<BioSet*> empty = BioSet::create({0, 24, true, false, kBio, kBvec, kInline, 1}, stats);
+    REQUIRE_FALSE(empty.ok());
+    CHECK(empty.error().code == -BC_EINVAL);
+    CHECK(std::string(empty.error().message) == "Invalid bio set configuration");
+    CHECK(bc::posix::live_allocations() == live_before);
+    bc::Stats::destroy(stats);
+}
+
+// A half-built set gives back everything it got; the registry's own error comes up as it is.
+TEST_CASE("a full cache registry fails BioSet::create with its message, and nothing leaks") {
+    bc::Stats* stats = require_ok(bc::Stats::create());
+    const long live_before = bc::posix::live_allocations();
+    const long caches_before = bc::posix::live_caches();
+    std::vector<bc_env_cache*> filler;
+    for (bc::usize size = 7;; size += 8) {  // sizes no set uses
+        const bc::Result<bc_env_cache*> cache = bc::cache_get(size);
+        if (!cache.ok()) {
+            CHECK(cache.error().code == -BC_ENOMEM);
+            CHECK(std::string(cache.error().message) == "Too many object sizes in use");
+            break;
+        }
+        filler.push_back(cache.value());
+        REQUIRE(filler.size() <= 64);
+    }
+    bc::cache_put(filler.back());  // one free entry: the object cache gets it, a vec class does not
+    filler.pop_back();
+    const bc::Result<BioSet*> set = BioSet::create({2, 40, true, true, kBio, kBvec, kInline, 1}, stats);
+    REQUIRE_FALSE(set.ok());
+    CHECK(set.error().code == -BC_ENOMEM);
+    CHECK(std::string(set.error().message) == "Too many object sizes in use");
+    for (bc_env_cache* cache : filler)
+        bc::cache_put(cache);
+    CHECK(bc::posix::live_caches() == caches_before);
+    CHECK(bc::posix::live_allocations() == live_before);
+    bc::Stats::destroy(stats);
+}
+
+TEST_CASE("resize_reserve refuses an empty reserve and resizes both reserves") {
+    bc::posix::NoioScope noio;
+    Set s(2);
+    const bc::Status empty = s.set->resize_reserve(0);
+    REQUIRE_FALSE(empty.ok());
+    CHECK(empty.error().code == -BC_EINVAL);
+    require_ok(s.set->resize_reserve(5));
+    CHECK(s.set->bio_pool().reserve_count() == 5);
+    s.set->faults().set_percent(100);  // the 256-vec reserve now serves every vec table
+    std::vector<bc::BioAllocation> held;
+    for (int i = 0; i < 5; ++i) {
+        held.push_back(s.set->alloc(20, false));
+        REQUIRE(held.back().bio);
+        CHECK(held.back().vec_capacity == 256);
+    }
+    for (auto& a : held)
+        s.set->free(a.bio, a.vecs, a.vec_capacity);
 }
 
 TEST_CASE("an allocation that must wait under submit recursion rescues parked bios first") {

@@ -3,6 +3,9 @@
 // target constructor with the same geometry.
 #include <catch2/catch.hpp>
 
+#include <functional>
+#include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -190,6 +193,90 @@ TEST_CASE("every table biochainctl builds is accepted by the module's parser and
         CHECK(module_verdict(*table, c.legs) == "ok");
     }
     CHECK(built_count > 200);
+}
+
+namespace {
+
+// Both sides' answer to one value: biochainctl's ("ok" or its refusal) and the module's.
+struct Verdicts {
+    std::string ctl;
+    std::string module;
+};
+
+// A striped or mirror line of `count` devices as the module reads it, written here because
+// the builder refuses to write one past its bounds.
+ctl::TableLine by_hand(const std::string& layout, std::size_t count, const std::string& chunk_sectors = "") {
+    ctl::TableLine line{2048, layout + " " + std::to_string(count)};
+    if (!chunk_sectors.empty())
+        line.params += " " + chunk_sectors;
+    for (std::size_t i = 0; i < count; ++i)
+        line.params += " 254:" + std::to_string(16 * i) + " 0";
+    return line;
+}
+
+// A bound is taken by both sides, and one past it refused by both.
+void check_bound(const std::function<Verdicts(ctl::u64)>& verdicts, ctl::u64 bound, bool is_min) {
+    const Verdicts at = verdicts(bound);
+    INFO("at the bound " << bound << ": biochainctl '" << at.ctl << "', module '" << at.module << "'");
+    CHECK(at.ctl == "ok");
+    CHECK(at.module == "ok");
+    if (is_min && bound == 0)
+        return;
+    const ctl::u64 past = is_min ? bound - 1 : bound + 1;
+    const Verdicts beyond = verdicts(past);
+    INFO("past the bound, " << past << ": biochainctl '" << beyond.ctl << "', module '" << beyond.module << "'");
+    CHECK(beyond.ctl != "ok");
+    CHECK(beyond.module.rfind("parser: ", 0) == 0);  // refused for the number, not for the devices
+}
+
+}  // namespace
+
+TEST_CASE("biochainctl and the module agree on every feature's bounds (core/abi/limits.h)") {
+    // every numeric feature of the module is an option of create
+    CHECK(std::size(ctl::kFeatureOptions) == BC_FEATURE_COUNT - 1);  // all but no_rescuer
+    for (const ctl::FeatureOption& feature : ctl::kFeatureOptions) {
+        INFO("--" << feature.option);
+        auto verdicts = [&](ctl::u64 value) {
+            // what create does with --OPTION VALUE, then the module with the table built from it
+            const auto count = ctl::parse_count(std::to_string(value), feature.min, feature.max, feature.option);
+            CreateRequest r = request(Layout::linear, {{"/dev/vda", 0}});
+            r.*feature.value = value;
+            const auto line = ctl::build_table(r, disks(1));
+            REQUIRE(line);
+            return Verdicts{count ? "ok" : count.error(), module_verdict(*line, disks(1))};
+        };
+        check_bound(verdicts, feature.min, true);
+        check_bound(verdicts, feature.max, false);
+    }
+}
+
+TEST_CASE("biochainctl and the module agree on the number of devices and the chunk size") {
+    constexpr ctl::u64 kTiB = 1024 * kGiB;
+    for (const Layout layout : {Layout::striped, Layout::mirror}) {
+        INFO(ctl::layout_name(layout));
+        const std::string chunk = layout == Layout::striped ? "8" : "";
+        auto verdicts = [&](ctl::u64 count) {
+            CreateRequest r = request(layout, std::vector<ctl::LegArgument>(count, {"/dev/vda", 0}));
+            for (std::size_t i = 0; i < count; ++i)
+                r.legs[i].device = "/dev/vd" + std::to_string(i);
+            r.chunk_bytes = layout == Layout::striped ? std::optional<ctl::u64>(8 * 512) : std::nullopt;
+            const auto line = ctl::build_table(r, disks(count));
+            return Verdicts{line ? "ok" : line.error(),
+                            module_verdict(line ? *line : by_hand(ctl::layout_name(layout), count, chunk), disks(count))};
+        };
+        check_bound(verdicts, layout == Layout::striped ? BC_STRIPED_MIN_LEGS : BC_MIRROR_MIN_LEGS, true);
+        check_bound(verdicts, BC_MAX_LEGS, false);
+    }
+    auto chunk_verdicts = [&](ctl::u64 chunk_sectors) {
+        CreateRequest r = request(Layout::striped, {{"/dev/vda", 0}, {"/dev/vdb", 0}});
+        r.chunk_bytes = chunk_sectors * 512;
+        const auto line = ctl::build_table(r, disks(2, kTiB));
+        return Verdicts{line ? "ok" : line.error(),
+                        module_verdict(line ? *line : by_hand("striped", 2, std::to_string(chunk_sectors)),
+                                       disks(2, kTiB))};
+    };
+    check_bound(chunk_verdicts, BC_CHUNK_SECTORS_MIN, true);
+    check_bound(chunk_verdicts, BC_CHUNK_SECTORS_MAX, false);
 }
 
 TEST_CASE("biochainctl splits DEV[:OFFSET], preferring a path that exists") {

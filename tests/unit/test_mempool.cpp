@@ -10,6 +10,7 @@
 #include "engine/cache_registry.h"
 #include "env_posix.h"
 #include "engine/mempool.h"
+#include "require_ok.h"
 
 using bc::AllocPath;
 using bc::Mempool;
@@ -17,10 +18,9 @@ using bc::Mempool;
 namespace {
 struct Pool {
     explicit Pool(unsigned min_nr, unsigned percent = 0) {
-        cache = bc::cache_get(64);
+        cache = require_ok(bc::cache_get(64));
         faults.set_percent(percent);
-        pool = Mempool::create(cache, min_nr, &faults);
-        REQUIRE(pool);
+        pool = require_ok(Mempool::create(cache, min_nr, &faults));
     }
     ~Pool() {
         Mempool::destroy(pool);
@@ -98,17 +98,17 @@ TEST_CASE("resizing keeps every element") {
         for (int i = 0; i < 3; ++i)
             held.push_back(p.pool->alloc(false, &path));
         CHECK(p.pool->reserve_count() == 1);
-        REQUIRE(p.pool->resize(2) == 0);  // smaller than before, more than is free: filled up
+        require_ok(p.pool->resize(2));  // smaller than before, more than is free: filled up
         CHECK(p.pool->reserve_count() == 2);
         p.pool->free(held.back());  // reserve full: this one goes back to the cache
         held.pop_back();
         CHECK(p.pool->reserve_count() == 2);
-        REQUIRE(p.pool->resize(8) == 0);  // grow: allocated now, may wait
+        require_ok(p.pool->resize(8));  // grow: allocated now, may wait
         CHECK(p.pool->reserve_count() == 8);
         for (void* e : held)
             p.pool->free(e);
         CHECK(p.pool->reserve_count() == 8);
-        REQUIRE(p.pool->resize(1) == 0);
+        require_ok(p.pool->resize(1));
         CHECK(p.pool->reserve_count() == 1);
     }
     CHECK(bc::posix::live_allocations() == live_before);
@@ -199,9 +199,9 @@ TEST_CASE("fault injection is deterministic for a seed and near its rate") {
 
 TEST_CASE("caches are shared by size and released with their last user") {
     const unsigned before = bc::cache_registry_size();
-    bc_env_cache* a = bc::cache_get(1000);
-    bc_env_cache* b = bc::cache_get(1000);
-    bc_env_cache* c = bc::cache_get(2000);
+    bc_env_cache* a = require_ok(bc::cache_get(1000));
+    bc_env_cache* b = require_ok(bc::cache_get(1000));
+    bc_env_cache* c = require_ok(bc::cache_get(2000));
     CHECK(a == b);
     CHECK(a != c);
     CHECK(bc::cache_registry_size() == before + 2);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "abi/limits.h"
 #include "target/table_parser.h"
 
 namespace {
@@ -88,11 +89,11 @@ void check_invariants(const Outcome& o, const Words& words) {
         CHECK(t.chunk_sectors == 0);
         break;
     case BC_LAYOUT_STRIPED:
-        CHECK(t.chunk_sectors >= bc::kMinChunkSectors);
-        CHECK(t.chunk_sectors <= bc::kMaxChunkSectors);
+        CHECK(t.chunk_sectors >= BC_CHUNK_SECTORS_MIN);
+        CHECK(t.chunk_sectors <= BC_CHUNK_SECTORS_MAX);
         break;
     case BC_LAYOUT_MIRROR:
-        CHECK(t.nr_legs >= 2);
+        CHECK(t.nr_legs >= BC_MIRROR_MIN_LEGS);
         CHECK(t.chunk_sectors == 0);
         break;
     default:
@@ -103,11 +104,13 @@ void check_invariants(const Outcome& o, const Words& words) {
         for (unsigned j = 0; j < i; ++j)
             CHECK(o.paths[i] != o.paths[j]);
     }
-    CHECK(t.reserve >= 1);
-    CHECK(t.reserve <= bc::kMaxReserve);
-    CHECK(t.fail_alloc_percent <= 100);
-    CHECK((t.max_child_sectors == 0 || t.max_child_sectors >= bc::kMinChunkSectors));
-    CHECK(t.max_child_segments <= bc::kMaxChildSegments);
+    CHECK(t.reserve >= BC_RESERVE_MIN);
+    CHECK(t.reserve <= BC_RESERVE_MAX);
+    CHECK(t.fail_alloc_percent <= BC_FAIL_ALLOC_MAX);
+    CHECK((t.max_child_sectors == 0 || t.max_child_sectors >= BC_MAX_CHILD_SECTORS_MIN));
+    CHECK(t.max_child_sectors <= BC_MAX_CHILD_SECTORS_MAX);
+    CHECK((t.max_child_segments == 0 || t.max_child_segments >= BC_MAX_CHILD_SEGMENTS_MIN));
+    CHECK(t.max_child_segments <= BC_MAX_CHILD_SEGMENTS_MAX);
     REQUIRE(t.nr_features <= BC_FEATURE_COUNT);
     for (unsigned i = 0; i < t.nr_features; ++i)
         for (unsigned j = 0; j < i; ++j)
@@ -179,12 +182,12 @@ public:
         if (layout == 0) {
             w.push_back("linear");
         } else if (layout == 1) {
-            legs = unsigned(in(1, BC_MAX_LEGS));
+            legs = unsigned(in(BC_STRIPED_MIN_LEGS, BC_MAX_LEGS));
             w.push_back("striped");
             w.push_back(std::to_string(legs));
-            w.push_back(std::to_string(edgy(bc::kMinChunkSectors, bc::kMaxChunkSectors)));
+            w.push_back(std::to_string(edgy(BC_CHUNK_SECTORS_MIN, BC_CHUNK_SECTORS_MAX)));
         } else {
-            legs = unsigned(in(2, BC_MAX_LEGS));
+            legs = unsigned(in(BC_MIRROR_MIN_LEGS, BC_MAX_LEGS));
             w.push_back("mirror");
             w.push_back(std::to_string(legs));
         }
@@ -200,11 +203,11 @@ public:
             if (!chance(40))
                 continue;
             switch (f) {
-            case 0: features.insert(features.end(), {"reserve", std::to_string(edgy(1, bc::kMaxReserve))}); break;
-            case 1: features.insert(features.end(), {"max_child_sectors", std::to_string(edgy(bc::kMinChunkSectors, bc::kMaxChunkSectors))}); break;
-            case 2: features.insert(features.end(), {"max_child_segments", std::to_string(edgy(1, bc::kMaxChildSegments))}); break;
+            case 0: features.insert(features.end(), {"reserve", std::to_string(edgy(BC_RESERVE_MIN, BC_RESERVE_MAX))}); break;
+            case 1: features.insert(features.end(), {"max_child_sectors", std::to_string(edgy(BC_MAX_CHILD_SECTORS_MIN, BC_MAX_CHILD_SECTORS_MAX))}); break;
+            case 2: features.insert(features.end(), {"max_child_segments", std::to_string(edgy(BC_MAX_CHILD_SEGMENTS_MIN, BC_MAX_CHILD_SEGMENTS_MAX))}); break;
             case 3: features.push_back("no_rescuer"); break;
-            case 4: features.insert(features.end(), {"fail_alloc", std::to_string(edgy(0, 100))}); break;
+            case 4: features.insert(features.end(), {"fail_alloc", std::to_string(edgy(BC_FAIL_ALLOC_MIN, BC_FAIL_ALLOC_MAX))}); break;
             }
         }
         if (!features.empty() || chance(10)) {

@@ -33,7 +33,7 @@ TEST_CASE("linear with no features takes the defaults") {
     CHECK(p.paths[0] == "/dev/vda");
     CHECK(p.table.legs[0].offset == 2048);
     CHECK(p.table.nr_features == 0);
-    CHECK(p.table.reserve == bc::kDefaultReserve);
+    CHECK(p.table.reserve == BC_RESERVE_DEFAULT);
     CHECK(p.table.max_child_sectors == 0);
     CHECK(p.table.max_child_segments == 0);
     CHECK(p.table.fail_alloc_percent == 0);

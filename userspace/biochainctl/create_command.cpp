@@ -46,10 +46,8 @@ CreateRequest request_from(const Args& args) {
         request.chunk_bytes = size_option(args, "chunk");
     if (args.has("size"))
         request.size_bytes = size_option(args, "size");
-    request.reserve = count_option(args, "reserve", 1, kMaxReserve);
-    request.max_child_sectors = count_option(args, "max-child-sectors", kMinChunkSectors, kMaxChunkSectors);
-    request.max_child_segments = count_option(args, "max-child-segments", 1, kMaxChildSegments);
-    request.fail_alloc_percent = count_option(args, "fail-alloc", 0, 100);
+    for (const FeatureOption& feature : kFeatureOptions)
+        request.*feature.value = count_option(args, feature.option, feature.min, feature.max);
     request.no_rescuer = args.has("no-rescuer");
     for (std::size_t i = 1; i < args.positionals().size(); ++i) {
         const Expected<LegArgument> leg = parse_leg_argument(args.positionals()[i], path_exists);

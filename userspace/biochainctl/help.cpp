@@ -2,8 +2,16 @@
 
 #include <fmt/format.h>
 
+#include "abi/limits.h"
+
 namespace ctl {
 namespace {
+
+// The manual states the module's bounds from the header the module checks them with.
+#define BC_RANGE(min, max) BC_STRINGIFY(min) ".." BC_STRINGIFY(max)
+#define BC_LEGS(min) BC_STRINGIFY(min) " to " BC_STRINGIFY(BC_MAX_LEGS)
+// A bound the manual can only state in other units (bytes, not sectors).
+static_assert(BC_CHUNK_SECTORS_MIN * 512 == 4096, "the manual says --chunk is at least 4k");
 
 // One command's part of the manual; the full page is made of all of them, so the two
 // never disagree.
@@ -21,7 +29,7 @@ constexpr CommandHelp kCommands[] = {
      "create a biochain device over block devices",
      R"(Creates /dev/mapper/NAME, a biochain device over the DEVs, each used
 from its OFFSET on (default 0). LAYOUT is linear (1 device), striped
-(1 to 16) or mirror (2 to 16).
+()" BC_LEGS(BC_STRIPED_MIN_LEGS) R"() or mirror ()" BC_LEGS(BC_MIRROR_MIN_LEGS) R"().
 
 The devices are checked first: each must exist, be a block device, and
 have its OFFSET inside it and a multiple of its logical block size. The
@@ -44,17 +52,20 @@ otherwise the text after its last ':' is the offset.)",
     The target length, instead of the largest that fits. Striped: a
     multiple of chunk x number of devices.
 --reserve N
-    Objects in each mempool reserve, 1..4096 (the module's default: 16).
+    Objects in each mempool reserve, )" BC_RANGE(BC_RESERVE_MIN, BC_RESERVE_MAX)
+     R"( (the module's default: )" BC_STRINGIFY(BC_RESERVE_DEFAULT) R"().
 --max-child-sectors N
     Largest child bio sent to a lower device, in 512-byte sectors:
-    8..1073741824, whole logical blocks. Without it and
+    )" BC_RANGE(BC_MAX_CHILD_SECTORS_MIN, BC_MAX_CHILD_SECTORS_MAX)
+     R"(, whole logical blocks. Without it and
     --max-child-segments, linear remaps in place.
 --max-child-segments N
-    Most bio_vecs in one child bio, 1..256.
+    Most bio_vecs in one child bio, )" BC_RANGE(BC_MAX_CHILD_SEGMENTS_MIN, BC_MAX_CHILD_SEGMENTS_MAX) R"(.
 --no-rescuer
     Disable the rescuer (tests only: a small reserve can then deadlock).
 --fail-alloc PERCENT
-    Fault injection: this share (0..100) of the allocation engine's
+    Fault injection: this share ()" BC_RANGE(BC_FAIL_ALLOC_MIN, BC_FAIL_ALLOC_MAX)
+     R"() of the allocation engine's
     backing allocations fails (tests only).
 --dry-run
     Check everything and print the table as dmsetup takes it; create
@@ -103,8 +114,9 @@ biochainctl status fast --watch --interval 0.5)"},
 if it has one. biochain understands:
 
     stats reset          zero the counters and the reserve's low mark
-    fail_alloc PERCENT   change the fault-injection rate (0..100)
-    reserve N            resize the reserve live (1..4096)
+    fail_alloc PERCENT   change the fault-injection rate ()" BC_RANGE(BC_FAIL_ALLOC_MIN, BC_FAIL_ALLOC_MAX)
+     R"()
+    reserve N            resize the reserve live ()" BC_RANGE(BC_RESERVE_MIN, BC_RESERVE_MAX) R"()
 
 A refused message exits 1 with the kernel's reason.)",
      "", R"(biochainctl message fast stats reset

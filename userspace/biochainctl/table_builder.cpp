@@ -21,12 +21,14 @@ Expected<bool> check_leg_count(Layout layout, std::size_t count) {
             return Error{fmt::format("linear takes exactly one device, {} given", count)};
         break;
     case Layout::striped:
-        if (count < 1 || count > kMaxLegs)
-            return Error{fmt::format("striped takes 1 to {} devices, {} given", kMaxLegs, count)};
+        if (count < BC_STRIPED_MIN_LEGS || count > BC_MAX_LEGS)
+            return Error{
+                fmt::format("striped takes {} to {} devices, {} given", BC_STRIPED_MIN_LEGS, BC_MAX_LEGS, count)};
         break;
     case Layout::mirror:
-        if (count < 2 || count > kMaxLegs)
-            return Error{fmt::format("mirror takes 2 to {} devices, {} given", kMaxLegs, count)};
+        if (count < BC_MIRROR_MIN_LEGS || count > BC_MAX_LEGS)
+            return Error{
+                fmt::format("mirror takes {} to {} devices, {} given", BC_MIRROR_MIN_LEGS, BC_MAX_LEGS, count)};
         break;
     }
     return true;
@@ -38,10 +40,12 @@ Expected<u64> checked_chunk(const CreateRequest& request, const std::vector<LegG
     const std::string given = exact_bytes(chunk);
     if (chunk % kSectorBytes)
         return Error{fmt::format("--chunk {} is not a whole number of 512-byte sectors", given)};
-    if (chunk / kSectorBytes < kMinChunkSectors)
-        return Error{fmt::format("--chunk {} is too small (at least 4 KiB)", given)};
-    if (chunk / kSectorBytes > kMaxChunkSectors)
-        return Error{fmt::format("--chunk {} is too large (at most 512 GiB)", given)};
+    if (chunk / kSectorBytes < BC_CHUNK_SECTORS_MIN)
+        return Error{fmt::format("--chunk {} is too small (at least {})", given,
+                                 exact_bytes(BC_CHUNK_SECTORS_MIN * kSectorBytes))};
+    if (chunk / kSectorBytes > BC_CHUNK_SECTORS_MAX)
+        return Error{fmt::format("--chunk {} is too large (at most {})", given,
+                                 exact_bytes(BC_CHUNK_SECTORS_MAX * kSectorBytes))};
     for (std::size_t i = 0; i < legs.size(); ++i)
         if (chunk % legs[i].logical_block_size)
             return Error{fmt::format("--chunk {} is not a multiple of the logical block size of {} ({} bytes)",

@@ -1,6 +1,6 @@
 // The biochain table line for `create`: checks a request against the geometry of its
 // devices and writes "<layout> <layout args...> [<#features> <feature words...>]" in the
-// syntax core/table_parser.cpp reads, with the target length that fits the devices.
+// syntax core/target/table_parser.cpp reads, with the target length that fits the devices.
 //
 // Everything the kernel would refuse about sizes and alignment is refused here first, in
 // the user's units and with the device's name, so a typo costs one line instead of a
@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "abi/limits.h"
 #include "expected.h"
 #include "size_units.h"
 
@@ -22,12 +23,8 @@ enum class Layout { linear, striped, mirror };
 std::optional<Layout> layout_from_name(std::string_view name);
 const char* layout_name(Layout layout);
 
-constexpr unsigned kMaxLegs = 16;                   // BC_MAX_LEGS
-constexpr u64 kDefaultChunkBytes = 64 * 1024;       // when --chunk is not given
-constexpr u64 kMinChunkSectors = 8;                 // the table's minimum
-constexpr u64 kMaxChunkSectors = u64(1) << 30;      // and maximum (also max_child_sectors)
-constexpr u64 kMaxReserve = 4096;
-constexpr u64 kMaxChildSegments = 256;
+// The table's own bounds are core/abi/limits.h's, read by the module too.
+constexpr u64 kDefaultChunkBytes = 64 * 1024;  // when --chunk is not given
 
 // DEV[:OFFSET] as the user wrote it. `exists` answers whether a path exists: a path that
 // exists as written is a path even if it contains ':' (/dev/disk/by-path/pci-0000:00:04.0);
@@ -68,6 +65,21 @@ struct TableLine {
 
 // legs[i] describes request.legs[i].
 Expected<TableLine> build_table(const CreateRequest& request, const std::vector<LegGeometry>& legs);
+
+// The options of `create` that set a numeric feature of the table, with the bounds the
+// module checks it against.
+struct FeatureOption {
+    const char* option;  // without the "--"
+    u64 min;
+    u64 max;
+    std::optional<u64> CreateRequest::*value;
+};
+inline constexpr FeatureOption kFeatureOptions[] = {
+    {"reserve", BC_RESERVE_MIN, BC_RESERVE_MAX, &CreateRequest::reserve},
+    {"max-child-sectors", BC_MAX_CHILD_SECTORS_MIN, BC_MAX_CHILD_SECTORS_MAX, &CreateRequest::max_child_sectors},
+    {"max-child-segments", BC_MAX_CHILD_SEGMENTS_MIN, BC_MAX_CHILD_SEGMENTS_MAX, &CreateRequest::max_child_segments},
+    {"fail-alloc", BC_FAIL_ALLOC_MIN, BC_FAIL_ALLOC_MAX, &CreateRequest::fail_alloc_percent},
+};
 
 // ---- template definition ----
 

@@ -1,0 +1,52 @@
+// `dmsetup message` to a target: "stats reset", "fail_alloc <percent>", "reserve <n>".
+// The bounds are abi/limits.h's, the same the table's features have.
+#include "abi/limits.h"
+#include "base/number.h"
+#include "base/result.h"
+#include "target/target.h"
+
+namespace bc {
+namespace {
+
+constexpr const char* kFailAllocRange =
+    "fail_alloc: must be a number from " BC_STRINGIFY(BC_FAIL_ALLOC_MIN) " to " BC_STRINGIFY(BC_FAIL_ALLOC_MAX);
+constexpr const char* kReserveRange =
+    "reserve: must be a number from " BC_STRINGIFY(BC_RESERVE_MIN) " to " BC_STRINGIFY(BC_RESERVE_MAX);
+
+// A message's number: one sentence, the range, for every way it can be wrong.
+Result<u64> message_number(const char* word, u64 min, u64 max, const char* range) {
+    const u64 value = BC_TRY(parse_u64(word, max, {range, range, range, range}));
+    if (value < min)
+        return invalid(range);
+    return value;
+}
+
+Status handle_message(bc_target* target, unsigned argc, char** argv) {
+    if (argc == 2 && str_equal(argv[0], "stats") && str_equal(argv[1], "reset")) {
+        target->stats->reset();
+        target->bio_set->reset_counts();
+        target->bio_set->bio_pool().reset_low_water();
+        return {};
+    }
+    if (argc == 2 && str_equal(argv[0], "fail_alloc")) {
+        const u64 percent = BC_TRY(message_number(argv[1], BC_FAIL_ALLOC_MIN, BC_FAIL_ALLOC_MAX, kFailAllocRange));
+        target->bio_set->faults().set_percent(unsigned(percent));
+        return {};
+    }
+    if (argc == 2 && str_equal(argv[0], "reserve")) {
+        const u64 size = BC_TRY(message_number(argv[1], BC_RESERVE_MIN, BC_RESERVE_MAX, kReserveRange));
+        // The set's own sentence does not say which message failed; the user's word does.
+        const Status resized = target->bio_set->resize_reserve(unsigned(size));
+        if (!resized.ok())
+            return Error{resized.error().code, "reserve: cannot allocate the larger reserve"};
+        return {};
+    }
+    return invalid("Unknown message");
+}
+
+}  // namespace
+}  // namespace bc
+
+extern "C" int bc_target_message(bc_target* target, unsigned int argc, char** argv, const char** error) {
+    return bc::to_abi(bc::handle_message(target, argc, argv), error);
+}
