@@ -1,7 +1,12 @@
+// BioSet contracts that need userspace: interrupt context, submit recursion, NOIO scopes
+// and threads, which the POSIX environment simulates. Everything one task in process
+// context can check (the object layout, vec size classes, the 256 reserve, magazine
+// reuse, the reserve refilled first, shared caches) is written once, in
+// core/selftest/bio_set_suite.cpp, and runs both in the module and here through
+// test_selftest.cpp.
 #include <catch2/catch.hpp>
 
 #include <atomic>
-#include <cstring>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -34,81 +39,9 @@ struct Set {
 };
 }  // namespace
 
-TEST_CASE("a BioSet object is [front_pad | owner | bio | inline vecs]") {
-    bc::posix::NoioScope noio;
-    Set s(2, 24);
-    bc::BioAllocation a = s.set->alloc(3, true);
-    REQUIRE(a.bio);
-    CHECK(BioSet::owner_of(a.bio) == s.set);
-    CHECK(bc_bio_owner(a.bio) == s.set);
-    CHECK(s.set->bio_of(s.set->front(a.bio)) == a.bio);
-    CHECK(reinterpret_cast<bc::uptr>(a.bio) % 16 == 0);
-    // every byte of each region is writable (ASan checks the bounds)
-    std::memset(s.set->front(a.bio), 0xaa, 24);
-    std::memset(a.bio, 0xbb, kBio);
-    CHECK(a.vecs == static_cast<char*>(a.bio) + kBio);
-    CHECK(a.vec_capacity == kInline);
-    std::memset(a.vecs, 0xcc, kInline * kBvec);
-    CHECK(BioSet::owner_of(a.bio) == s.set);  // the user's data did not touch the owner word
-    s.set->free(a.bio, a.vecs, a.vec_capacity);
-}
-
-TEST_CASE("vec tables come from size classes, inline up to 4") {
-    bc::posix::NoioScope noio;
-    Set s;
-    struct Case {
-        unsigned nr, capacity;
-    } cases[] = {{0, 0}, {1, 4}, {4, 4}, {5, 16}, {16, 16}, {17, 64}, {64, 64}, {65, 128}, {129, 256}, {256, 256}};
-    for (const Case& c : cases) {
-        INFO("nr_vecs " << c.nr);
-        bc::BioAllocation a = s.set->alloc(c.nr, true);
-        REQUIRE(a.bio);
-        CHECK(a.vec_capacity == c.capacity);
-        if (c.nr)
-            std::memset(a.vecs, 0x5a, std::size_t(c.capacity) * kBvec);
-        else
-            CHECK(a.vecs == nullptr);
-        s.set->free(a.bio, a.vecs, a.vec_capacity);
-    }
-    CHECK(s.set->alloc(257, true).bio == nullptr);
-}
-
-TEST_CASE("a BioSet without NEED_BVECS refuses vecs") {
-    bc::posix::NoioScope noio;
-    Set s(2, 8, false);
-    CHECK(s.set->alloc(1, true).bio == nullptr);
-    bc::BioAllocation a = s.set->alloc(0, true);
-    REQUIRE(a.bio);
-    s.set->free(a.bio, nullptr, 0);
-}
-
-TEST_CASE("when the small classes fail, vecs come from the 256 reserve") {
-    bc::posix::NoioScope noio;
-    Set s(2);
-    s.set->faults().set_percent(100);
-    bc::BioAllocation a = s.set->alloc(20, false);
-    REQUIRE(a.bio);
-    CHECK(a.vec_capacity == 256);
-    s.set->free(a.bio, a.vecs, a.vec_capacity);
-}
-
-TEST_CASE("a freed object is reused from a magazine, not the cache") {
-    bc::posix::NoioScope noio;
-    Set s(2);
-    bc::BioAllocation a = s.set->alloc(0, true);
-    CHECK(s.set->count(Counter::alloc_backing) == 1);
-    s.set->free(a.bio, nullptr, 0);
-    const long live = bc::posix::live_allocations();  // the object stays with the set
-    bc::BioAllocation b = s.set->alloc(0, true);
-    // the thread may have moved to another CPU in between (then the cache serves it)
-    CHECK(s.set->count(Counter::alloc_percpu) + s.set->count(Counter::alloc_backing) == 2);
-    if (s.set->count(Counter::alloc_percpu) == 1) {
-        CHECK(b.bio == a.bio);
-        CHECK(bc::posix::live_allocations() == live);
-    }
-    s.set->free(b.bio, nullptr, 0);
-}
-
+// Frees from a completion (interrupt context) take the magazine's interrupt list. The
+// core suites run in process context and cannot enter interrupt context; the POSIX
+// environment's InterruptScope stands in for it.
 TEST_CASE("objects freed in interrupt context come back through the magazine") {
     bc::posix::NoioScope noio;
     Set s(1);
@@ -133,20 +66,6 @@ TEST_CASE("objects freed in interrupt context come back through the magazine") {
     CHECK(s.set->count(Counter::alloc_percpu) > 0);
     for (auto& a : again)
         s.set->free(a.bio, nullptr, 0);
-}
-
-TEST_CASE("the reserve is refilled before any magazine") {
-    bc::posix::NoioScope noio;
-    Set s(2);
-    s.set->faults().set_percent(100);
-    std::vector<bc::BioAllocation> held;
-    while (s.set->bio_pool().reserve_count())
-        held.push_back(s.set->alloc(0, false));
-    CHECK(s.set->alloc(0, false).bio == nullptr);  // magazines are empty too
-    CHECK(s.set->count(Counter::alloc_failed) == 1);
-    for (auto& a : held)
-        s.set->free(a.bio, nullptr, 0);
-    CHECK(s.set->bio_pool().reserve_count() == 2);
 }
 
 TEST_CASE("BioSet::create says what is wrong with a configuration, and allocates nothing") {
@@ -208,6 +127,9 @@ TEST_CASE("resize_reserve refuses an empty reserve and resizes both reserves") {
         s.set->free(a.bio, a.vecs, a.vec_capacity);
 }
 
+// Needs the POSIX environment's submit-recursion hooks and a completion on another thread;
+// in the module, biochain_target.the_rescuer_breaks_submit_recursion proves it with real
+// bios parked on current->bio_list.
 TEST_CASE("an allocation that must wait under submit recursion rescues parked bios first") {
     Set s(1);
     s.set->faults().set_percent(100);
@@ -238,6 +160,9 @@ TEST_CASE("an allocation that must wait under submit recursion rescues parked bi
     s.set->free(next.bio, nullptr, 0);
 }
 
+// Needs a NOIO scope, which core/ cannot open (the environment only reports one,
+// bc_env_noio_active); in the module, biochain_target.map_allocates_inside_a_noio_scope
+// checks map's scope and its control.
 TEST_CASE("allocations that may wait outside a NOIO scope are counted") {
     Set s;
     bc::BioAllocation a = s.set->alloc(0, true);
@@ -245,28 +170,20 @@ TEST_CASE("allocations that may wait outside a NOIO scope are counted") {
     s.set->free(a.bio, nullptr, 0);
     {
         bc::posix::NoioScope noio;
+        // A magazine hit never reaches the check, and the magazines hold one object: at
+        // least the second of these comes from the mempool (both if the thread moved).
         a = s.set->alloc(0, true);
+        bc::BioAllocation b = s.set->alloc(0, true);
+        CHECK(s.set->count(Counter::alloc_backing) >= 2);
         s.set->free(a.bio, nullptr, 0);
+        s.set->free(b.bio, nullptr, 0);
     }
     CHECK(s.set->count(Counter::noio_violations) == 1);
 }
 
-TEST_CASE("BioSets of the same shape share their caches, and nothing is left after the last") {
-    const unsigned caches = bc::cache_registry_size();
-    const long live = bc::posix::live_allocations();
-    {
-        Set a(4, 24), b(8, 24), c(4, 40);
-        // a and b: one object cache and the vec classes 16/64/128/256; c: its own object
-        // cache (front_pad 40 rounds to another size), the same vec classes
-        CHECK(bc::cache_registry_size() == caches + 1 + 4 + 1);
-    }
-    CHECK(bc::cache_registry_size() == caches);
-    CHECK(bc::posix::live_allocations() == live);
-    CHECK(bc::posix::live_caches() == 0);
-}
-
 // Producers allocate child bios with vecs of random sizes, consumers on other threads
 // free them: objects in == objects out at every fault rate, the reserve ends full.
+// Threads, and TSan watching them: userspace only.
 static void stress(unsigned percent) {
     const long live_before = bc::posix::live_allocations();
     {

@@ -1,3 +1,8 @@
+// Mempool contracts that need userspace: threads that wait and wake each other, and a
+// stress across threads under TSan. Everything a single task can check (the reserve, the
+// order of alloc's steps, refilling on free, resize, the fault injector, shared caches)
+// is written once, in core/selftest/mempool_suite.cpp, and runs both in the module and
+// here through test_selftest.cpp.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -32,41 +37,8 @@ struct Pool {
 };
 }  // namespace
 
-TEST_CASE("a mempool preallocates its reserve") {
-    Pool p(5);
-    CHECK(p.pool->min_nr() == 5);
-    CHECK(p.pool->reserve_count() == 5);
-    CHECK_FALSE(p.pool->reserve_short());
-}
-
-TEST_CASE("alloc takes the backing cache first, then the reserve, then fails only if it cannot wait") {
-    Pool p(2, 100);  // every backing allocation fails
-    AllocPath path = AllocPath::none;
-    void* a = p.pool->alloc(false, &path);
-    CHECK(path == AllocPath::reserve);
-    void* b = p.pool->alloc(false, &path);
-    CHECK(path == AllocPath::reserve);
-    CHECK(p.pool->alloc(false, &path) == nullptr);
-    CHECK(path == AllocPath::none);
-    CHECK(p.pool->low_water() == 0);
-
-    p.faults.set_percent(0);
-    void* c = p.pool->alloc(false, &path);
-    CHECK(path == AllocPath::backing);
-    REQUIRE(a);
-    REQUIRE(b);
-    REQUIRE(c);
-    // frees refill the reserve before anything goes back to the cache
-    p.pool->free(c);
-    CHECK(p.pool->reserve_count() == 1);
-    p.pool->free(b);
-    CHECK(p.pool->reserve_count() == 2);
-    const long live = bc::posix::live_allocations();
-    p.pool->free(a);  // reserve full: back to the cache
-    CHECK(p.pool->reserve_count() == 2);
-    CHECK(bc::posix::live_allocations() == live - 1);
-}
-
+// A second thread blocks in alloc() and the first one's free() must wake it: the core
+// suites run on one task and cannot start a thread.
 TEST_CASE("a waiter sleeps until a free and is woken by it") {
     Pool p(1, 100);
     AllocPath path = AllocPath::none;
@@ -89,33 +61,9 @@ TEST_CASE("a waiter sleeps until a free and is woken by it") {
     p.pool->free(waited);
 }
 
-TEST_CASE("resizing keeps every element") {
-    const long live_before = bc::posix::live_allocations();
-    {
-        Pool p(4, 100);
-        AllocPath path;
-        std::vector<void*> held;
-        for (int i = 0; i < 3; ++i)
-            held.push_back(p.pool->alloc(false, &path));
-        CHECK(p.pool->reserve_count() == 1);
-        require_ok(p.pool->resize(2));  // smaller than before, more than is free: filled up
-        CHECK(p.pool->reserve_count() == 2);
-        p.pool->free(held.back());  // reserve full: this one goes back to the cache
-        held.pop_back();
-        CHECK(p.pool->reserve_count() == 2);
-        require_ok(p.pool->resize(8));  // grow: allocated now, may wait
-        CHECK(p.pool->reserve_count() == 8);
-        for (void* e : held)
-            p.pool->free(e);
-        CHECK(p.pool->reserve_count() == 8);
-        require_ok(p.pool->resize(1));
-        CHECK(p.pool->reserve_count() == 1);
-    }
-    CHECK(bc::posix::live_allocations() == live_before);
-}
-
 // Producers allocate (waiting when they must), consumers on other threads free: every
-// element allocated is freed, waiters are woken, and the pool ends as it began.
+// element allocated is freed, waiters are woken, and the pool ends as it began. Threads,
+// and TSan watching them: userspace only.
 static void stress(unsigned percent) {
     const long live_before = bc::posix::live_allocations();
     {
@@ -180,34 +128,3 @@ static void stress(unsigned percent) {
 TEST_CASE("mempool stress across threads at 0% backing failures") { stress(0); }
 TEST_CASE("mempool stress across threads at 50% backing failures") { stress(50); }
 TEST_CASE("mempool stress across threads at 100% backing failures") { stress(100); }
-
-TEST_CASE("fault injection is deterministic for a seed and near its rate") {
-    bc::FaultInjector a(7), b(7);
-    a.set_percent(50);
-    b.set_percent(50);
-    int failures = 0;
-    for (int i = 0; i < 10000; ++i) {
-        const bool fa = a.should_fail();
-        CHECK(fa == b.should_fail());
-        failures += fa;
-    }
-    CHECK(failures > 4500);
-    CHECK(failures < 5500);
-    a.set_percent(150);
-    CHECK(a.percent() == 100);
-}
-
-TEST_CASE("caches are shared by size and released with their last user") {
-    const unsigned before = bc::cache_registry_size();
-    bc_env_cache* a = require_ok(bc::cache_get(1000));
-    bc_env_cache* b = require_ok(bc::cache_get(1000));
-    bc_env_cache* c = require_ok(bc::cache_get(2000));
-    CHECK(a == b);
-    CHECK(a != c);
-    CHECK(bc::cache_registry_size() == before + 2);
-    bc::cache_put(a);
-    CHECK(bc::cache_registry_size() == before + 2);
-    bc::cache_put(b);
-    bc::cache_put(c);
-    CHECK(bc::cache_registry_size() == before);
-}
