@@ -66,8 +66,10 @@ Result<bc_target*> create_target(const bc_table& table, bc_sector_t sectors, con
                               shape.bio_size, shape.bvec_size, shape.inline_vecs, 0x62696f636861696eull};
     const Result<BioSet*> bio_set = BioSet::create(config, target->stats);
     if (!bio_set.ok()) {
+        // One message whatever part of the set failed (a cache, the reserve, the rescuer):
+        // what a user of the table can act on is the same, and ti->error keeps its words.
         destroy_target(target);
-        return bio_set.error();
+        return out_of_memory("Cannot allocate the bio set and its reserve");
     }
     target->bio_set = bio_set.value();
     target->bio_set->faults().set_percent(table.fail_alloc_percent);
@@ -90,6 +92,12 @@ using namespace bc;
 extern "C" int bc_target_create(const bc_table* table, bc_sector_t target_sectors, const bc_leg_geometry* legs,
                                 const bc_bio_shape* shape, const bc_target_ops* ops, void* ctx, bc_target** target,
                                 const char** error) {
+    // The ops are the target's only way to issue children and end parents: a hole in
+    // them is refused here rather than met as a NULL call on the I/O path.
+    if (!ops || !ops->child_submit || !ops->parent_end || !ops->child_retry || !ops->sectors_within_segments) {
+        *target = nullptr;
+        return to_abi(Result<bc_target*>(invalid("Incomplete target ops")), error);
+    }
     const Result<bc_target*> created = create_target(*table, target_sectors, legs, *shape, *ops, ctx);
     *target = created.ok() ? created.value() : nullptr;
     return to_abi(created, error);

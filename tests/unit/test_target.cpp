@@ -3,7 +3,10 @@
 
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "engine/cache_registry.h"
 #include "env_posix.h"
 #include "table_words.h"
 #include "target_ops.h"
@@ -187,6 +190,40 @@ TEST_CASE("the map path counts a read or write once, whether remapped in place o
     CHECK(t.info().find(" reads 1 writes 1 flushes 1 ") != std::string::npos);
 }
 
+// The shim counts a read or write before it splits it: bc_target_map must not count the
+// parent again (only its children), or every split bio would show twice in status.
+TEST_CASE("bc_target_map counts children, never the parent's read or write") {
+    TargetOps ops;
+    ops.child_submit = [](void*, void*, unsigned, bc_sector_t, bc_sector_t, unsigned) {};
+    TableWords words("striped 2 8 a 0 b 0");
+    const char* error = nullptr;
+    bc_table table{};
+    REQUIRE(bc_table_parse(words.argc(), words.argv(), &table, &error) == 0);
+    bc_leg_geometry legs[2] = {{1 << 21, 512, 0xfd00}, {1 << 21, 512, 0xfd01}};
+    const bc_bio_shape shape{128, 16, 4};
+    bc_target* target = nullptr;
+    REQUIRE(bc_target_create(&table, 8 * 2 * 4, legs, &shape, &TargetOps::kTable, &ops, &target, &error) == 0);
+    std::vector<void*> children;
+    ops.child_submit = [&](void* child, void*, unsigned, bc_sector_t, bc_sector_t, unsigned) {
+        children.push_back(child);
+    };
+    bc::ParentState state;
+    {
+        bc::posix::NoioScope noio;
+        bc_target_map(target, &state, &state, BC_IO_READ, 4, 12);  // crosses a chunk: 2 children
+    }
+    REQUIRE(children.size() == 2);
+    for (void* child : children)
+        bc_target_child_end(target, child, 0);
+    char buf[BC_STATUS_MAX];
+    bc_target_emit_info(target, buf, sizeof buf);
+    const std::string info = buf;
+    CHECK(info.find(" reads 0 writes 0 ") != std::string::npos);
+    CHECK(info.find(" read_sectors 0 write_sectors 0 ") != std::string::npos);
+    CHECK(info.find(" children 2 ") != std::string::npos);
+    bc_target_destroy(target);
+}
+
 // The kernel shim counts reads and writes itself, at the offsets the fast path names:
 // adding there, as its this_cpu_add does, must move exactly the counters status shows.
 TEST_CASE("the fast path names the counters that status reports for reads and writes") {
@@ -280,6 +317,62 @@ TEST_CASE("status output is cut, never overrun, when the buffer is small") {
     CHECK(buf[10] == 'Z');
 }
 
+// A table's ctr says what failed in the words it always used: whatever stops the BioSet
+// from being built (here, a cache registry with no free entry), ti->error is the one
+// message, and nothing is left allocated.
+TEST_CASE("a BioSet that cannot be built fails the target with its one message, leaving nothing") {
+    const long live_before = bc::posix::live_allocations();
+    std::vector<bc_env_cache*> filler;
+    for (bc::usize size = 7;; size += 8) {  // sizes no target uses
+        const bc::Result<bc_env_cache*> cache = bc::cache_get(size);
+        if (!cache.ok())
+            break;
+        filler.push_back(cache.value());
+        REQUIRE(filler.size() <= 64);
+    }
+    {
+        Target t("linear /dev/vda 0");
+        CHECK(t.rc == -BC_ENOMEM);
+        CHECK(t.message == "Cannot allocate the bio set and its reserve");
+        CHECK(t.target == nullptr);
+    }
+    for (bc_env_cache* cache : filler)
+        bc::cache_put(cache);
+    CHECK(bc::posix::live_allocations() == live_before);
+}
+
+// The ops are the only way a target issues children and ends parents: a table with a
+// hole in it is refused at create, not met as a NULL call on the I/O path.
+TEST_CASE("a target is refused without a complete ops table") {
+    TableWords words("linear /dev/vda 0");
+    const char* error = nullptr;
+    bc_table table{};
+    REQUIRE(bc_table_parse(words.argc(), words.argv(), &table, &error) == 0);
+    const bc_leg_geometry legs[1] = {{1 << 21, 512, 0xfd00}};
+    const bc_bio_shape shape{128, 16, 4};
+    const bc_target_ops full = TargetOps::kTable;
+    for (unsigned hole = 0; hole < 4; ++hole) {
+        INFO("hole " << hole);
+        bc_target_ops ops = full;
+        if (hole == 0)
+            ops.child_submit = nullptr;
+        else if (hole == 1)
+            ops.parent_end = nullptr;
+        else if (hole == 2)
+            ops.child_retry = nullptr;
+        else
+            ops.sectors_within_segments = nullptr;
+        bc_target* target = reinterpret_cast<bc_target*>(&table);  // must be overwritten
+        error = nullptr;
+        CHECK(bc_target_create(&table, 2048, legs, &shape, &ops, nullptr, &target, &error) == -BC_EINVAL);
+        CHECK(target == nullptr);
+        CHECK(std::string(error ? error : "") == "Incomplete target ops");
+    }
+    bc_target* target = nullptr;
+    CHECK(bc_target_create(&table, 2048, legs, &shape, nullptr, nullptr, &target, &error) == -BC_EINVAL);
+    CHECK(target == nullptr);
+}
+
 TEST_CASE("targets release every allocation") {
     const long before = bc::posix::live_allocations();
     {
@@ -316,13 +409,17 @@ TEST_CASE("fast path offset: linear is one leg at one distance, as the split pat
             CHECK(r.leg_sector == sector + 777);
         }
     }
-    for (const char* line : {"striped 2 8 /dev/vda 0 /dev/vdb 0", "mirror 2 /dev/vda 0 /dev/vdb 0",
-                             "linear /dev/vda 0 2 max_child_sectors 8", "linear /dev/vda 0 2 max_child_segments 4"}) {
+    const std::pair<const char*, bc_fast_path_kind> others[] = {
+        {"striped 2 8 /dev/vda 0 /dev/vdb 0", BC_FAST_PATH_STRIPES},
+        {"mirror 2 /dev/vda 0 /dev/vdb 0", BC_FAST_PATH_NONE},
+        {"linear /dev/vda 0 2 max_child_sectors 8", BC_FAST_PATH_NONE},
+        {"linear /dev/vda 0 2 max_child_segments 4", BC_FAST_PATH_NONE}};
+    for (const auto& [line, kind] : others) {
         INFO(line);
         Target other(line, 4096);
         REQUIRE(other.rc == 0);
         bc_target_fast_path(other.target, &path);
-        CHECK(path.kind != BC_FAST_PATH_OFFSET);
+        CHECK(path.kind == kind);
     }
 }
 
@@ -369,16 +466,18 @@ TEST_CASE("fast path stripes: the shim's inline striped remap is the split path'
         CHECK(in_place > 0);  // both outcomes were seen
         CHECK(split > 0);
     }
-    for (const char* line : {"linear /dev/vda 0", "mirror 2 /dev/vda 0 /dev/vdb 0",
-                             "striped 2 8 /dev/vda 0 /dev/vdb 0 2 max_child_sectors 8"}) {
+    const std::pair<const char*, bc_fast_path_kind> others[] = {
+        {"linear /dev/vda 0", BC_FAST_PATH_OFFSET},
+        {"mirror 2 /dev/vda 0 /dev/vdb 0", BC_FAST_PATH_NONE},
+        {"striped 2 8 /dev/vda 0 /dev/vdb 0 2 max_child_sectors 8", BC_FAST_PATH_NONE}};
+    for (const auto& [line, kind] : others) {
         INFO(line);
         Target other(line, 4096);
         REQUIRE(other.rc == 0);
         bc_fast_path path{};
         bc_target_fast_path(other.target, &path);
-        CHECK(path.kind != BC_FAST_PATH_STRIPES);
-        // a mirror or a child limit: nothing is remapped in place
-        if (path.kind == BC_FAST_PATH_NONE)
+        CHECK(path.kind == kind);
+        if (kind == BC_FAST_PATH_NONE)  // a mirror or a child limit: nothing stays whole
             CHECK(bc_fast_path_remap(&path, 0, 1).remapped == 0);
     }
 }
