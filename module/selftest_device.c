@@ -23,7 +23,13 @@
 
 static int scratch_holder; /* our identity as the exclusive opener */
 
-/* Opens the scratch device exclusively; skips the case when none is configured. */
+static void scratch_close(struct biochain_bdev_open *s)
+{
+	biochain_close_exclusive(s, &scratch_holder);
+}
+
+/* Opens the scratch device exclusively; skips the case when none is configured or the
+ * device does not fit, leaving it closed. */
 static bool scratch_open(struct bc_test *test, struct biochain_bdev_open *s)
 {
 	char path[128];
@@ -43,14 +49,11 @@ static bool scratch_open(struct bc_test *test, struct biochain_bdev_open *s)
 	if (!BC_EXPECT(test, bdev_nr_sectors(s->bdev) >= SCRATCH_SECTORS) ||
 	    !BC_EXPECT(test, bdev_logical_block_size(s->bdev) <= PAGE_SIZE)) {
 		bc_test_skip(test, "scratch device too small or with blocks above a page");
+		scratch_close(s); /* the exclusive claim ends with the case */
+		s->bdev = NULL;
 		return false;
 	}
 	return true;
-}
-
-static void scratch_close(struct biochain_bdev_open *s)
-{
-	biochain_close_exclusive(s, &scratch_holder);
 }
 
 /* ------------------------------------------------------------------ an instance */
