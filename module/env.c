@@ -10,6 +10,7 @@
 #include <linux/interrupt.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
@@ -113,6 +114,21 @@ void bc_env_wait_until(struct bc_waitq *waitq, int (*ready)(void *arg), void *ar
 void bc_env_wake_all(struct bc_waitq *waitq)
 {
 	wake_up_all((wait_queue_head_t *)waitq->opaque);
+}
+
+void bc_env_rcu_read_lock(void)
+{
+	rcu_read_lock();
+}
+
+void bc_env_rcu_read_unlock(void)
+{
+	rcu_read_unlock();
+}
+
+void bc_env_synchronize_rcu(void)
+{
+	synchronize_rcu();
 }
 
 static DEFINE_MUTEX(config_mutex);

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <thread>
 #include <new>
 
 namespace {
@@ -20,6 +21,11 @@ std::mutex g_config_mutex;
 std::mutex g_hooks_mutex;
 bc::posix::ShimHooks g_hooks;
 thread_local bool t_noio = false;
+// Read-side sections: a count of threads inside one (nesting counted per thread), which
+// bc_env_synchronize_rcu waits to reach zero. Stronger than RCU (it also waits for
+// sections begun after it), which only makes a destroy wait longer.
+std::atomic<long> g_rcu_readers{0};
+thread_local unsigned t_rcu_depth = 0;
 
 constexpr unsigned kMaxCpuSlots = 256;
 // One lock per CPU slot: what preemption-off (or interrupts-off) gives in the kernel.
@@ -39,6 +45,11 @@ void* aligned_malloc(unsigned long size) {
 struct Waitq {
     std::mutex mutex;
     std::condition_variable cond;
+    // Read by every wait and wake in instrumented code (the mutex and condition variable
+    // live in libc, which ASan does not see): a wake on a destroyed or freed queue is
+    // caught, not silently done on dead memory.
+    unsigned alive = kAlive;
+    static constexpr unsigned kAlive = 0x77616974;  // "wait"
 };
 static_assert(sizeof(std::mutex) <= sizeof(bc_lock), "bc_lock too small");
 static_assert(sizeof(Waitq) <= sizeof(bc_waitq), "bc_waitq too small");
@@ -96,18 +107,27 @@ unsigned long bc_env_lock_irqsave(bc_lock* lock) {
 void bc_env_unlock_irqrestore(bc_lock* lock, unsigned long) { as_mutex(lock).unlock(); }
 
 void bc_env_waitq_init(bc_waitq* waitq) { new (waitq->opaque) Waitq(); }
-void bc_env_waitq_destroy(bc_waitq* waitq) { as_waitq(waitq).~Waitq(); }
+void bc_env_waitq_destroy(bc_waitq* waitq) {
+    as_waitq(waitq).alive = 0;
+    as_waitq(waitq).~Waitq();
+}
 
 // ready() runs under the waitq mutex and wake_all() takes it: a wake between a failed
 // ready() and the sleep cannot be lost.
 void bc_env_wait_until(bc_waitq* waitq, int (*ready)(void*), void* arg) {
     Waitq& w = as_waitq(waitq);
+    if (w.alive != Waitq::kAlive)
+        std::abort();
     std::unique_lock<std::mutex> lock(w.mutex);
     w.cond.wait(lock, [&] { return ready(arg) != 0; });
 }
 
 void bc_env_wake_all(bc_waitq* waitq) {
+    if (auto h = hooks(); h.before_wake)
+        h.before_wake();
     Waitq& w = as_waitq(waitq);
+    if (w.alive != Waitq::kAlive)
+        std::abort();
     std::lock_guard<std::mutex> guard(w.mutex);
     w.cond.notify_all();
 }
@@ -186,6 +206,21 @@ void* bc_env_cache_alloc(bc_env_cache* cache, int may_wait) {
 void bc_env_cache_free(bc_env_cache* cache, void* object) {
     cache->live.fetch_sub(1, std::memory_order_relaxed);
     bc_env_free(object);
+}
+
+void bc_env_rcu_read_lock(void) {
+    if (t_rcu_depth++ == 0)
+        g_rcu_readers.fetch_add(1, std::memory_order_seq_cst);
+}
+
+void bc_env_rcu_read_unlock(void) {
+    if (--t_rcu_depth == 0)
+        g_rcu_readers.fetch_sub(1, std::memory_order_release);
+}
+
+void bc_env_synchronize_rcu(void) {
+    while (g_rcu_readers.load(std::memory_order_acquire) != 0)
+        std::this_thread::yield();
 }
 
 void bc_env_config_lock(void) { g_config_mutex.lock(); }

@@ -20,6 +20,9 @@ long live_caches();
 struct ShimHooks {
     std::function<bool()> task_has_parked;
     std::function<unsigned(const void* owner)> rescue_parked;
+    // Runs at the start of every bc_env_wake_all, before the wait queue is touched: a
+    // test holds a waker there to open a race window.
+    std::function<void()> before_wake;
 };
 void set_shim_hooks(ShimHooks hooks);
 

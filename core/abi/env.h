@@ -69,6 +69,16 @@ void bc_env_cache_destroy(struct bc_env_cache *cache);
 void *bc_env_cache_alloc(struct bc_env_cache *cache, int may_wait);
 void bc_env_cache_free(struct bc_env_cache *cache, void *object);
 
+/* Read-side sections for the lifetime of a target (rcu_read_lock/unlock and
+ * synchronize_rcu in the kernel). A child's completion may still touch its target (a
+ * wake of the mapper's queue) after the count-down that lets the parent end, and once
+ * the parent has ended DM may destroy the target. So every child completion runs inside a
+ * section, and destroying a target first waits in bc_env_synchronize_rcu() for every
+ * section begun before it. Sections nest and must not sleep. */
+void bc_env_rcu_read_lock(void);
+void bc_env_rcu_read_unlock(void);
+void bc_env_synchronize_rcu(void);
+
 /* A sleeping lock for configuration paths (creating and destroying shared caches). */
 void bc_env_config_lock(void);
 void bc_env_config_unlock(void);

@@ -46,6 +46,15 @@ private:
     unsigned long flags_;
 };
 
+// A read-side section (bc_env_rcu_read_lock) for the life of one scope.
+class ReadSection {
+public:
+    ReadSection() { bc_env_rcu_read_lock(); }
+    ~ReadSection() { bc_env_rcu_read_unlock(); }
+    ReadSection(const ReadSection&) = delete;
+    ReadSection& operator=(const ReadSection&) = delete;
+};
+
 class WaitQueue {
 public:
     WaitQueue() { bc_env_waitq_init(&waitq_); }

@@ -170,6 +170,9 @@ extern "C" void bc_target_map(bc_target* target, void* parent_bio, void* parent_
 }
 
 extern "C" void bc_target_child_end(bc_target* target, void* child, int error) {
+    // Our count-down may let the parent end and the target go while we still wake its
+    // queue (Chain::release, Chain::end): destroy_target waits for this section.
+    ReadSection section;
     ChildRecord* r = record_of(target, child);
     if (error) {
         target->stats->add(r->leg, LegCounter::errors, 1);

@@ -80,6 +80,9 @@ Result<bc_target*> create_target(const bc_table& table, bc_sector_t sectors, con
 void destroy_target(bc_target* target) {
     if (!target)
         return;
+    // A completion that counted down the last parent may still be waking chain's queue
+    // (bc_target_child_end runs in a read-side section): wait it out before freeing.
+    bc_env_synchronize_rcu();
     BioSet::destroy(target->bio_set);
     Stats::destroy(target->stats);
     destroy(target);

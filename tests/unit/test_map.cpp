@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -370,6 +371,46 @@ TEST_CASE("chain_next: with the reserve gone, each next child recycles an earlie
     CHECK(status.find(" chain_recycles 3 ") != std::string::npos);  // the three after it
     CHECK(status.find(" alloc_waited 0 ") != std::string::npos);
     CHECK(status.find(" outstanding 0 ") != std::string::npos);
+}
+
+// A child that ends while the mapper still holds the bias wakes the mapper's wait queue
+// after its count-down. The mapper may meanwhile drop the bias, end the parent, and DM
+// may suspend and destroy the target: the completion must be done with the target before
+// the target's memory goes. Here the completion is held inside its wake while all that
+// happens; under ASan a wake on the freed wait queue is a heap-use-after-free.
+TEST_CASE("a completion still waking the mapper is done with the target before the target goes") {
+    auto f = std::make_unique<Fixture>("linear /dev/vda 0 2 max_child_sectors 8");
+    f->hooks(false);
+    static thread_local bool t_completer = false;
+    std::atomic<bool> in_wake{false};
+    std::thread completer;
+    bc::posix::ShimHooks hooks;
+    hooks.before_wake = [&] {
+        if (!t_completer)
+            return;
+        in_wake = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    };
+    bc::posix::set_shim_hooks(hooks);
+    bc_target* target = f->target;
+    f->ops.child_submit = [&](void* child, void*, unsigned, bc_sector_t, bc_sector_t, unsigned) {
+        completer = std::thread([target, child] {
+            t_completer = true;
+            bc::posix::InterruptScope irq;
+            bc_target_child_end(target, child, 0);  // the count-down leaves the bias alone: wakes
+        });
+        while (!in_wake)
+            std::this_thread::yield();
+    };
+    Parent p;
+    {
+        bc::posix::NoioScope noio;
+        bc_target_map(target, &p, &p.state, BC_IO_WRITE, 0, 8);  // one child; the bias drops last
+    }
+    CHECK(p.ends == 1);  // the parent ended while the completion is still inside its wake
+    f.reset();           // DM's dtr: the target goes
+    completer.join();
+    bc::posix::set_shim_hooks({});
 }
 
 TEST_CASE("a piece that continues the pending child on the same leg merges into it") {

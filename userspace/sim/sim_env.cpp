@@ -82,6 +82,12 @@ void bc_env_cache_destroy(bc_env_cache* cache) { delete cache; }
 void* bc_env_cache_alloc(bc_env_cache* cache, int may_wait) { return bc_env_alloc(cache->size, may_wait); }
 void bc_env_cache_free(bc_env_cache*, void* object) { bc_env_free(object); }
 
+// One task runs at a time and a completion never yields inside bc_target_child_end: no
+// section can be open while a target is destroyed.
+void bc_env_rcu_read_lock(void) {}
+void bc_env_rcu_read_unlock(void) {}
+void bc_env_synchronize_rcu(void) {}
+
 void bc_env_config_lock(void) {}
 void bc_env_config_unlock(void) {}
 int bc_env_noio_active(void) { return sim::task_context().noio || sim::task_context().interrupt; }
