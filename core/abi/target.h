@@ -54,6 +54,8 @@ int bc_target_create(const struct bc_table *table, bc_sector_t target_sectors,
 		     const struct bc_leg_geometry *legs, const struct bc_bio_shape *shape,
 		     const struct bc_target_ops *ops, void *ctx, struct bc_target **target,
 		     const char **error);
+/* After the last parent has ended. Waits for child completions still inside their
+ * read-side section (bc_env_synchronize_rcu): process context only. */
 void bc_target_destroy(struct bc_target *target);
 
 /* Per-parent state the shim keeps for core/ (dm_per_bio_data): this many bytes. */
