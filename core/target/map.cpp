@@ -115,7 +115,10 @@ extern "C" int bc_target_map_whole(bc_target* target, bc_io_kind kind, unsigned 
 extern "C" void bc_target_fast_path(const bc_target* target, bc_fast_path* path) {
     *path = bc_fast_path{};
     path->kind = BC_FAST_PATH_NONE;
-    if (target->remaps_in_place) {
+    // Reads and writes inside one piece go down whole, remapped: not for a mirror (writes
+    // fan out, reads are retried on error), nor when a child limit applies.
+    const bc_table& table = target->table;
+    if (table.layout != BC_LAYOUT_MIRROR && !table.max_child_sectors && !table.max_child_segments) {
         if (target->layout.fixed_offset(&path->leg, &path->offset))
             path->kind = BC_FAST_PATH_OFFSET;
         else if (target->layout.stripes(&path->stripes))

@@ -1,5 +1,4 @@
 // The status lines of a target: INFO (counters) and TABLE (the constructor again).
-#include "target/chain.h"
 #include "target/table_parser.h"
 #include "target/target.h"
 #include "base/text_buffer.h"

@@ -42,8 +42,6 @@ Result<bc_target*> create_target(const bc_table& table, bc_sector_t sectors, con
         return out_of_memory("Cannot allocate target context");
     target->table = table;
     target->layout = Layout(table);
-    target->remaps_in_place =
-        table.layout != BC_LAYOUT_MIRROR && !table.max_child_sectors && !table.max_child_segments;
     for (bc_leg& leg : target->table.legs)
         leg.path = nullptr;
     target->sectors = sectors;

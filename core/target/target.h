@@ -15,9 +15,6 @@
 struct bc_target {
     bc_table table;  // leg paths cleared: they pointed into the constructor's argv
     bc::Layout layout;  // the table's sector math, divisions prepared
-    // Reads and writes inside one piece go down whole, remapped: not for a mirror (writes
-    // fan out, reads are retried on error), nor when a child limit applies.
-    bool remaps_in_place;
     bc_sector_t sectors;
     unsigned block_sectors;  // largest logical block of the legs, in sectors
     bc_target_ops ops;  // how children are issued and parents ended
