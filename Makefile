@@ -10,7 +10,8 @@ JOBS ?= $(shell nproc)
 CMAKE_GEN = cmake -S . -B $(BUILD)/$(1) -DCMAKE_BUILD_TYPE=$(2) -DBC_SANITIZE=$(3) >/dev/null
 
 .PHONY: all deps kernel module userspace unit unit-asan unit-tsan thread-safety script-tests \
-        vm-check vm-check-6.12 check demo clean module-clean bench bench-alloc sim-long module-6.12
+        vm-check vm-check-6.12 vm-check-debug check demo clean \
+        debug-kernel module-debug module-clean bench bench-alloc sim-long module-6.12
 
 all: module userspace
 
@@ -33,14 +34,25 @@ module: kernel
 # lie): the 6.1 objects of `make module` are left alone. About 10 s and offline once
 # fetched, so `make check` runs it.
 PROBE_FLAVOUR ?= linux-headers-6.12-amd64
-PROBE_DIR = $(BUILD)/probe-6.12
+# probe_module DIR, KDIR: the module's sources copied to DIR and built there against KDIR.
+probe_module = rm -rf $(1) && mkdir -p $(1)/module $(1)/core $(1)/scripts && \
+	cp -p Kbuild $(1)/ && cp -p module/*.[ch] $(1)/module/ && \
+	cp -p --parents $$(find core -name "*.cpp" -o -name "*.h") $(1)/ && \
+	cp -p scripts/build-module scripts/check-kobj $(1)/scripts/ && \
+	$(1)/scripts/build-module "$(2)"
 module-6.12: deps
 	@kdir=$$(BIOCHAIN_KERNEL_FLAVOUR=$(PROBE_FLAVOUR) scripts/kernel --kdir) && \
-	  rm -rf $(PROBE_DIR) && mkdir -p $(PROBE_DIR)/module $(PROBE_DIR)/core $(PROBE_DIR)/scripts && \
-	  cp -p Kbuild $(PROBE_DIR)/ && cp -p module/*.[ch] $(PROBE_DIR)/module/ && \
-	  cp -p --parents $$(find core -name "*.cpp" -o -name "*.h") $(PROBE_DIR)/ && \
-	  cp -p scripts/build-module scripts/check-kobj $(PROBE_DIR)/scripts/ && \
-	  $(PROBE_DIR)/scripts/build-module "$$kdir"
+	  $(call probe_module,$(BUILD)/probe-6.12,$$kdir)
+
+# The debug kernel (scripts/debug-kernel: Debian's linux-source-6.1 with KASAN, lockdep,
+# kmemleak, debug objects, UBSAN, fault injection and KUnit), built once into the kernel
+# cache (about DEBUG_KERNEL_MINUTES on 2 cores), and the module built against it in
+# $(BUILD)/probe-debug: KASAN and UBSAN instrument core/'s C++ as they do the C.
+debug-kernel: deps
+	@BIOCHAIN_KERNEL_FLAVOUR=debug scripts/kernel >/dev/null
+module-debug: debug-kernel
+	@kdir=$$(BIOCHAIN_KERNEL_FLAVOUR=debug scripts/kernel --kdir) && \
+	  $(call probe_module,$(BUILD)/probe-debug,$$kdir)
 
 userspace: deps
 	@$(call CMAKE_GEN,release,RelWithDebInfo,)
@@ -84,9 +96,17 @@ vm-check-6.12: module-6.12 userspace
 	@BIOCHAIN_KERNEL_FLAVOUR=$(PROBE_IMAGE_FLAVOUR) scripts/vm --disks 4 --timeout 900 \
 	  --results $(BUILD)/vm/suite-6.12 tests/vm/suite
 
-check: module module-6.12 thread-safety unit script-tests vm-check vm-check-6.12
-	@echo "6.1:  $$(grep -h '^guest: ' $(BUILD)/vm/suite/console.log | tail -n 1)"
-	@echo "6.12: $$(grep -h '^guest: ' $(BUILD)/vm/suite-6.12/console.log | tail -n 1)"
+# The same suite on the debug kernel, with what only it can check (tests/vm/suite-debug:
+# the kernel's own fault injection, kmemleak at the end); any KASAN, lockdep, UBSAN,
+# atomic-sleep or debug-objects report fails the run (scripts/vm reads dmesg).
+vm-check-debug: module-debug userspace
+	@BIOCHAIN_KERNEL_FLAVOUR=debug scripts/vm --disks 4 --timeout 2400 --mem 3072 \
+	  --results $(BUILD)/vm/suite-debug tests/vm/suite-debug
+
+check: module module-6.12 thread-safety unit script-tests vm-check vm-check-6.12 vm-check-debug
+	@echo "6.1:   $$(grep -h '^guest: ' $(BUILD)/vm/suite/console.log | tail -n 1)"
+	@echo "6.12:  $$(grep -h '^guest: ' $(BUILD)/vm/suite-6.12/console.log | tail -n 1)"
+	@echo "debug: $$(grep -h '^guest: ' $(BUILD)/vm/suite-debug/console.log | tail -n 1)"
 
 # The simulator over many more seeds than make check runs (release build).
 sim-long: userspace
