@@ -42,6 +42,30 @@ struct bc_selftest_totals {
 	unsigned int passed, failed, skipped;
 };
 
+/*
+ * One case run outside bc_selftest_run, by another harness (the module's KUnit glue,
+ * module/kunit.c): its failed expectations go to `failed` as they happen, its outcome is
+ * returned, and the harness reports both in its own terms. bc_selftest_run runs every
+ * case through the same function, so both harnesses count a case alike: a case that
+ * failed is failed even if it also skipped.
+ */
+enum bc_test_outcome { BC_TEST_PASSED, BC_TEST_FAILED, BC_TEST_SKIPPED };
+
+struct bc_test_failure {
+	const char *case_name;
+	const char *file; /* base name of the source file */
+	int line;
+	const char *what;   /* the expression, as written */
+	const char *values; /* "got A, expected B" for an _EQ expectation; NULL otherwise */
+};
+
+/* *skip_reason is set (to the case's own text) when the case skipped, else NULL. */
+enum bc_test_outcome bc_selftest_run_case(const struct bc_test_case *test_case,
+					  void (*failed)(void *ctx, const struct bc_test_failure *failure),
+					  void *ctx, const char **skip_reason);
+/* Whether filter (as bc_selftest_run takes it) selects case_name of suite_name. */
+int bc_selftest_selects(const char *filter, const char *suite_name, const char *case_name);
+
 /* Runs the suites and cases that match filter ("suite_glob[.case_glob]" with * and ?;
  * NULL or "" for all), giving each KTAP line (no newline) to emit. Sleeps; process
  * context only. */

@@ -7,11 +7,13 @@
 #include "base/text_buffer.h"
 #include "base/types.h"
 
+// One running case. Its failures go to `report` as they happen; the harness that runs it
+// (bc_selftest_run's KTAP, or another through bc_selftest_run_case) says what they mean.
 struct bc_test {
     const char* case_name;
     bool failed;
     const char* skip_reason;  // non-null: skipped
-    void (*emit)(void* ctx, const char* line);
+    void (*report)(void* ctx, const bc_test_failure* failure);
     void* ctx;
 };
 
@@ -129,16 +131,34 @@ private:
 
 using namespace bc;
 
+namespace bc {
+namespace {
+
+void report(bc_test* test, const char* file, int line, const char* what, const char* values) {
+    test->failed = true;
+    const bc_test_failure failure{test->case_name, base_name(file), line, what, values};
+    test->report(test->ctx, &failure);
+}
+
+// The runner's own report of a failure: KTAP diagnostics before the case's result line.
+void emit_failure(void* ctx, const bc_test_failure* f) {
+    Emitter& e = *static_cast<Emitter*>(ctx);
+    e.line(true, [&](TextBuffer& out) {
+        out.text("# ").text(f->case_name).text(": EXPECTATION FAILED at ").text(f->file).text(":");
+        out.number(u64(f->line));
+    });
+    e.line(true, [&](TextBuffer& out) { out.text("# ").text(f->what); });
+    if (f->values)
+        e.line(true, [&](TextBuffer& out) { out.text("# ").text(f->values); });
+}
+
+}  // namespace
+}  // namespace bc
+
 extern "C" int bc_test_expect(bc_test* test, int ok, const char* file, int line, const char* what) {
     if (ok)
         return 1;
-    test->failed = true;
-    Emitter e(test->emit, test->ctx);
-    e.line(true, [&](TextBuffer& out) {
-        out.text("# ").text(test->case_name).text(": EXPECTATION FAILED at ").text(base_name(file)).text(":");
-        out.number(u64(line));
-    });
-    e.line(true, [&](TextBuffer& out) { out.text("# ").text(what); });
+    report(test, file, line, what, nullptr);
     return 0;
 }
 
@@ -146,16 +166,29 @@ extern "C" int bc_test_expect_eq(bc_test* test, long long actual, long long expe
                                  const char* what) {
     if (actual == expected)
         return 1;
-    bc_test_expect(test, 0, file, line, what);
-    Emitter(test->emit, test->ctx).line(true, [&](TextBuffer& out) {
-        out.text("# got ").signed_number(actual).text(", expected ").signed_number(expected);
-    });
+    char values[64];
+    TextBuffer(values, sizeof values).text("got ").signed_number(actual).text(", expected ").signed_number(expected);
+    report(test, file, line, what, values);
     return 0;
 }
 
 extern "C" void bc_test_skip(bc_test* test, const char* reason) { test->skip_reason = reason; }
 
 extern "C" int bc_selftest_glob(const char* pattern, const char* name) { return glob(pattern, name); }
+
+extern "C" int bc_selftest_selects(const char* filter_text, const char* suite_name, const char* case_name) {
+    const Filter filter = parse_filter(filter_text);
+    return glob(filter.suite, suite_name) && glob(filter.test_case, case_name);
+}
+
+extern "C" bc_test_outcome bc_selftest_run_case(const bc_test_case* test_case,
+                                                void (*failed)(void* ctx, const bc_test_failure* failure), void* ctx,
+                                                const char** skip_reason) {
+    bc_test test{test_case->name, false, nullptr, failed, ctx};
+    test_case->run(&test);
+    *skip_reason = test.failed ? nullptr : test.skip_reason;
+    return test.failed ? BC_TEST_FAILED : test.skip_reason ? BC_TEST_SKIPPED : BC_TEST_PASSED;
+}
 
 extern "C" void bc_selftest_run(const bc_test_suite* const* suites, unsigned int nr_suites, const char* filter_text,
                                 void (*emit)(void* ctx, const char* line), void* ctx, bc_selftest_totals* totals) {
@@ -184,12 +217,12 @@ extern "C" void bc_selftest_run(const bc_test_suite* const* suites, unsigned int
         for (const bc_test_case* c = suite.cases; c->name; ++c) {
             if (!glob(filter.test_case, c->name))
                 continue;
-            bc_test test{c->name, false, nullptr, emit, ctx};
-            c->run(&test);
-            e.result(true, ++case_number, c->name, test.failed, test.skip_reason);
-            if (test.failed)
+            const char* skip_reason;
+            const bc_test_outcome outcome = bc_selftest_run_case(c, emit_failure, &e, &skip_reason);
+            e.result(true, ++case_number, c->name, outcome == BC_TEST_FAILED, skip_reason);
+            if (outcome == BC_TEST_FAILED)
                 ++counts.failed;
-            else if (test.skip_reason)
+            else if (outcome == BC_TEST_SKIPPED)
                 ++counts.skipped;
             else
                 ++counts.passed;

@@ -96,6 +96,38 @@ TEST_CASE("a filter selects suites and cases by glob, and the plans count only t
     CHECK(lines == std::vector<std::string>{"KTAP version 1", "1..0", "# Totals: pass:0 fail:0 skip:0 total:0"});
 }
 
+// Another harness (the module's KUnit glue) runs single cases: it sees each failure as it
+// happens, with the values of an _EQ, and the outcome as the runner would count it.
+TEST_CASE("a case run alone reports its failures and outcome to the harness") {
+    std::vector<std::string> texts;
+    const auto record = [](void* ctx, const bc_test_failure* f) {
+        auto* texts = static_cast<std::vector<std::string>*>(ctx);
+        texts->push_back(std::string(f->case_name) + " " + f->file + ":" + std::to_string(f->line) + " " + f->what +
+                         (f->values ? std::string(" / ") + f->values : std::string()));
+    };
+    const char* skip_reason = "unset";
+    CHECK(bc_selftest_run_case(&mixed_cases[0], record, &texts, &skip_reason) == BC_TEST_PASSED);
+    CHECK(skip_reason == nullptr);
+    CHECK(texts.empty());
+
+    CHECK(bc_selftest_run_case(&mixed_cases[1], record, &texts, &skip_reason) == BC_TEST_FAILED);
+    CHECK(texts == std::vector<std::string>{
+                       "fails test_selftest.cpp:" + std::to_string(fails_line) + " 2 + 2 == 5 / got 4, expected 5",
+                       "fails test_selftest.cpp:" + std::to_string(fails_line + 1) + " false"});
+
+    CHECK(bc_selftest_run_case(&mixed_cases[3], record, &texts, &skip_reason) == BC_TEST_SKIPPED);
+    CHECK(std::string(skip_reason) == "no scratch device");
+}
+
+TEST_CASE("selects reads the filter as the runner does") {
+    CHECK(bc_selftest_selects(nullptr, "mixed", "passes"));
+    CHECK(bc_selftest_selects("", "mixed", "passes"));
+    CHECK(bc_selftest_selects("mix*", "mixed", "fails"));
+    CHECK(bc_selftest_selects("mixed.pass?s", "mixed", "passes"));
+    CHECK_FALSE(bc_selftest_selects("mixed.pass?s", "mixed", "fails"));
+    CHECK_FALSE(bc_selftest_selects("skipped", "mixed", "passes"));
+}
+
 TEST_CASE("glob matches * and ? the way KUnit's filter_glob does") {
     CHECK(bc_selftest_glob("*", ""));
     CHECK(bc_selftest_glob("*", "biochain_mempool"));
