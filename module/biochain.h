@@ -8,6 +8,7 @@
 #define BIOCHAIN_H
 
 #include <linux/bio.h>
+#include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -100,10 +101,18 @@ void biochain_bench_exit(void);
 void biochain_child_bio_debugfs_init(struct dentry *debugfs_dir);
 void biochain_selftest_init(struct dentry *debugfs_dir);
 void biochain_selftest_exit(void);
+void biochain_kunit_init(struct dentry *debugfs_dir);
+void biochain_kunit_exit(void);
 
 /* Self tests: the module's own suite (selftest_target.c), which the runner (selftest.c)
  * runs after core/'s, and the scratch device it may overwrite (a module parameter). */
 extern const struct bc_test_suite biochain_suite_target;
 void biochain_selftest_device(char *path, size_t size);
+/* Every suite, core/'s then the module's (at most max, at least 2): the module's runner
+ * (selftest.c) and KUnit's (kunit.c) run the same list. */
+#define BIOCHAIN_SELFTEST_MAX_SUITES 16
+unsigned int biochain_selftest_suites(const struct bc_test_suite **suites, unsigned int max);
+/* Held by whichever runner is running: both use the scratch device. */
+extern struct mutex biochain_selftest_mutex;
 
 #endif

@@ -103,4 +103,16 @@ static inline void biochain_close_exclusive(struct biochain_bdev_open *open, voi
 #endif
 }
 
+/*
+ * Reporting a failed expectation to KUnit at a location of our choosing (a core/ case's
+ * file and line, not kunit.c's): the function behind KUNIT_FAIL, which 6.1 calls
+ * kunit_do_failed_assertion() and later kernels __kunit_do_failed_assertion()
+ * (BC_HAVE_KUNIT_FAILED_ASSERTION_PREFIXED). Only kunit.c uses it, on a kernel with KUnit.
+ */
+#ifdef BC_HAVE_KUNIT_FAILED_ASSERTION_PREFIXED
+#define biochain_kunit_failed_assertion __kunit_do_failed_assertion
+#else
+#define biochain_kunit_failed_assertion kunit_do_failed_assertion
+#endif
+
 #endif

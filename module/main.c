@@ -22,6 +22,7 @@ static int __init biochain_init(void)
 	biochain_bench_init(debugfs_dir);
 	biochain_child_bio_debugfs_init(debugfs_dir);
 	biochain_selftest_init(debugfs_dir);
+	biochain_kunit_init(debugfs_dir);
 	return 0;
 
 out_env:
@@ -36,6 +37,7 @@ static void __exit biochain_exit(void)
 	dm_unregister_target(&biochain_target);
 	debugfs_remove_recursive(debugfs_dir);
 	biochain_bench_exit();
+	biochain_kunit_exit();
 	biochain_selftest_exit();
 	biochain_env_exit();
 }

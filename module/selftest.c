@@ -10,7 +10,9 @@
  *   cat /sys/kernel/debug/biochain/selftest                          # the last KTAP
  *
  * selftest_dev is a scratch block device the module's suite writes to (opened exclusively,
- * so never one that is mounted or in a table); without it its cases are skipped.
+ * so never one that is mounted or in a table); without it its cases are skipped. On a
+ * kernel with KUnit the same suites can also run under KUnit (kunit.c), one run at a time
+ * with this runner's.
  */
 #include <linux/debugfs.h>
 #include <linux/module.h>
@@ -32,8 +34,9 @@ MODULE_PARM_DESC(selftest_dev, "Scratch block device the self tests may overwrit
 #define SELFTEST_LOG_SIZE (256 * 1024)
 #define SELFTEST_FILTER_MAX 128
 
-/* Serialises runs; guards the log of the last one. */
-static DEFINE_MUTEX(selftest_mutex);
+/* Serialises runs, this runner's and KUnit's (kunit.c): both use the scratch device.
+ * Guards the log of the last run here. */
+DEFINE_MUTEX(biochain_selftest_mutex);
 
 struct selftest_log {
 	char *text;
@@ -69,20 +72,28 @@ static void selftest_emit(void *ctx, const char *line)
 	}
 }
 
+/* core/'s suites, then the module's: what both runners run, in this order. */
+unsigned int biochain_selftest_suites(const struct bc_test_suite **suites, unsigned int max)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < bc_core_nr_suites && n < max - 1; i++)
+		suites[n++] = bc_core_suites[i];
+	suites[n++] = &biochain_suite_target;
+	return n;
+}
+
 static int selftest_run(const char *filter)
 {
-	const struct bc_test_suite *suites[16];
+	const struct bc_test_suite *suites[BIOCHAIN_SELFTEST_MAX_SUITES];
 	struct bc_selftest_totals totals;
 	struct selftest_log log = { .text = vzalloc(SELFTEST_LOG_SIZE) };
-	unsigned int i, n = 0;
+	unsigned int n = biochain_selftest_suites(suites, ARRAY_SIZE(suites));
 
 	if (!log.text)
 		return -ENOMEM;
-	for (i = 0; i < bc_core_nr_suites && n < ARRAY_SIZE(suites) - 1; i++)
-		suites[n++] = bc_core_suites[i];
-	suites[n++] = &biochain_suite_target;
 
-	lockdep_assert_held(&selftest_mutex);
+	lockdep_assert_held(&biochain_selftest_mutex);
 	bc_selftest_run(suites, n, filter, selftest_emit, &log, &totals);
 	vfree(last_log.text);
 	last_log = log;
@@ -100,10 +111,10 @@ static ssize_t selftest_write(struct file *file, const char __user *ubuf, size_t
 	if (copy_from_user(filter, ubuf, count))
 		return -EFAULT;
 	filter[count] = '\0';
-	if (!mutex_trylock(&selftest_mutex))
+	if (!mutex_trylock(&biochain_selftest_mutex))
 		return -EBUSY;
 	ret = selftest_run(strim(filter));
-	mutex_unlock(&selftest_mutex);
+	mutex_unlock(&biochain_selftest_mutex);
 	return ret ? ret : count;
 }
 
@@ -111,10 +122,10 @@ static ssize_t selftest_read(struct file *file, char __user *ubuf, size_t count,
 {
 	ssize_t ret = 0;
 
-	mutex_lock(&selftest_mutex);
+	mutex_lock(&biochain_selftest_mutex);
 	if (last_log.text)
 		ret = simple_read_from_buffer(ubuf, count, ppos, last_log.text, last_log.len);
-	mutex_unlock(&selftest_mutex);
+	mutex_unlock(&biochain_selftest_mutex);
 	return ret;
 }
 
@@ -129,10 +140,10 @@ void biochain_selftest_init(struct dentry *debugfs_dir)
 {
 	debugfs_create_file("selftest", 0600, debugfs_dir, NULL, &selftest_fops);
 	if (selftest) {
-		mutex_lock(&selftest_mutex);
+		mutex_lock(&biochain_selftest_mutex);
 		if (selftest_run(NULL))
 			pr_err("biochain: self tests not run: out of memory\n");
-		mutex_unlock(&selftest_mutex);
+		mutex_unlock(&biochain_selftest_mutex);
 	}
 }
 
