@@ -121,7 +121,7 @@ if it has one. biochain understands:
 A refused message exits 1 with the kernel's reason.)",
      "", R"(biochainctl message fast stats reset
 biochainctl message fast reserve 64)"},
-    {"selftest", "selftest [--filter GLOB] [--device DEV] [--ktap FILE]\n[--verbose]",
+    {"selftest", "selftest [--filter GLOB] [--device DEV] [--kunit] [--ktap FILE]\n[--verbose]",
      "run the module's self tests and summarise them",
      R"(Runs the self tests built into biochain.ko (core/'s suites with the
 kernel's environment, the shim's with real bios) and summarises their
@@ -129,7 +129,10 @@ KTAP report: the failures first (suite.case and the lines the test
 printed), then pass, fail and skip counts per suite and in total. Needs
 the module loaded; mounts debugfs at /sys/kernel/debug if it is not.
 The raw report of the last run stays readable in
-/sys/kernel/debug/biochain/selftest.
+/sys/kernel/debug/biochain/selftest. With --kunit the same suites run
+under KUnit instead, on a kernel built with it, and the summary is of
+KUnit's results, /sys/kernel/debug/kunit/SUITE/results. Which report
+was read is said on stderr.
 
 KTAP is read as KUnit writes it (version 1; TAP version 14 too). A dmesg
 timestamp "[  12.345678] " is stripped from each line, nothing else is;
@@ -146,6 +149,10 @@ number.)",
     written to (its data is lost) and must not be in use. Without
     --device the module's selftest_dev parameter stays as it is; when it
     is empty, those suites skip.
+--kunit
+    Run the tests under KUnit (a kernel with CONFIG_KUNIT and
+    CONFIG_KUNIT_DEBUGFS): the module registers the selected suites with
+    KUnit, which runs them, and KUnit's results are summarised.
 --ktap FILE
     Summarise a recorded report instead of running the tests ('-' reads
     stdin). Needs neither root nor the module.
@@ -153,6 +160,7 @@ number.)",
     Also list every test with its outcome.)",
      R"(biochainctl selftest
 biochainctl selftest --filter 'biochain_mempool*' --device /dev/vdb
+biochainctl selftest --kunit --device /dev/vdb
 dmesg | biochainctl selftest --ktap -)"},
     {"bench", "bench [--runtime S] [--rounds N] [--filter REGEX] [--out DIR]",
      "measure biochain against dm-linear, dm-stripe, dm-mirror and null_blk",

@@ -1,5 +1,6 @@
 // `selftest`: run the module's self tests (or read a recorded report), parse the KTAP,
-// print the summary. Parse errors go to stderr with their line numbers and fail the run
+// print the summary. The tests run under the module's own runner, or with --kunit under
+// KUnit (a kernel with KUnit): the same suites, reported by KUnit's debugfs results. Parse errors go to stderr with their line numbers and fail the run
 // like a failed test: a report that cannot be read proves nothing.
 #include <sys/stat.h>
 
@@ -15,6 +16,7 @@
 #include "cli_error.h"
 #include "commands.h"
 #include "ktap.h"
+#include "kunit_results.h"
 #include "selftest_kernel.h"
 #include "selftest_summary.h"
 
@@ -35,38 +37,58 @@ std::string read_recorded_report(const std::string& path) {
     return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
 }
 
-std::string run_in_kernel(const Args& args) {
+// The report and where it came from, for the messages.
+struct Report {
+    ktap::Document document;
+    std::string source;
+};
+
+Report run_in_kernel(const Args& args) {
     const std::string filter = args.value("filter").value_or("*");
     check_filter(filter);
     SelftestKernel kernel;
     if (const std::optional<std::string> device = args.value("device"))
         kernel.set_scratch_device(*device);
     const std::string scratch = kernel.scratch_device();
-    fmt::print(stderr, "selftest: running '{}' with {}\n", filter,
+    const bool kunit = args.has("kunit");
+    fmt::print(stderr, "selftest: running '{}'{} with {}\n", filter, kunit ? " under KUnit" : "",
                scratch.empty() ? "no scratch device (the suites that need one skip; see --device)"
                                : "scratch device " + scratch);
-    return kernel.run(filter);
+    if (!kunit) {
+        Report report{ktap::parse(kernel.run(filter)), "selftest report"};
+        fmt::print(stderr, "selftest: read the module's report, /sys/kernel/debug/biochain/selftest\n");
+        return report;
+    }
+    const std::vector<KunitResultsFile> files = kernel.run_kunit(filter);
+    std::string suites;
+    for (const KunitResultsFile& file : files)
+        suites += (suites.empty() ? "" : ",") + file.suite;
+    fmt::print(stderr, "selftest: read KUnit's results, /sys/kernel/debug/kunit/{}/results\n",
+               files.size() == 1 ? suites : "{" + suites + "}");
+    return {merge_kunit_results(files), "KUnit results"};
 }
 
 }  // namespace
 
 int selftest_command(const Words& words) {
     const std::optional<Args> parsed = Args::parse_or_help("selftest", words,
-                                  {{"filter", true}, {"device", true}, {"ktap", true}, {"verbose", false}});
+                                  {{"filter", true}, {"device", true}, {"ktap", true}, {"kunit", false},
+                                   {"verbose", false}});
     if (!parsed)
         return kExitOk;
     const Args& args = *parsed;
     args.expect_positionals(0, 0, "");
     const std::optional<std::string> recorded = args.value("ktap");
-    if (recorded && (args.has("filter") || args.has("device")))
-        throw UsageError("selftest: --ktap summarises a recorded report; --filter and --device do not apply");
+    if (recorded && (args.has("filter") || args.has("device") || args.has("kunit")))
+        throw UsageError("selftest: --ktap summarises a recorded report; --filter, --device and --kunit do not apply");
     if (recorded && recorded->empty())
         throw UsageError("selftest: --ktap needs a file name ('-' for stdin)");
 
-    const std::string text = recorded ? read_recorded_report(*recorded) : run_in_kernel(args);
-    const std::string source = !recorded ? "selftest report" : *recorded == "-" ? "stdin" : *recorded;
-
-    const ktap::Document document = ktap::parse(text);
+    const Report report = recorded ? Report{ktap::parse(read_recorded_report(*recorded)),
+                                            *recorded == "-" ? "stdin" : *recorded}
+                                   : run_in_kernel(args);
+    const ktap::Document& document = report.document;
+    const std::string& source = report.source;
     const SelftestSummary summary = summarize(document);
     std::fflush(stdout);
     for (const ktap::Problem& problem : document.errors)

@@ -21,6 +21,8 @@ constexpr const char* kModuleDir = "/sys/module/biochain";
 constexpr const char* kScratchParameter = "/sys/module/biochain/parameters/selftest_dev";
 constexpr const char* kDebugfs = "/sys/kernel/debug";
 constexpr const char* kSelftestFile = "/sys/kernel/debug/biochain/selftest";
+constexpr const char* kKunitFile = "/sys/kernel/debug/biochain/kunit";
+constexpr const char* kKunitDir = "/sys/kernel/debug/kunit";
 
 bool debugfs_mounted() {
     std::ifstream mounts("/proc/mounts");
@@ -111,6 +113,44 @@ void SelftestKernel::set_scratch_device(const std::string& path) {
 std::string SelftestKernel::run(const std::string& filter) {
     write_file(kSelftestFile, filter + "\n", "selftest");
     return read_file(kSelftestFile, "selftest");
+}
+
+bool SelftestKernel::has_kunit() const {
+    struct stat st {};
+    return stat(kKunitFile, &st) == 0 && stat(kKunitDir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::vector<KunitResultsFile> SelftestKernel::run_kunit(const std::string& filter) {
+    struct stat st {};
+    if (stat(kKunitFile, &st) != 0)
+        throw Failure(fmt::format("selftest --kunit: {} is missing: this kernel has no KUnit (CONFIG_KUNIT), or "
+                                  "the module was built without it",
+                                  kKunitFile));
+    if (stat(kKunitDir, &st) != 0)
+        throw Failure(fmt::format("selftest --kunit: {} is missing: this kernel keeps no KUnit results in debugfs "
+                                  "(CONFIG_KUNIT_DEBUGFS)",
+                                  kKunitDir));
+    write_file(kKunitFile, filter + "\n", "selftest --kunit");
+    std::vector<KunitResultsFile> files;
+    const std::string names = read_file(kKunitFile, "selftest --kunit");
+    for (std::size_t at = 0, end; at < names.size(); at = end + 1) {
+        end = names.find('\n', at);
+        if (end == std::string::npos)
+            end = names.size();
+        if (end == at)
+            continue;
+        KunitResultsFile file;
+        file.suite = names.substr(at, end - at);
+        file.path = fmt::format("{}/{}/results", kKunitDir, file.suite);
+        // KUnit did not run what it registered (booted with kunit.enable=0): no results.
+        if (stat(file.path.c_str(), &st) != 0)
+            throw Failure(fmt::format("selftest --kunit: KUnit registered {} but keeps no {} (is KUnit disabled, "
+                                      "kunit.enable=0?)",
+                                      file.suite, file.path));
+        file.text = read_file(file.path.c_str(), "selftest --kunit");
+        files.push_back(std::move(file));
+    }
+    return files;
 }
 
 void check_filter(const std::string& filter) {
