@@ -209,16 +209,21 @@ nomem:
 	return ERR_PTR(-ENOMEM);
 }
 
-static void kunit_unregister(void)
+static void kunit_entries_free(struct kunit_suite **suites, unsigned int n)
 {
 	unsigned int s;
 
+	for (s = 0; s < n; s++)
+		kunit_entry_free(container_of(suites[s], struct kunit_entry, suite));
+	kfree(suites);
+}
+
+static void kunit_unregister(void)
+{
 	lockdep_assert_held(&biochain_selftest_mutex);
 	if (nr_registered)
 		__kunit_test_suites_exit(registered, nr_registered);
-	for (s = 0; s < nr_registered; s++)
-		kunit_entry_free(container_of(registered[s], struct kunit_entry, suite));
-	kfree(registered);
+	kunit_entries_free(registered, nr_registered);
 	registered = NULL;
 	nr_registered = 0;
 }
@@ -229,24 +234,30 @@ static int kunit_register(const char *filter)
 {
 	const struct bc_test_suite *suites[BIOCHAIN_SELFTEST_MAX_SUITES];
 	unsigned int n = biochain_selftest_suites(suites, ARRAY_SIZE(suites));
-	unsigned int s;
+	struct kunit_suite **set;
+	unsigned int s, nr_set = 0;
 
 	kunit_unregister();
-	registered = kcalloc(n, sizeof(*registered), GFP_KERNEL);
-	if (!registered)
+	set = kcalloc(n, sizeof(*set), GFP_KERNEL);
+	if (!set)
 		return -ENOMEM;
 	for (s = 0; s < n; s++) {
 		struct kunit_entry *e = kunit_entry_create(suites[s], filter);
 
 		if (IS_ERR(e)) {
-			kunit_unregister(); /* nothing is registered with KUnit yet: only freed */
+			kunit_entries_free(set, nr_set); /* never seen by KUnit: only freed */
 			return PTR_ERR(e);
 		}
 		if (e)
-			registered[nr_registered++] = &e->suite;
+			set[nr_set++] = &e->suite;
 	}
-	if (!nr_registered)
+	if (!nr_set) {
+		kfree(set);
 		return 0;
+	}
+	/* before KUnit runs a case: kunit_run_case looks its case up here */
+	registered = set;
+	nr_registered = nr_set;
 	return __kunit_test_suites_init(registered, nr_registered);
 }
 
