@@ -308,6 +308,24 @@ TEST_CASE("messages change the fault rate and the reserve live, and refuse bad v
     CHECK(t.info().find(" reserve 1 reserve_free 1") != std::string::npos);
 }
 
+// A refused message changes nothing: a `reserve` that cannot get its memory leaves the
+// reserve the size it was and full (it used to report the new size, short of objects).
+// Found by tests/fuzz/message.cpp (corpus: regression-reserve-grow-without-memory).
+TEST_CASE("a reserve message that cannot allocate leaves the reserve as it was") {
+    Target t("mirror 2 a 0 b 0 2 reserve 4");
+    REQUIRE(t.rc == 0);
+    char size[] = "64";
+    char word[] = "reserve";
+    char* argv[] = {word, size};
+    const char* error = nullptr;
+    bc::posix::fail_nth_allocation(3);
+    const int rc = bc_target_message(t.target, 2, argv, &error);
+    bc::posix::fail_nth_allocation(0);
+    CHECK(rc == -BC_ENOMEM);
+    CHECK(std::string(error ? error : "") == "reserve: cannot allocate the larger reserve");
+    CHECK(t.info().find(" reserve 4 reserve_free 4 ") != std::string::npos);
+}
+
 TEST_CASE("status output is cut, never overrun, when the buffer is small") {
     Target t("linear /dev/vda 0");
     char buf[16];
