@@ -11,7 +11,8 @@ CMAKE_GEN = cmake -S . -B $(BUILD)/$(1) -DCMAKE_BUILD_TYPE=$(2) -DBC_SANITIZE=$(
 
 .PHONY: all deps kernel module userspace unit unit-asan unit-tsan thread-safety script-tests \
         vm-check vm-check-6.12 vm-check-debug check demo clean \
-        debug-kernel module-debug module-clean bench bench-alloc sim-long module-6.12
+        debug-kernel module-debug module-clean bench bench-alloc sim-long module-6.12 \
+        fuzz fuzz-build fuzz-check
 
 all: module userspace
 
@@ -79,6 +80,26 @@ thread-safety: deps
 	done
 	@echo "thread-safety: core/ clean under clang -Wthread-safety"
 
+# Coverage-guided fuzzing of every parser (tests/fuzz/: the table, dmsetup messages,
+# KTAP, biochainctl's status lines) with clang's libFuzzer under ASan+UBSan, in
+# $(BUILD)/fuzz. make fuzz: each fuzzer FUZZ_SECONDS on a scratch copy of its corpus;
+# FUZZ_MERGE=1 merges what adds coverage into tests/fuzz/corpus. make fuzz-check (part of
+# make check): the committed corpus replayed, then each fuzzer FUZZ_CHECK_SECONDS from
+# a fixed seed. Both fail on any crash, leak, sanitizer report, broken property or timeout.
+FUZZ_TARGETS ?= table message ktap status
+FUZZ_SECONDS ?= 300
+FUZZ_MERGE ?= 0
+FUZZ_CHECK_SECONDS ?= 20
+fuzz-build: deps
+	@CC=clang CXX=clang++ cmake -S . -B $(BUILD)/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBC_FUZZ=ON >/dev/null
+	@cmake --build $(BUILD)/fuzz --target fuzzers -j$(JOBS)
+
+fuzz: fuzz-build
+	@scripts/fuzz run $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_MERGE) $(FUZZ_TARGETS)
+
+fuzz-check: fuzz-build
+	@scripts/fuzz check $(BUILD)/fuzz $(FUZZ_CHECK_SECONDS) $(FUZZ_TARGETS)
+
 # The host-side scripts' own tests (bench-report's paired statistics); Python stdlib only.
 script-tests: deps
 	@python3 -m unittest discover -s tests/scripts
@@ -104,7 +125,7 @@ vm-check-debug: module-debug userspace
 	@BIOCHAIN_KERNEL_FLAVOUR=debug scripts/vm --disks 4 --timeout 2400 --mem 3072 \
 	  --append 'slub_debug=A,biochain-*' --results $(BUILD)/vm/suite-debug tests/vm/suite-debug
 
-check: module module-6.12 thread-safety unit script-tests vm-check vm-check-6.12 vm-check-debug
+check: module module-6.12 thread-safety unit fuzz-check script-tests vm-check vm-check-6.12 vm-check-debug
 	@echo "6.1:   $$(grep -h '^guest: ' $(BUILD)/vm/suite/console.log | tail -n 1)"
 	@echo "6.12:  $$(grep -h '^guest: ' $(BUILD)/vm/suite-6.12/console.log | tail -n 1)"
 	@echo "debug: $$(grep -h '^guest: ' $(BUILD)/vm/suite-debug/console.log | tail -n 1)"

@@ -31,6 +31,15 @@ constexpr unsigned kMaxCpuSlots = 256;
 // One lock per CPU slot: what preemption-off (or interrupts-off) gives in the kernel.
 std::mutex g_cpu_slots[kMaxCpuSlots];
 thread_local bool t_interrupt = false;
+// fail_nth_allocation(): requests left before the one that fails (0: none fails).
+thread_local unsigned long t_fail_countdown = 0;
+thread_local unsigned long t_allocations_asked = 0;
+
+// Every allocating entry point asks here first; true: this request fails.
+bool injected_failure() {
+    ++t_allocations_asked;
+    return t_fail_countdown != 0 && --t_fail_countdown == 0;
+}
 
 bc::posix::ShimHooks hooks() {
     std::lock_guard<std::mutex> guard(g_hooks_mutex);
@@ -70,6 +79,8 @@ struct bc_env_rescuer {
 extern "C" {
 
 void* bc_env_alloc(unsigned long size, int /*may_wait*/) {
+    if (injected_failure())
+        return nullptr;
     void* ptr = aligned_malloc(size);
     if (ptr)
         g_live_allocations.fetch_add(1, std::memory_order_relaxed);
@@ -181,6 +192,8 @@ void bc_env_percpu_add(void* percpu, unsigned long offset, unsigned long long n)
 
 
 bc_env_cache* bc_env_cache_create(const char* /*name*/, unsigned long size) {
+    if (injected_failure())
+        return nullptr;
     auto* cache = new (std::nothrow) bc_env_cache;
     if (!cache)
         return nullptr;
@@ -228,7 +241,9 @@ void bc_env_config_unlock(void) { g_config_mutex.unlock(); }
 
 int bc_env_noio_active(void) { return t_noio ? 1 : 0; }
 
-bc_env_rescuer* bc_env_rescuer_create(const void* owner) { return new (std::nothrow) bc_env_rescuer{owner}; }
+bc_env_rescuer* bc_env_rescuer_create(const void* owner) {
+    return injected_failure() ? nullptr : new (std::nothrow) bc_env_rescuer{owner};
+}
 void bc_env_rescuer_destroy(bc_env_rescuer* rescuer) { delete rescuer; }
 
 int bc_env_task_has_parked(void) {
@@ -246,6 +261,9 @@ unsigned int bc_env_rescue_parked(bc_env_rescuer* rescuer) {
 namespace bc::posix {
 long live_allocations() { return g_live_allocations.load(std::memory_order_relaxed); }
 long live_caches() { return g_live_caches.load(); }
+
+void fail_nth_allocation(unsigned long n) { t_fail_countdown = n; }
+unsigned long allocations_asked() { return t_allocations_asked; }
 
 void set_shim_hooks(ShimHooks new_hooks) {
     std::lock_guard<std::mutex> guard(g_hooks_mutex);

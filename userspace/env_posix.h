@@ -14,6 +14,14 @@ long live_allocations();
 // Object caches alive now.
 long live_caches();
 
+// Allocation failure on demand, for the paths that only run when memory is gone (a
+// target's constructor, a reserve that grows): the n-th allocation the calling thread asks
+// the environment for from now on (bc_env_alloc, per-CPU memory, caches and their objects,
+// rescuers; 1 is the next one) fails, once. 0 disables it. allocations_asked() counts those
+// requests on the calling thread, so a test can find how many a path makes and fail each.
+void fail_nth_allocation(unsigned long n);
+unsigned long allocations_asked();
+
 // Stand-ins for the kernel's submit recursion (current->bio_list), set by a test
 // (nullptr: nothing is ever parked). Per target callbacks are not here: a test hands its
 // own bc_target_ops to bc_target_create (tests/unit/target_ops.h).

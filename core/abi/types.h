@@ -18,7 +18,9 @@ extern "C" {
 typedef unsigned long long bc_sector_t;
 
 #define BC_SECTOR_SHIFT 9
-#define BC_STATUS_MAX 1024 /* enough for every status line core/ emits */
+/* enough for every status line core/ emits: a 16-leg mirror's INFO line with every counter
+ * at its largest is about 2500 bytes (tests/unit/test_target.cpp checks the bound) */
+#define BC_STATUS_MAX 4096
 
 /* errno values core/ returns (the same numbers on Linux and in userspace) */
 #define BC_EIO 5

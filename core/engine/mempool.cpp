@@ -121,10 +121,33 @@ void Mempool::free(void* element) {
 }
 
 Status Mempool::resize(unsigned min_nr) {
-    // Shrink: lower min_nr_ first so frees stop refilling, then release the excess.
+    const unsigned previous = set_min_nr(min_nr);
+    // Grow: allocate outside the lock (may sleep), then add what is still missing.
+    for (;;) {
+        {
+            Guard guard(lock_);
+            if (reserve_count_ >= min_nr_)
+                return {};
+        }
+        void* element = bc_env_cache_alloc(backing_, 1);
+        if (!element) {
+            // A failed resize changes nothing: the caller (a `reserve` message) reports a
+            // failure, so the pool must not keep the new size, short of elements, and
+            // fill it later from frees. Back to the old size; what was added goes back.
+            set_min_nr(previous);
+            return out_of_memory("Cannot allocate the reserve");
+        }
+        free(element);  // to the reserve while it is short, else back to the cache
+    }
+}
+
+unsigned Mempool::set_min_nr(unsigned min_nr) {
+    // Lower min_nr_ first so frees stop refilling, then release the excess.
     FreeElement* excess = nullptr;
+    unsigned previous;
     {
         Guard guard(lock_);
+        previous = min_nr_;
         __atomic_store_n(&min_nr_, min_nr, __ATOMIC_RELAXED);
         while (reserve_count_ > min_nr_) {
             auto* element = static_cast<FreeElement*>(pop_locked());
@@ -137,18 +160,7 @@ Status Mempool::resize(unsigned min_nr) {
         bc_env_cache_free(backing_, excess);
         excess = next;
     }
-    // Grow: allocate outside the lock (may sleep), then add what is still missing.
-    for (;;) {
-        {
-            Guard guard(lock_);
-            if (reserve_count_ >= min_nr_)
-                return {};
-        }
-        void* element = bc_env_cache_alloc(backing_, 1);
-        if (!element)
-            return out_of_memory("Cannot allocate the reserve");
-        free(element);  // to the reserve while it is short, else back to the cache
-    }
+    return previous;
 }
 
 void Mempool::reset_low_water() {

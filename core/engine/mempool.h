@@ -27,7 +27,8 @@ public:
     void free(void* element) BC_EXCLUDES(lock_);
 
     // Changes min_nr at run time; growing allocates (may wait). No element is lost:
-    // elements in use come back to whichever reserve size is current then.
+    // elements in use come back to whichever reserve size is current then. On failure
+    // (no memory to grow) the pool keeps its old size, with nothing added to it.
     Status resize(unsigned min_nr) BC_EXCLUDES(lock_);
 
     // A racy hint for the per-CPU layer above: is the reserve short of elements?
@@ -49,6 +50,8 @@ private:
     };
 
     void* backing_alloc(bool may_wait);
+    // Sets min_nr and releases the elements above it to the cache; returns the old min_nr.
+    unsigned set_min_nr(unsigned min_nr) BC_EXCLUDES(lock_);
     void push_locked(void* element) BC_REQUIRES(lock_);
     void* pop_locked() BC_REQUIRES(lock_);
 

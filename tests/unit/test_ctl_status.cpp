@@ -98,6 +98,16 @@ TEST_CASE("biochainctl computes per-second rates of counters, not of gauges") {
     CHECK_FALSE(ctl::is_gauge("alloc_waited"));
 }
 
+// Counters are looked up by name: with a name given twice, `status --watch` took the
+// second one's rate against the first one's value (a report against itself had a rate
+// of 1/s here). Such a line is refused. Found by tests/fuzz/status.cpp (corpus:
+// regression-duplicate-counter-name).
+TEST_CASE("biochainctl refuses a status line that names a counter twice") {
+    const auto report = parse_status_info("linear 4 reads 1 reads 2");
+    REQUIRE_FALSE(report);
+    CHECK(report.error() == "status names counter 'reads' twice");
+}
+
 TEST_CASE("biochainctl prints status as an aligned table and as JSON") {
     ctl::StatusSnapshot status{"bc0", 2097152, *parse_status_info("striped 6 reads 117615 writes 7 reserve_free 16")};
     CHECK(ctl::format_status_table(status, nullptr) ==

@@ -2,7 +2,8 @@
 // stress across threads under TSan. Everything a single task can check (the reserve, the
 // order of alloc's steps, refilling on free, resize, the fault injector, shared caches)
 // is written once, in core/selftest/mempool_suite.cpp, and runs both in the module and
-// here through test_selftest.cpp.
+// here through test_selftest.cpp; here too what needs the POSIX environment's allocation
+// failures (bc::posix::fail_nth_allocation).
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -128,3 +129,25 @@ static void stress(unsigned percent) {
 TEST_CASE("mempool stress across threads at 0% backing failures") { stress(0); }
 TEST_CASE("mempool stress across threads at 50% backing failures") { stress(50); }
 TEST_CASE("mempool stress across threads at 100% backing failures") { stress(100); }
+
+// A resize that cannot allocate its larger reserve fails and leaves the pool as it was:
+// `dmsetup message reserve N` says it failed, so the reserve must not have changed (it
+// used to keep the new size with the reserve short of it, filled later by frees).
+// Found by tests/fuzz/message.cpp.
+TEST_CASE("a growing resize that runs out of memory changes nothing") {
+    Pool p(4);
+    const long live_before = bc::posix::live_allocations();
+    for (unsigned long nth = 1; nth <= 4; ++nth) {  // growing 4 -> 8 takes 4 allocations
+        INFO("allocation " << nth << " of the resize fails");
+        bc::posix::fail_nth_allocation(nth);
+        const bc::Status resized = p.pool->resize(8);
+        bc::posix::fail_nth_allocation(0);
+        REQUIRE_FALSE(resized.ok());
+        CHECK(resized.error().code == -BC_ENOMEM);
+        CHECK(p.pool->min_nr() == 4);
+        CHECK(p.pool->reserve_count() == 4);
+        CHECK(bc::posix::live_allocations() == live_before);
+    }
+    REQUIRE(p.pool->resize(8).ok());
+    CHECK(p.pool->reserve_count() == 8);
+}

@@ -308,6 +308,57 @@ TEST_CASE("messages change the fault rate and the reserve live, and refuse bad v
     CHECK(t.info().find(" reserve 1 reserve_free 1") != std::string::npos);
 }
 
+// BC_STATUS_MAX is the buffer every status line is written into outside DM (the module's
+// self tests, the unit tests): it must hold the longest INFO line, a 16-leg mirror with
+// every counter at 2^64 - 1 (20 digits where a fresh target writes "0"). It was 1024,
+// and a 16-leg mirror's INFO line of a fresh target is already 1066 bytes: its last leg
+// counters were cut off. Found by tests/fuzz/table.cpp (corpus: regression-info-line-of-16-leg-mirror).
+TEST_CASE("the longest status lines fit BC_STATUS_MAX") {
+    std::string legs;
+    for (unsigned i = 0; i < BC_MAX_LEGS; ++i)
+        legs += " " + std::to_string(i) + " 36028797018963967";
+    Target t("mirror 16" + legs + " 9 reserve 4096 max_child_sectors 1073741824 max_child_segments 256 no_rescuer fail_alloc 100",
+             2048, {~0ull, 512, 0});
+    REQUIRE(t.rc == 0);
+    char buf[4 * BC_STATUS_MAX];
+    bc_target_emit_info(t.target, buf, sizeof buf);
+    std::istringstream words(buf);
+    std::string layout;
+    unsigned count = 0;
+    words >> layout >> count;
+    std::size_t longest = std::string(buf).size();
+    for (std::string name, value; words >> name >> value;)
+        longest += 20 - value.size();
+    CHECK(longest < BC_STATUS_MAX);
+
+    std::vector<std::string> names;
+    for (unsigned i = 0; i < BC_MAX_LEGS; ++i)
+        names.push_back("4095:" + std::to_string(1048575 - i));  // MAJORBITS 12, MINORBITS 20
+    std::vector<const char*> name_pointers;
+    for (const std::string& name : names)
+        name_pointers.push_back(name.c_str());
+    bc_target_emit_table(t.target, name_pointers.data(), buf, sizeof buf);
+    CHECK(std::string(buf).size() < BC_STATUS_MAX);
+}
+
+// A refused message changes nothing: a `reserve` that cannot get its memory leaves the
+// reserve the size it was and full (it used to report the new size, short of objects).
+// Found by tests/fuzz/message.cpp (corpus: regression-reserve-grow-without-memory).
+TEST_CASE("a reserve message that cannot allocate leaves the reserve as it was") {
+    Target t("mirror 2 a 0 b 0 2 reserve 4");
+    REQUIRE(t.rc == 0);
+    char size[] = "64";
+    char word[] = "reserve";
+    char* argv[] = {word, size};
+    const char* error = nullptr;
+    bc::posix::fail_nth_allocation(3);
+    const int rc = bc_target_message(t.target, 2, argv, &error);
+    bc::posix::fail_nth_allocation(0);
+    CHECK(rc == -BC_ENOMEM);
+    CHECK(std::string(error ? error : "") == "reserve: cannot allocate the larger reserve");
+    CHECK(t.info().find(" reserve 4 reserve_free 4 ") != std::string::npos);
+}
+
 TEST_CASE("status output is cut, never overrun, when the buffer is small") {
     Target t("linear /dev/vda 0");
     char buf[16];

@@ -32,6 +32,10 @@ Expected<StatusReport> parse_status_info(std::string_view params) {
         const Expected<u64> value = parse_count(words[i + 1], 0, ~u64(0), fmt::format("status value of {}", words[i]));
         if (!value)
             return Error{value.error()};
+        // Counters are found by name (find, counter_rates): a name given twice would make
+        // the second one's rate a difference from the first one's value.
+        if (report.find(words[i]))
+            return Error{fmt::format("status names counter '{}' twice", words[i])};
         report.counters.push_back(Counter{std::string(words[i]), *value});
     }
     return report;

@@ -1,7 +1,8 @@
 // The INFO status of a biochain target, read back: "<layout> <#words> <name> <value> ...".
 // The word count (names and values together, as table features are counted) is what
 // lets a newer module add counters: names we do not know are shown like the others, and
-// words after the counted ones are ignored, so an older biochainctl keeps working.
+// words after the counted ones are ignored, so an older biochainctl keeps working. Each
+// name is given once: a line that repeats one is refused.
 #pragma once
 
 #include <optional>
