@@ -34,10 +34,13 @@ thread_local bool t_interrupt = false;
 // fail_nth_allocation(): requests left before the one that fails (0: none fails).
 thread_local unsigned long t_fail_countdown = 0;
 thread_local unsigned long t_allocations_asked = 0;
+thread_local std::function<void()> t_on_allocation;
 
 // Every allocating entry point asks here first; true: this request fails.
 bool injected_failure() {
     ++t_allocations_asked;
+    if (t_on_allocation)
+        t_on_allocation();
     return t_fail_countdown != 0 && --t_fail_countdown == 0;
 }
 
@@ -264,6 +267,7 @@ long live_caches() { return g_live_caches.load(); }
 
 void fail_nth_allocation(unsigned long n) { t_fail_countdown = n; }
 unsigned long allocations_asked() { return t_allocations_asked; }
+void on_each_allocation(std::function<void()> fn) { t_on_allocation = std::move(fn); }
 
 void set_shim_hooks(ShimHooks new_hooks) {
     std::lock_guard<std::mutex> guard(g_hooks_mutex);

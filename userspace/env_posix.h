@@ -21,6 +21,10 @@ long live_caches();
 // requests on the calling thread, so a test can find how many a path makes and fail each.
 void fail_nth_allocation(unsigned long n);
 unsigned long allocations_asked();
+// Runs fn at each of those requests the calling thread makes from now on, before the
+// count above decides whether it fails (nullptr: none), so that a test can hold a path
+// between two of its allocations and run another thread there.
+void on_each_allocation(std::function<void()> fn);
 
 // Stand-ins for the kernel's submit recursion (current->bio_list), set by a test
 // (nullptr: nothing is ever parked). Per target callbacks are not here: a test hands its

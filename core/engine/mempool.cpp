@@ -120,8 +120,10 @@ void Mempool::free(void* element) {
         bc_env_cache_free(backing_, element);
 }
 
-Status Mempool::resize(unsigned min_nr) {
-    const unsigned previous = set_min_nr(min_nr);
+Status Mempool::resize(unsigned min_nr, MinNrChange* changed) {
+    const MinNrChange change = set_min_nr(min_nr);
+    if (changed)
+        *changed = change;
     // Grow: allocate outside the lock (may sleep), then add what is still missing.
     for (;;) {
         {
@@ -134,33 +136,58 @@ Status Mempool::resize(unsigned min_nr) {
             // A failed resize changes nothing: the caller (a `reserve` message) reports a
             // failure, so the pool must not keep the new size, short of elements, and
             // fill it later from frees. Back to the old size; what was added goes back.
-            set_min_nr(previous);
+            // Only if no other resize (a concurrent `reserve` message: DM does not
+            // serialise them) set the size since ours: that one's caller was told it
+            // succeeded, and a failure here must not take its size away.
+            undo_min_nr(change);
             return out_of_memory("Cannot allocate the reserve");
         }
         free(element);  // to the reserve while it is short, else back to the cache
     }
 }
 
-unsigned Mempool::set_min_nr(unsigned min_nr) {
+Mempool::MinNrChange Mempool::set_min_nr(unsigned min_nr) {
     // Lower min_nr_ first so frees stop refilling, then release the excess.
-    FreeElement* excess = nullptr;
-    unsigned previous;
+    MinNrChange change;
+    FreeElement* excess;
     {
         Guard guard(lock_);
-        previous = min_nr_;
+        change = {min_nr_, ++resizes_};
         __atomic_store_n(&min_nr_, min_nr, __ATOMIC_RELAXED);
-        while (reserve_count_ > min_nr_) {
-            auto* element = static_cast<FreeElement*>(pop_locked());
-            element->next = excess;
-            excess = element;
-        }
+        excess = take_excess_locked();
     }
+    release_excess(excess);
+    return change;
+}
+
+void Mempool::undo_min_nr(const MinNrChange& change) {
+    FreeElement* excess = nullptr;
+    {
+        Guard guard(lock_);
+        if (resizes_ != change.generation)
+            return;
+        __atomic_store_n(&min_nr_, change.previous, __ATOMIC_RELAXED);
+        excess = take_excess_locked();
+    }
+    release_excess(excess);
+}
+
+Mempool::FreeElement* Mempool::take_excess_locked() {
+    FreeElement* excess = nullptr;
+    while (reserve_count_ > min_nr_) {
+        auto* element = static_cast<FreeElement*>(pop_locked());
+        element->next = excess;
+        excess = element;
+    }
+    return excess;
+}
+
+void Mempool::release_excess(FreeElement* excess) {
     while (excess) {
         FreeElement* next = excess->next;
         bc_env_cache_free(backing_, excess);
         excess = next;
     }
-    return previous;
 }
 
 void Mempool::reset_low_water() {

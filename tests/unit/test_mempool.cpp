@@ -9,8 +9,10 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <future>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "engine/cache_registry.h"
@@ -149,5 +151,45 @@ TEST_CASE("a growing resize that runs out of memory changes nothing") {
         CHECK(bc::posix::live_allocations() == live_before);
     }
     REQUIRE(p.pool->resize(8).ok());
+    CHECK(p.pool->reserve_count() == 8);
+}
+
+// Two resizes at once (two `reserve` messages: DM does not serialise a target's messages):
+// one that fails puts back the size it replaced only if nothing set another since. Here
+// A (4 -> 64) fails at its second allocation while B (-> 8) is filling: B's caller is told
+// it succeeded, so the pool must end at 8. A used to put back 4 regardless, and B, finding
+// 4 reached, returned success with the reserve at 4. Fails before the fix (min_nr 4).
+TEST_CASE("a failed resize does not undo a concurrent resize that succeeded") {
+    Pool p(4);
+    std::promise<void> b_allocating, b_may_go_on;
+    std::shared_future<void> go_on = b_may_go_on.get_future().share();
+    std::thread b;
+    std::atomic<bool> b_ok{false};
+    unsigned a_asked = 0;
+    bc::posix::on_each_allocation([&] {
+        if (++a_asked != 2)
+            return;
+        b = std::thread([&] {
+            bool first = true;
+            bc::posix::on_each_allocation([&] {
+                if (!std::exchange(first, false))
+                    return;
+                b_allocating.set_value();  // B has set 8 and is short: A may fail now
+                go_on.wait();
+            });
+            b_ok = p.pool->resize(8).ok();
+            bc::posix::on_each_allocation(nullptr);
+        });
+        b_allocating.get_future().wait();
+    });
+    bc::posix::fail_nth_allocation(2);
+    const bc::Status a = p.pool->resize(64);
+    bc::posix::fail_nth_allocation(0);
+    bc::posix::on_each_allocation(nullptr);
+    b_may_go_on.set_value();
+    b.join();
+    CHECK_FALSE(a.ok());
+    CHECK(b_ok);
+    CHECK(p.pool->min_nr() == 8);
     CHECK(p.pool->reserve_count() == 8);
 }
