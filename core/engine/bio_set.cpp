@@ -268,9 +268,17 @@ void BioSet::free(void* bio, void* vecs, unsigned vec_capacity) {
 Status BioSet::resize_reserve(unsigned pool_size) {
     if (pool_size == 0)
         return invalid("The reserve must hold at least one object");
-    BC_TRY(bio_pool_->resize(pool_size));
-    if (vec_reserve_)
-        BC_TRY(vec_reserve_->resize(pool_size));
+    Mempool::MinNrChange bios;
+    BC_TRY(bio_pool_->resize(pool_size, &bios));
+    if (vec_reserve_) {
+        // Both or neither: the caller (a `reserve` message) says the resize failed, so
+        // the bio reserve must not keep the new size the vec reserve could not get.
+        const Status vecs = vec_reserve_->resize(pool_size);
+        if (!vecs.ok()) {
+            bio_pool_->undo_resize(bios);
+            return vecs;
+        }
+    }
     return {};
 }
 

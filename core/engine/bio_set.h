@@ -67,7 +67,8 @@ public:
     // Hands this set's bios parked on the caller's submit list to the rescuer (counted).
     void rescue_parked();
     Mempool& bio_pool() { return *bio_pool_; }
-    // Both reserves (bios, and the largest vec tables) to pool_size; growing may wait.
+    // Both reserves (bios, and the largest vec tables) to pool_size; growing may wait. On
+    // failure neither keeps the new size.
     Status resize_reserve(unsigned pool_size);
     usize object_size() const { return object_size_; }
 

@@ -127,6 +127,32 @@ TEST_CASE("resize_reserve refuses an empty reserve and resizes both reserves") {
         s.set->free(a.bio, a.vecs, a.vec_capacity);
 }
 
+// Both reserves or neither: when the 256-vec reserve cannot grow, the bio reserve, grown
+// first, goes back to its size too (the caller reports the resize failed). It kept the
+// new size. Fails before the fix (bio reserve min_nr 6 after a failed resize).
+TEST_CASE("resize_reserve that cannot grow the vec reserve leaves the bio reserve as it was") {
+    Set s(2);
+    unsigned long failed = 0;
+    for (unsigned long nth = 1;; ++nth) {
+        INFO("allocation " << nth << " of the resize fails");
+        bc::posix::fail_nth_allocation(nth);
+        const unsigned long asked = bc::posix::allocations_asked();
+        const bc::Status resized = s.set->resize_reserve(6);
+        const bool reached = bc::posix::allocations_asked() - asked >= nth;
+        bc::posix::fail_nth_allocation(0);
+        if (!reached) {  // every allocation of the resize done: it succeeded
+            REQUIRE(resized.ok());
+            break;
+        }
+        REQUIRE_FALSE(resized.ok());
+        ++failed;
+        CHECK(s.set->bio_pool().min_nr() == 2);
+        CHECK(s.set->bio_pool().reserve_count() == 2);
+    }
+    CHECK(failed == 8);  // 4 objects for the bio reserve, then 4 vec tables
+    CHECK(s.set->bio_pool().min_nr() == 6);
+}
+
 // Needs the POSIX environment's submit-recursion hooks and a completion on another thread;
 // in the module, biochain_target.the_rescuer_breaks_submit_recursion proves it with real
 // bios parked on current->bio_list.
