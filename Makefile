@@ -120,10 +120,12 @@ vm-check-6.12: module-6.12 userspace
 # The same suite on the debug kernel, with what only it can check (tests/vm/suite-debug:
 # the kernel's own fault injection, kmemleak at the end); any KASAN, lockdep, UBSAN,
 # atomic-sleep or debug-objects report fails the run (scripts/vm reads dmesg).
-# slub_debug=A flags biochain's slab caches for failslab's cache filter (tests/vm/fault-inject).
+# slub_debug=A flags biochain's slab caches for failslab's cache filter (tests/vm/fault-inject);
+# no_hash_pointers lets kmemleak's backtraces show the addresses tests/vm/kmemleak judges.
 vm-check-debug: module-debug userspace
 	@BIOCHAIN_KERNEL_FLAVOUR=debug scripts/vm --disks 4 --timeout 2400 --mem 3072 \
-	  --append 'slub_debug=A,biochain-*' --results $(BUILD)/vm/suite-debug tests/vm/suite-debug
+	  --append 'slub_debug=A,biochain-* no_hash_pointers' --results $(BUILD)/vm/suite-debug \
+	  tests/vm/suite-debug
 
 check: module module-6.12 thread-safety unit fuzz-check script-tests vm-check vm-check-6.12 vm-check-debug
 	@echo "6.1:   $$(grep -h '^guest: ' $(BUILD)/vm/suite/console.log | tail -n 1)"

@@ -17,7 +17,26 @@ DEBUGFS=/sys/kernel/debug/biochain
 
 load_biochain() {
   modprobe dm-mod || return
-  grep -q '^biochain ' /proc/modules || insmod "$BIOCHAIN_KO"
+  grep -q '^biochain ' /proc/modules || insmod_biochain
+}
+
+# insmod_biochain [PARAM=VALUE...]: insmod, and record where this load's code lies for
+# tests/vm/kmemleak (a leak's frames keep their addresses after the module is gone).
+insmod_biochain() {
+  insmod "$BIOCHAIN_KO" "$@" || return
+  module_code biochain "$BIOCHAIN_KO" >>"$RESULTS/biochain-code"
+}
+
+# module_code NAME KO: the loaded module NAME's code as "start end" lines (hex, end
+# excluded): its core (base and size from /proc/modules) and its init text (address from
+# sysfs, size from KO's section table).
+module_code() {
+  local name=$1 ko=$2 size base init init_size
+  read -r _ size _ _ _ base _ < <(grep "^$name " /proc/modules) || return
+  printf '%x %x\n' $((base)) $((base + size))
+  init=$(cat "/sys/module/$name/sections/.init.text" 2>/dev/null || true)
+  init_size=$(readelf -SW "$ko" | sed -n 's/.* \.init\.text  *PROGBITS  *[0-9a-f]*  *[0-9a-f]*  *\([0-9a-f]*\) .*/\1/p')
+  [ -z "$init" ] || [ -z "$init_size" ] || printf '%x %x\n' $((init)) $((init + 16#$init_size))
 }
 
 # Objects core/ holds right now (module/env.c); 0 when no biochain device exists.
