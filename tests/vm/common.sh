@@ -64,12 +64,15 @@ nothing_left_behind() {
 
 # fio write-then-verify with crc32c; passes only on exit 0 and zero errors reported.
 # FIO_SCALE=N (tests/vm/suite-debug) divides SIZE by N, down to 4M: on the debug kernel
-# every path still runs many times over, in a fraction of the time.
+# every path still runs many times over, in a fraction of the time. A check that depends
+# on how much fio wrote asks scaled_mib for the same figure.
+scaled_mib() { # scaled_mib MIB: what fio_verify writes for a SIZE of MIB M
+  local mib=$(( $1 / ${FIO_SCALE:-1} ))
+  echo $(( $1 < 4 ? $1 : (mib >= 4 ? mib : 4) ))
+}
 fio_verify() { # fio_verify NAME DEVICE SIZE [extra fio args...]
   local name=$1 dev=$2 size=$3 log=$RESULTS/fio-$1.txt
-  if [ "${FIO_SCALE:-1}" -gt 1 ] && [[ $size =~ ^[0-9]+M$ ]]; then
-    size=$(( ${size%M} / FIO_SCALE )); [ "$size" -ge 4 ] || size=4; size=${size}M
-  fi
+  [[ ! $size =~ ^[0-9]+M$ ]] || size=$(scaled_mib "${size%M}")M
   shift 3
   fio --name="$name" --filename="$dev" --ioengine=libaio --direct=1 --iodepth=16 \
     --rw=randwrite --bsrange=4k-128k --size="$size" --verify=crc32c --do_verify=1 \
