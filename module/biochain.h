@@ -112,6 +112,8 @@ void biochain_selftest_device(char *path, size_t size);
  * (selftest.c) and KUnit's (kunit.c) run the same list. */
 #define BIOCHAIN_SELFTEST_MAX_SUITES 16
 unsigned int biochain_selftest_suites(const struct bc_test_suite **suites, unsigned int max);
+ssize_t biochain_selftest_write_filter(const char __user *ubuf, size_t count,
+				       int (*run)(const char *filter));
 /* Held by whichever runner is running: both use the scratch device. */
 extern struct mutex biochain_selftest_mutex;
 

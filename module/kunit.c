@@ -43,7 +43,6 @@ MODULE_PARM_DESC(kunit, "Register the self tests with KUnit at load, which runs 
 #if IS_REACHABLE(CONFIG_KUNIT)
 #include <kunit/test.h>
 
-#define KUNIT_FILTER_MAX 128
 
 /* One suite as KUnit sees it: the selected cases of a core/ or module suite. */
 struct kunit_entry {
@@ -265,19 +264,7 @@ static int kunit_register(const char *filter)
 
 static ssize_t kunit_write(struct file *file, const char __user *ubuf, size_t count, loff_t *ppos)
 {
-	char filter[KUNIT_FILTER_MAX];
-	int ret;
-
-	if (count >= sizeof(filter))
-		return -EINVAL;
-	if (copy_from_user(filter, ubuf, count))
-		return -EFAULT;
-	filter[count] = '\0';
-	if (!mutex_trylock(&biochain_selftest_mutex))
-		return -EBUSY;
-	ret = kunit_register(strim(filter));
-	mutex_unlock(&biochain_selftest_mutex);
-	return ret ? ret : count;
+	return biochain_selftest_write_filter(ubuf, count, kunit_register);
 }
 
 /* The names of the suites registered now, one a line: where their results are. */

@@ -100,8 +100,11 @@ static int selftest_run(const char *filter)
 	return 0;
 }
 
-static ssize_t selftest_write(struct file *file, const char __user *ubuf, size_t count,
-			      loff_t *ppos)
+/* A debugfs write of a filter glob, for the module's runner and KUnit's alike: copied
+ * from user space, then run under the selftest mutex (one run at a time: both write to
+ * selftest_dev), -EBUSY rather than queueing behind a run in progress. */
+ssize_t biochain_selftest_write_filter(const char __user *ubuf, size_t count,
+				       int (*run)(const char *filter))
 {
 	char filter[SELFTEST_FILTER_MAX];
 	int ret;
@@ -113,9 +116,15 @@ static ssize_t selftest_write(struct file *file, const char __user *ubuf, size_t
 	filter[count] = '\0';
 	if (!mutex_trylock(&biochain_selftest_mutex))
 		return -EBUSY;
-	ret = selftest_run(strim(filter));
+	ret = run(strim(filter));
 	mutex_unlock(&biochain_selftest_mutex);
 	return ret ? ret : count;
+}
+
+static ssize_t selftest_write(struct file *file, const char __user *ubuf, size_t count,
+			      loff_t *ppos)
+{
+	return biochain_selftest_write_filter(ubuf, count, selftest_run);
 }
 
 static ssize_t selftest_read(struct file *file, char __user *ubuf, size_t count, loff_t *ppos)
