@@ -34,7 +34,12 @@ static void biochain_child_submit(void *ctx, void *child_mem, void *parent_mem, 
 	struct biochain *bc = ctx;
 	struct bio *parent = parent_mem, *child = child_mem;
 
-	bio_init(child, bc->bdevs[leg], NULL, 0, parent->bi_opf);
+	/*
+	 * Never REQ_POLLED: DM polls only its own clone (the parent), so a polled child would
+	 * sit on a poll queue nobody polls until it times out. Children complete by interrupt
+	 * and end the parent; REQ_NOWAIT stays (a full lower queue answers AGAIN at once).
+	 */
+	bio_init(child, bc->bdevs[leg], NULL, 0, parent->bi_opf & ~REQ_POLLED);
 	bio_set_flag(child, BIO_CLONED);
 	child->bi_ioprio = parent->bi_ioprio;
 	child->bi_io_vec = parent->bi_io_vec;

@@ -104,6 +104,21 @@ static inline void biochain_close_exclusive(struct biochain_bdev_open *open, voi
 }
 
 /*
+ * REQ_ATOMIC (6.11): a write that must not be torn, so never handed back in part
+ * (dm_accept_partial_bio) nor cut into children that may land apart. biochain does not
+ * advertise atomic writes, so the block layer should never send one; where the flag
+ * does not exist no bio can carry it.
+ */
+static inline bool biochain_bio_is_atomic(const struct bio *bio)
+{
+#ifdef REQ_ATOMIC
+	return bio->bi_opf & REQ_ATOMIC;
+#else
+	return false;
+#endif
+}
+
+/*
  * Reporting a failed expectation to KUnit at a location of our choosing (a core/ case's
  * file and line, not kunit.c's): the function behind KUNIT_FAIL, which 6.1 calls
  * kunit_do_failed_assertion() and later kernels __kunit_do_failed_assertion()

@@ -23,6 +23,10 @@
 
 #define DM_MSG_PREFIX "biochain"
 
+/* core/ speaks errno by its own names (core/abi/types.h) */
+static_assert(BC_EIO == EIO && BC_EAGAIN == EAGAIN && BC_EOPNOTSUPP == EOPNOTSUPP &&
+	      BC_EINVAL == EINVAL && BC_ENOMEM == ENOMEM);
+
 static void biochain_free(struct dm_target *ti, struct biochain *bc)
 {
 	biochain_stop(bc);
@@ -116,44 +120,77 @@ static noinline int biochain_map_whole(struct dm_target *ti, struct bio *bio, en
 }
 
 /*
- * A read or write the fast path did not remap: it crosses a chunk, the layout is a mirror
- * or a child limit applies. It finds the kind again rather than take it from
- * biochain_map, so that biochain_map keeps nothing alive across the call.
- */
-static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
-{
-	struct biochain *bc = ti->private;
-	enum bc_io_kind kind = biochain_io_kind(bio);
-
-	/* The device advertises neither inline crypto nor integrity, so neither can come. */
-	if (WARN_ON_ONCE(bio_integrity(bio) || bio_has_crypt_ctx(bio)))
-		return DM_MAPIO_KILL;
-	/*
-	 * Children may wait for memory (chain_next waits for a child of the same parent to
-	 * end), which a REQ_NOWAIT bio forbids: it ends with BLK_STS_AGAIN before any child
-	 * is issued, and its submitter (io_uring, RWF_NOWAIT) issues it again from a context
-	 * that may wait. Remapped in place, a NOWAIT bio never waits in biochain, which is
-	 * what lets the target advertise DM_TARGET_NOWAIT.
-	 */
-	if (bio->bi_opf & REQ_NOWAIT) {
-		bio_wouldblock_error(bio);
-		return DM_MAPIO_SUBMITTED;
-	}
-	biochain_split(bc, bio, dm_per_bio_data(bio, bc_target_parent_state_size()), kind,
-		       dm_target_offset(ti, bio->bi_iter.bi_sector));
-	return DM_MAPIO_SUBMITTED;
-}
-
-/*
- * Every read and write is counted here rather than in core/: two this_cpu_adds to the
- * counters the fast path names (core/abi/fast_path.h), where a call into core/ to count
- * would cost a call, a frame and its saved registers on every bio.
+ * A read or write the fast path remaps is counted here rather than in core/: two
+ * this_cpu_adds to the counters the fast path names (core/abi/fast_path.h), where a call
+ * into core/ to count would cost a call, a frame and its saved registers on every bio.
+ * A split is counted by core/, which knows whether it was refused or handed back in part.
  */
 static __always_inline void biochain_count_rw(const struct bc_fast_path *path, enum bc_io_kind kind,
 					      unsigned int sectors)
 {
 	this_cpu_inc(*biochain_percpu_u64(path->percpu, path->bios[kind]));
 	this_cpu_add(*biochain_percpu_u64(path->percpu, path->sectors[kind]), sectors);
+}
+
+/*
+ * A bio that must not be handed back in part (REQ_ATOMIC): every piece a child, waiting
+ * for objects as needed (chain_next, the rescuer), as the self tests split. A REQ_NOWAIT
+ * one cannot wait, so it goes back with BLK_STS_AGAIN before anything is issued.
+ */
+static noinline int biochain_map_all_children(struct biochain *bc, struct bio *bio, void *state,
+					      enum bc_io_kind kind, sector_t sector)
+{
+	if (bio->bi_opf & REQ_NOWAIT) {
+		bio_wouldblock_error(bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+	biochain_count_rw(&bc->fast_path, kind, bio_sectors(bio));
+	biochain_split(bc, bio, state, kind, sector);
+	return DM_MAPIO_SUBMITTED;
+}
+
+/*
+ * A read or write the fast path did not remap: it crosses a chunk, the layout is a mirror
+ * or a child limit applies. DM's clone carries the first piece itself and core/ makes
+ * children of what is at hand for the rest; what they do not reach goes back to DM
+ * (dm_accept_partial_bio), which resubmits it behind the children already issued (see
+ * bc_target_map_in_place). So a split never waits for an earlier child of its own, and a
+ * REQ_NOWAIT bio is refused (BLK_STS_AGAIN, through parent_end) only when the objects its
+ * first piece needs are not at hand. It finds the kind again rather than take it from
+ * biochain_map, so that biochain_map keeps nothing alive across the call.
+ */
+static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
+{
+	struct biochain *bc = ti->private;
+	enum bc_io_kind kind = biochain_io_kind(bio);
+	void *state = dm_per_bio_data(bio, bc_target_parent_state_size());
+	sector_t sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	unsigned int sectors = bio_sectors(bio);
+	struct bc_in_place result;
+	unsigned int noio;
+
+	/* The device advertises neither inline crypto nor integrity, so neither can come. */
+	if (WARN_ON_ONCE(bio_integrity(bio) || bio_has_crypt_ctx(bio)))
+		return DM_MAPIO_KILL;
+	if (unlikely(biochain_bio_is_atomic(bio)))
+		return biochain_map_all_children(bc, bio, state, kind, sector);
+
+	/* core/'s reference: parent_end drops it once the children have ended */
+	bio_inc_remaining(bio);
+	noio = memalloc_noio_save(); /* every allocation of the split: see biochain_split */
+	bc_target_map_in_place(bc->core, bio, state, kind, sector, sectors,
+			       bio->bi_opf & REQ_NOWAIT ? BC_MAP_NOWAIT : 0, &result);
+	memalloc_noio_restore(noio);
+	if (result.accepted < sectors)
+		dm_accept_partial_bio(bio, result.accepted);
+	if (!result.remapped) {
+		bio_endio(bio); /* its own reference: it carries no I/O itself */
+		return DM_MAPIO_SUBMITTED;
+	}
+	bio->bi_iter.bi_sector = result.leg_sector;
+	bio->bi_iter.bi_size = result.parent_sectors << SECTOR_SHIFT;
+	bio_set_dev(bio, bc->bdevs[result.leg]);
+	return DM_MAPIO_REMAPPED;
 }
 
 /* The fast path, or split. */
@@ -165,11 +202,11 @@ static int biochain_map(struct dm_target *ti, struct bio *bio)
 
 	if (unlikely(kind != BC_IO_READ && kind != BC_IO_WRITE))
 		return biochain_map_whole(ti, bio, kind);
-	biochain_count_rw(&bc->fast_path, kind, bio_sectors(bio));
 	remap = bc_fast_path_remap(&bc->fast_path, dm_target_offset(ti, bio->bi_iter.bi_sector),
 				   bio_sectors(bio));
 	if (unlikely(!remap.remapped))
 		return biochain_map_split(ti, bio);
+	biochain_count_rw(&bc->fast_path, kind, bio_sectors(bio));
 	bio->bi_iter.bi_sector = remap.leg_sector;
 	bio_set_dev(bio, bc->bdevs[remap.leg]); /* last: nothing lives across its call */
 	return DM_MAPIO_REMAPPED;
@@ -179,6 +216,19 @@ static int biochain_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *
 {
 	struct biochain *bc = ti->private;
 
+	if (likely(!*error))
+		return DM_ENDIO_DONE;
+	/*
+	 * Without a fast path every read and write went through bc_target_map_in_place (a
+	 * mirror's write parent carries one copy itself: core/ judges its leg's error). An
+	 * empty flush is a write too, but it was mapped whole and carries REQ_PREFLUSH.
+	 */
+	if (bc->fast_path.kind == BC_FAST_PATH_NONE &&
+	    (bio_op(bio) == REQ_OP_READ || bio_op(bio) == REQ_OP_WRITE) &&
+	    !(bio->bi_opf & REQ_PREFLUSH))
+		*error = errno_to_blk_status(bc_target_in_place_end(
+			bc->core, dm_per_bio_data(bio, bc_target_parent_state_size()),
+			blk_status_to_errno(*error)));
 	/* BLK_STS_AGAIN is a REQ_NOWAIT bio sent back to be issued again, not a failed I/O */
 	if (*error && *error != BLK_STS_AGAIN)
 		bc_target_account_error(bc->core);
@@ -278,8 +328,9 @@ static int biochain_prepare_ioctl(struct dm_target *ti, struct block_device **bd
 
 struct target_type biochain_target = {
 	.name = "biochain",
-	.version = { 0, 4, 0 },
-	/* REQ_NOWAIT: remapped in place or refused with BLK_STS_AGAIN (biochain_map_split) */
+	.version = { 0, 5, 0 },
+	/* REQ_NOWAIT: nothing waits; refused with BLK_STS_AGAIN only when a split's first
+	 * piece finds its objects missing (biochain_map_split) */
 	.features = DM_TARGET_NOWAIT,
 	.module = THIS_MODULE,
 	.ctr = biochain_ctr,

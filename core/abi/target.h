@@ -74,6 +74,44 @@ int bc_target_map_whole(struct bc_target *target, enum bc_io_kind kind, unsigned
  * through ops->parent_end once its last child ended (possibly before this returns). */
 void bc_target_map(struct bc_target *target, void *parent, void *parent_state,
 		   enum bc_io_kind kind, bc_sector_t sector, unsigned int sectors);
+/*
+ * DM's way of keeping a split moving (as dm.c's __split_and_process_bio and dm-crypt do):
+ * the parent (DM's clone) carries the first piece itself, remapped in place; the further
+ * pieces become children only from objects had without waiting (magazine, cache,
+ * reserve), and what they do not reach is handed back to DM (dm_accept_partial_bio),
+ * which resubmits it behind the children already issued. So a striped or linear split
+ * never waits and never needs the rescuer.
+ *   - mirror write: the parent goes to the first live leg, one child per other live leg;
+ *     a further piece (a child limit) only with every copy of it at hand;
+ *   - mirror read: children only (a failed read is retried on another leg, which needs a
+ *     child of its own); the first may wait, further pieces are handed back.
+ * BC_MAP_NOWAIT (REQ_NOWAIT): nothing waits, all or nothing; when the first piece's
+ * objects are missing nothing is issued and the result is -EAGAIN.
+ *
+ * Before the call the shim takes one extra reference on the parent for core/
+ * (bio_inc_remaining); core/ drops it through ops->parent_end, with the children's first
+ * error, once every child has ended (possibly before this returns, and also when nothing
+ * was issued). Then the shim hands back what was not accepted, and either remaps the
+ * parent (remapped) or drops the parent's own reference (it carries no I/O itself).
+ * Counts the bio (reads or writes) once its last piece is accepted; not on -EAGAIN.
+ */
+#define BC_MAP_NOWAIT 1u
+struct bc_in_place {
+	int error;		     /* 0, -EAGAIN (NOWAIT, nothing issued), -EIO (no live leg) */
+	int remapped;		     /* the parent carries [0, parent_sectors) to leg, leg_sector */
+	unsigned int leg;
+	bc_sector_t leg_sector;
+	unsigned int parent_sectors;
+	unsigned int accepted;	     /* sectors from 0 that are mapped; the rest goes back to DM */
+};
+void bc_target_map_in_place(struct bc_target *target, void *parent, void *parent_state,
+			    enum bc_io_kind kind, bc_sector_t sector, unsigned int sectors,
+			    unsigned int flags, struct bc_in_place *result);
+/* The parent of bc_target_map_in_place has ended with error (0 or -errno; DM's end_io).
+ * Returns the error to report: a mirror write whose parent's own leg failed while another
+ * leg took the data succeeds (the leg is failed). */
+int bc_target_in_place_end(struct bc_target *target, void *parent_state, int error);
+
 /* A child's completion (any context): error is 0 or -errno. */
 void bc_target_child_end(struct bc_target *target, void *child, int error);
 /* Issue again a child queued through ops->child_retry (process context). */

@@ -24,6 +24,8 @@ typedef unsigned long long bc_sector_t;
 
 /* errno values core/ returns (the same numbers on Linux and in userspace) */
 #define BC_EIO 5
+#define BC_EAGAIN 11
+#define BC_EOPNOTSUPP 95
 #define BC_EINVAL 22
 #define BC_ENOMEM 12
 

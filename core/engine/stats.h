@@ -33,6 +33,7 @@ enum class Counter : unsigned {
     read_retries,    // mirror reads issued again on another leg after an error
     chain_recycles,  // children made from the object of an earlier child of the same parent
     merges,          // pieces added to the previous, not yet issued child (no allocation)
+    partial_accepts, // splits that handed the rest of a bio back to DM rather than wait
     count
 };
 

@@ -27,7 +27,12 @@ struct ParentState {
     // mapper waits: the next child to end swaps in its object instead of freeing it), or
     // that object. One word, so "wanted" and "handed over" cannot race apart.
     void* recycle_slot;
+    // bc_target_map_in_place: the leg a mirror write's parent itself went to, for its end
+    // (kNoLeg otherwise).
+    unsigned parent_leg;
 };
+
+constexpr unsigned kNoLeg = ~0u;
 
 inline void* const kWanted = reinterpret_cast<void*>(uptr(1));
 
@@ -37,6 +42,7 @@ public:
         parent->handle = handle;
         parent->error = 0;
         parent->recycle_slot = nullptr;
+        parent->parent_leg = kNoLeg;
         __atomic_store_n(&parent->remaining, 1, __ATOMIC_RELAXED);
     }
     static void add_child(ParentState* parent) { __atomic_fetch_add(&parent->remaining, 1, __ATOMIC_RELAXED); }

@@ -10,6 +10,10 @@ namespace {
 
 bool is_mirror(const bc_target* target) { return target->table.layout == BC_LAYOUT_MIRROR; }
 
+// Whether a child's error fails its mirror leg: not a NOWAIT refusal (AGAIN) nor an
+// operation the leg does not support (dm-raid1's rules), which say nothing of its data.
+bool fails_leg(int error) { return error != -BC_EAGAIN && error != -BC_EOPNOTSUPP; }
+
 // The counters of each kind of bio; reads and writes count their sectors too.
 constexpr Counter kBios[BC_IO_KIND_COUNT] = {Counter::reads,    Counter::writes,       Counter::flushes,
                                              Counter::discards, Counter::write_zeroes, Counter::other};
@@ -65,10 +69,19 @@ void issue_pending(bc_target* target, ParentState* parent, PendingChild& pending
     issue(target, bio, parent->handle);
 }
 
+// How a new child's object is had: chain_next (may wait, recycling an earlier child of
+// the same parent), or only what is at hand (magazine, cache, reserve).
+enum class Take { wait, at_hand };
+
+void* take_object(bc_target* target, ParentState* parent, Take take) {
+    return take == Take::wait ? target->chain.next(parent) : target->bio_set->try_alloc(0).bio;
+}
+
 // Adds a piece: merged into the pending child when it continues it, else the pending
 // child is issued and a new one begun. False only if no object could be had.
 bool add_piece(bc_target* target, ParentState* parent, PendingChild& pending, bc_sector_t offset,
-               bc_sector_t target_sector, const Piece& piece, unsigned sectors, bool write) {
+               bc_sector_t target_sector, const Piece& piece, unsigned sectors, bool write,
+               Take take = Take::wait) {
     if (pending.bio) {
         ChildRecord* r = record_of(target, pending.bio);
         if (merges_into(target, r, piece, sectors)) {
@@ -78,12 +91,153 @@ bool add_piece(bc_target* target, ParentState* parent, PendingChild& pending, bc
         }
         issue_pending(target, parent, pending);
     }
-    void* bio = target->chain.next(parent);
+    void* bio = take_object(target, parent, take);
     if (!bio)
         return false;
     *record_of(target, bio) = ChildRecord{parent, offset, target_sector, piece.leg_sector, sectors, u16(piece.leg), write};
     pending.bio = bio;
     return true;
+}
+
+// ----------------------------------------------------------------- in place (DM's clone)
+
+// One bc_target_map_in_place: the parent, its range, and how far it got.
+struct InPlace {
+    bc_target* target;
+    ParentState* parent;
+    void* parent_bio;
+    bc_sector_t sector;
+    unsigned sectors;
+    bool write;
+    bool nowait;
+    bc_in_place* result;
+    bc_sector_t offset = 0;  // sectors of the parent mapped so far
+
+    // The next piece, at offset, on leg (a mirror's; striped and linear ignore it).
+    Piece next_piece(unsigned leg) const {
+        const bc_table& table = target->table;
+        const Piece piece = target->layout.first_piece(sector + offset, unsigned(sectors - offset),
+                                                       table.max_child_sectors, leg);
+        return {piece.leg, piece.leg_sector, child_sectors(target, parent_bio, offset, piece.sectors)};
+    }
+
+    // The parent carries piece itself.
+    void remap_parent(const Piece& piece) {
+        result->remapped = 1;
+        result->leg = piece.leg;
+        result->leg_sector = piece.leg_sector;
+        result->parent_sectors = piece.sectors;
+    }
+
+    // Whether piece continues the parent's own piece on its leg (Richter's contiguity, as
+    // merges_into for a child): only while no child has been cut after the parent's piece.
+    bool continues_parent(const Piece& piece) const {
+        const bc_table& table = target->table;
+        return result->remapped && offset == result->parent_sectors && piece.leg == result->leg &&
+               result->leg_sector + result->parent_sectors == piece.leg_sector && !table.max_child_segments &&
+               (!table.max_child_sectors || result->parent_sectors + piece.sectors <= table.max_child_sectors);
+    }
+};
+
+// Linear and striped: the parent takes the first piece; further pieces are children of
+// objects at hand, and the first that finds none ends the split there.
+int split_in_place(InPlace& split) {
+    bc_target* target = split.target;
+    split.remap_parent(split.next_piece(0));
+    split.offset = split.result->parent_sectors;
+    PendingChild pending;
+    while (split.offset < split.sectors) {
+        const Piece piece = split.next_piece(0);
+        if (split.continues_parent(piece)) {
+            split.result->parent_sectors += piece.sectors;
+            target->stats->add(Counter::merges, 1);
+        } else if (!add_piece(target, split.parent, pending, split.offset, split.sector + split.offset, piece,
+                              piece.sectors, split.write, Take::at_hand)) {
+            break;
+        }
+        split.offset += piece.sectors;
+    }
+    issue_pending(target, split.parent, pending);
+    return 0;
+}
+
+// One child per leg of mask for piece (copies of a mirror write), issued together. With
+// Take::at_hand all or none: false (nothing issued) when an object is missing.
+bool issue_copies(InPlace& split, const Piece& piece, unsigned mask, Take take) {
+    bc_target* target = split.target;
+    void* objects[BC_MAX_LEGS] = {};
+    if (take == Take::at_hand) {
+        for (unsigned leg = 0; leg < target->table.nr_legs; ++leg) {
+            if (!(mask >> leg & 1))
+                continue;
+            if (!(objects[leg] = target->bio_set->try_alloc(0).bio)) {
+                for (void* object : objects)
+                    if (object)
+                        target->bio_set->free(object, nullptr, 0);
+                return false;
+            }
+        }
+    }
+    for (unsigned leg = 0; leg < target->table.nr_legs; ++leg) {
+        if (!(mask >> leg & 1))
+            continue;
+        // Waiting: one at a time, each issued before the next is waited for, so that the
+        // wait can recycle it (chain_next).
+        void* bio = objects[leg] ? objects[leg] : target->chain.next(split.parent);
+        const Piece copy = target->layout.first_piece(split.sector + split.offset, piece.sectors, 0, leg);
+        *record_of(target, bio) = ChildRecord{split.parent, split.offset, split.sector + split.offset,
+                                              copy.leg_sector, piece.sectors, u16(leg), true};
+        PendingChild pending{bio};
+        issue_pending(target, split.parent, pending);
+    }
+    return true;
+}
+
+// Mirror write: the parent goes to the first live leg, a copy to every other live leg
+// (waited for unless NOWAIT); a further piece only with all its copies at hand.
+int mirror_write_in_place(InPlace& split) {
+    bc_target* target = split.target;
+    const unsigned failed = target->mirror.failed();
+    if (target->mirror.all_failed(failed))
+        return -BC_EIO;
+    const unsigned live = ~failed & ((1u << target->table.nr_legs) - 1);
+    const unsigned first_leg = unsigned(__builtin_ctz(live));
+    const Piece first = split.next_piece(first_leg);
+    if (!issue_copies(split, first, live & ~(1u << first_leg), split.nowait ? Take::at_hand : Take::wait))
+        return -BC_EAGAIN;
+    split.remap_parent(first);
+    split.parent->parent_leg = first_leg;
+    split.offset = first.sectors;
+    while (split.offset < split.sectors) {
+        const Piece piece = split.next_piece(first_leg);
+        if (!issue_copies(split, piece, live, Take::at_hand))
+            break;
+        split.offset += piece.sectors;
+    }
+    return 0;
+}
+
+// Mirror read: children only (each can be retried on another leg). The first may wait
+// (unless NOWAIT); further pieces only from objects at hand.
+int mirror_read_in_place(InPlace& split) {
+    bc_target* target = split.target;
+    const unsigned read_leg = target->mirror.next_read_leg();
+    if (read_leg == target->table.nr_legs)
+        return -BC_EIO;
+    PendingChild pending;
+    while (split.offset < split.sectors) {
+        const Piece piece = split.next_piece(read_leg);
+        const Take take = split.offset == 0 && !split.nowait ? Take::wait : Take::at_hand;
+        if (!add_piece(target, split.parent, pending, split.offset, split.sector + split.offset, piece,
+                       piece.sectors, false, take)) {
+            if (split.offset == 0)
+                return -BC_EAGAIN;
+            break;
+        }
+        split.offset += piece.sectors;
+    }
+    issue_pending(target, split.parent, pending);
+    return 0;
 }
 
 }  // namespace
@@ -172,6 +326,50 @@ extern "C" void bc_target_map(bc_target* target, void* parent_bio, void* parent_
     end_parent_if_last(target, parent, error);  // drops the bias
 }
 
+extern "C" void bc_target_map_in_place(bc_target* target, void* parent_bio, void* parent_state, bc_io_kind kind,
+                                       bc_sector_t sector, unsigned int sectors, unsigned int flags,
+                                       bc_in_place* result) {
+    auto* parent = static_cast<ParentState*>(parent_state);
+    const bool write = kind != BC_IO_READ;
+    *result = bc_in_place{};
+    Chain::begin(parent, parent_bio);
+    InPlace split{target, parent, parent_bio, sector, sectors, write, (flags & BC_MAP_NOWAIT) != 0, result};
+    int error;
+    if (!is_mirror(target))
+        error = split_in_place(split);
+    else if (write)
+        error = mirror_write_in_place(split);
+    else
+        error = mirror_read_in_place(split);
+    result->error = error;
+    if (error) {
+        result->remapped = 0;
+        result->accepted = sectors;  // DM ends the whole bio with the error: nothing comes back
+    } else {
+        result->accepted = unsigned(split.offset);
+    }
+    // A refusal (AGAIN) is issued again later and counted then; a bio handed back in part
+    // is counted when its last piece is accepted, its sectors as they are.
+    if (error != -BC_EAGAIN) {
+        if (result->accepted == sectors)
+            target->stats->add(kBios[kind], 1);
+        else
+            target->stats->add(Counter::partial_accepts, 1);
+        target->stats->add(kSectors[kind], result->accepted);
+    }
+    end_parent_if_last(target, parent, error);  // drops the bias
+}
+
+extern "C" int bc_target_in_place_end(bc_target* target, void* parent_state, int error) {
+    const auto* parent = static_cast<const ParentState*>(parent_state);
+    // Only a mirror write's own leg is ours to judge; a child's error was judged at its
+    // end (bc_target_child_end). AGAIN and NOTSUPP say nothing about the leg's data.
+    if (!error || parent->parent_leg == kNoLeg || Chain::error(parent) || !fails_leg(error))
+        return error;
+    target->stats->add(parent->parent_leg, LegCounter::errors, 1);
+    return target->mirror.fail_leg(parent->parent_leg) ? 0 : error;
+}
+
 extern "C" void bc_target_child_end(bc_target* target, void* child, int error) {
     // Our count-down may let the parent end and the target go while we still wake its
     // queue (Chain::release, Chain::end): destroy_target waits for this section.
@@ -179,7 +377,7 @@ extern "C" void bc_target_child_end(bc_target* target, void* child, int error) {
     ChildRecord* r = record_of(target, child);
     if (error) {
         target->stats->add(r->leg, LegCounter::errors, 1);
-        if (is_mirror(target) && target->mirror.fail_leg(r->leg)) {
+        if (is_mirror(target) && fails_leg(error) && target->mirror.fail_leg(r->leg)) {
             if (r->write) {
                 error = 0;  // another leg holds the data: the mirror goes on degraded
             } else {

@@ -480,3 +480,177 @@ static void stress(unsigned percent) {
 TEST_CASE("map stress at 0% backing failures") { stress(0); }
 TEST_CASE("map stress at 50% backing failures") { stress(50); }
 TEST_CASE("map stress at 100% backing failures") { stress(100); }
+
+// ------------------------------------------------------------------ in place (DM's clone)
+
+namespace {
+// DM over bc_target_map_in_place: a new parent (clone) for each remainder handed back,
+// until the whole bio is accepted. Children stay in flight (the fixture's hooks decide).
+struct DmBio {
+    std::vector<std::unique_ptr<Parent>> clones;
+    std::vector<bc_in_place> results;
+    unsigned rounds = 0;
+};
+
+void map_like_dm(Fixture& f, DmBio& bio, bc_io_kind kind, bc_sector_t sector, unsigned sectors, unsigned flags = 0) {
+    bc::posix::NoioScope noio;
+    for (unsigned done = 0; done < sectors;) {
+        bio.clones.push_back(std::make_unique<Parent>());
+        Parent* p = bio.clones.back().get();
+        bc_in_place r;
+        bc_target_map_in_place(f.target, p, &p->state, kind, sector + done, sectors - done, flags, &r);
+        bio.results.push_back(r);
+        ++bio.rounds;
+        REQUIRE(r.error == 0);
+        REQUIRE(r.accepted > 0);  // every round moves: the parent's own piece needs no object
+        done += r.accepted;
+    }
+}
+
+unsigned long long counter(bc_target* t, const std::string& name) {
+    const std::string s = info(t);
+    const size_t at = s.find(" " + name + " ");
+    REQUIRE(at != std::string::npos);
+    return std::stoull(s.substr(at + name.size() + 2));
+}
+}  // namespace
+
+TEST_CASE("in place: a striped parent carries its first chunk, children the rest") {
+    Fixture f("striped 2 8 a 0 b 0");
+    f.hooks(false);
+    DmBio bio;
+    map_like_dm(f, bio, BC_IO_READ, 4, 28);  // chunks: 4..8 (leg 0), 8..16 (1), 16..24 (0), 24..32 (1)
+    REQUIRE(bio.rounds == 1);
+    const bc_in_place& r = bio.results[0];
+    CHECK(r.remapped == 1);
+    CHECK(r.leg == 0);
+    CHECK(r.leg_sector == 4);
+    CHECK(r.parent_sectors == 4);
+    CHECK(r.accepted == 28);
+    REQUIRE(f.children.size() == 3);
+    CHECK(f.children[0].leg == 1);
+    CHECK(f.children[0].offset == 4);
+    CHECK(f.children[0].sectors == 8);
+    CHECK(f.children[2].offset == 20);
+    // the parent ends (core/'s reference dropped) only after its children
+    CHECK(bio.clones[0]->ends == 0);
+    for (const Child& c : f.children)
+        bc_target_child_end(f.target, c.bio, 0);
+    CHECK(bio.clones[0]->ends == 1);
+    CHECK(counter(f.target, "reads") == 1);
+    CHECK(counter(f.target, "read_sectors") == 28);
+    CHECK(counter(f.target, "partial_accepts") == 0);
+    CHECK(counter(f.target, "outstanding") == 0);
+}
+
+TEST_CASE("in place: with nothing at hand a split hands the rest back and never waits") {
+    // every backing allocation fails and the reserve holds one object: the first child
+    // takes it, and with children held in flight nothing more comes back
+    Fixture f("striped 2 8 a 0 b 0 4 reserve 1 fail_alloc 100");
+    f.hooks(false);
+    DmBio bio;
+    map_like_dm(f, bio, BC_IO_READ, 0, 64);
+    // round 1: parent 0..8, child 8..16 (the reserve's object), then nothing at hand;
+    // every later round: the parent's chunk alone
+    CHECK(bio.results[0].accepted == 16);
+    CHECK(bio.rounds == 7);
+    CHECK(f.children.size() == 1);
+    CHECK(counter(f.target, "partial_accepts") == 6);
+    CHECK(counter(f.target, "reads") == 1);  // the bio, once, when its last piece is accepted
+    CHECK(counter(f.target, "read_sectors") == 64);
+    CHECK(counter(f.target, "alloc_waited") == 0);
+    CHECK(counter(f.target, "rescues") == 0);
+    CHECK(counter(f.target, "chain_recycles") == 0);
+    for (const Child& c : f.children)
+        bc_target_child_end(f.target, c.bio, 0);
+    for (auto& clone : bio.clones)
+        CHECK(clone->ends == 1);
+}
+
+TEST_CASE("in place: a contiguous next piece on the parent's leg joins the parent") {
+    Fixture f("striped 1 8 a 0");
+    f.hooks(false);
+    DmBio bio;
+    map_like_dm(f, bio, BC_IO_WRITE, 0, 32);
+    CHECK(bio.results[0].parent_sectors == 32);
+    CHECK(f.children.empty());
+    CHECK(bio.clones[0]->ends == 1);  // nothing in flight of core/'s: its reference is dropped
+    CHECK(counter(f.target, "merges") == 3);
+}
+
+TEST_CASE("in place: a mirror write's parent goes to the first live leg, a copy to each other") {
+    Fixture f("mirror 3 a 0 b 100 c 200");
+    f.hooks(false);
+    DmBio bio;
+    map_like_dm(f, bio, BC_IO_WRITE, 8, 16);
+    const bc_in_place& r = bio.results[0];
+    CHECK(r.remapped == 1);
+    CHECK(r.leg == 0);
+    CHECK(r.leg_sector == 8);
+    CHECK(r.accepted == 16);
+    REQUIRE(f.children.size() == 2);
+    CHECK(f.children[0].leg == 1);
+    CHECK(f.children[0].leg_sector == 108);
+    CHECK(f.children[1].leg == 2);
+    CHECK(f.children[1].leg_sector == 208);
+    bc_target_child_end(f.target, f.children[0].bio, 0);
+    bc_target_child_end(f.target, f.children[1].bio, 0);
+    CHECK(bio.clones[0]->ends == 1);
+
+    // the parent's own leg fails, the copies landed: the write succeeds degraded
+    CHECK(bc_target_in_place_end(f.target, &bio.clones[0]->state, -BC_EIO) == 0);
+    CHECK(info(f.target).find("leg0_failed 1") != std::string::npos);
+
+    // the next write's parent goes to leg 1, its copy to leg 2 only
+    f.children.clear();
+    DmBio next;
+    map_like_dm(f, next, BC_IO_WRITE, 0, 8);
+    CHECK(next.results[0].leg == 1);
+    REQUIRE(f.children.size() == 1);
+    CHECK(f.children[0].leg == 2);
+    // AGAIN and NOTSUPP say nothing of the leg's data: no leg is failed for them
+    CHECK(bc_target_in_place_end(f.target, &next.clones[0]->state, -BC_EAGAIN) == -BC_EAGAIN);
+    CHECK(bc_target_in_place_end(f.target, &next.clones[0]->state, -BC_EOPNOTSUPP) == -BC_EOPNOTSUPP);
+    CHECK(info(f.target).find("leg1_failed 0") != std::string::npos);
+    bc_target_child_end(f.target, f.children[0].bio, -BC_EAGAIN);
+    CHECK(next.clones[0]->error == -BC_EAGAIN);
+    CHECK(info(f.target).find("leg2_failed 0") != std::string::npos);
+}
+
+TEST_CASE("in place: a NOWAIT split takes what it needs at hand, all or nothing") {
+    Fixture f("mirror 2 a 0 b 0 4 reserve 1 fail_alloc 100");
+    f.hooks(false);
+    bc::posix::NoioScope noio;
+    Parent first;
+    bc_in_place r;
+    bc_target_map_in_place(f.target, &first, &first.state, BC_IO_WRITE, 0, 8, BC_MAP_NOWAIT, &r);
+    CHECK(r.error == 0);  // the reserve's object is at hand
+    REQUIRE(f.children.size() == 1);
+
+    // nothing at hand now: refused with AGAIN, nothing issued, nothing counted
+    Parent refused;
+    bc_target_map_in_place(f.target, &refused, &refused.state, BC_IO_WRITE, 8, 8, BC_MAP_NOWAIT, &r);
+    CHECK(r.error == -BC_EAGAIN);
+    CHECK(r.remapped == 0);
+    CHECK(r.accepted == 8);
+    CHECK(refused.ends == 1);
+    CHECK(refused.error == -BC_EAGAIN);
+    CHECK(f.children.size() == 1);
+    CHECK(counter(f.target, "writes") == 1);
+    CHECK(counter(f.target, "alloc_waited") == 0);
+
+    // a mirror read needs a child even for its first piece: the same rule
+    Parent read;
+    bc_target_map_in_place(f.target, &read, &read.state, BC_IO_READ, 0, 8, BC_MAP_NOWAIT, &r);
+    CHECK(r.error == -BC_EAGAIN);
+
+    // a striped or linear split never needs an object for its first piece: never refused
+    Fixture s("striped 2 8 a 0 b 0 4 reserve 1 fail_alloc 100");
+    s.hooks(false);
+    DmBio bio;
+    map_like_dm(s, bio, BC_IO_WRITE, 0, 64, BC_MAP_NOWAIT);
+    CHECK(counter(s.target, "writes") == 1);
+    for (const Child& c : s.children)
+        bc_target_child_end(s.target, c.bio, 0);
+    bc_target_child_end(f.target, f.children[0].bio, 0);
+}
