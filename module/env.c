@@ -160,11 +160,16 @@ void bc_env_cache_destroy(struct bc_env_cache *cache)
 	kmem_cache_destroy((struct kmem_cache *)cache);
 }
 
-void *bc_env_cache_alloc(struct bc_env_cache *cache, int may_wait)
+void *bc_env_cache_alloc(struct bc_env_cache *cache, enum bc_alloc_wait wait)
 {
-	/* Without waiting: no reclaim, no warning (the reserve is the answer to failure). */
-	return kmem_cache_alloc((struct kmem_cache *)cache,
-				may_wait ? GFP_KERNEL : GFP_NOWAIT | __GFP_NOWARN | __GFP_NOMEMALLOC);
+	/* mm/mempool.c's flags (see core/abi/env.h); IO runs inside the mapper's NOIO scope */
+	static const gfp_t gfp[] = {
+		[BC_ALLOC_NOWAIT] = GFP_NOWAIT | __GFP_NOWARN | __GFP_NOMEMALLOC,
+		[BC_ALLOC_IO] = GFP_KERNEL | __GFP_NORETRY | __GFP_NOMEMALLOC | __GFP_NOWARN,
+		[BC_ALLOC_CONFIG] = GFP_KERNEL,
+	};
+
+	return kmem_cache_alloc((struct kmem_cache *)cache, gfp[wait]);
 }
 
 void bc_env_cache_free(struct bc_env_cache *cache, void *object)

@@ -35,6 +35,7 @@ thread_local bool t_interrupt = false;
 thread_local unsigned long t_fail_countdown = 0;
 thread_local unsigned long t_allocations_asked = 0;
 thread_local std::function<void()> t_on_allocation;
+thread_local bc_alloc_wait t_last_cache_wait = BC_ALLOC_NOWAIT;
 
 // Every allocating entry point asks here first; true: this request fails.
 bool injected_failure() {
@@ -212,8 +213,9 @@ void bc_env_cache_destroy(bc_env_cache* cache) {
     delete cache;
 }
 
-void* bc_env_cache_alloc(bc_env_cache* cache, int may_wait) {
-    void* object = bc_env_alloc(cache->size, may_wait);
+void* bc_env_cache_alloc(bc_env_cache* cache, bc_alloc_wait wait) {
+    t_last_cache_wait = wait;
+    void* object = bc_env_alloc(cache->size, wait != BC_ALLOC_NOWAIT);
     if (object)
         cache->live.fetch_add(1, std::memory_order_relaxed);
     return object;
@@ -266,6 +268,7 @@ long live_allocations() { return g_live_allocations.load(std::memory_order_relax
 long live_caches() { return g_live_caches.load(); }
 
 void fail_nth_allocation(unsigned long n) { t_fail_countdown = n; }
+bc_alloc_wait last_cache_wait() { return t_last_cache_wait; }
 unsigned long allocations_asked() { return t_allocations_asked; }
 void on_each_allocation(std::function<void()> fn) { t_on_allocation = std::move(fn); }
 

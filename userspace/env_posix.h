@@ -25,6 +25,8 @@ unsigned long allocations_asked();
 // count above decides whether it fails (nullptr: none), so that a test can hold a path
 // between two of its allocations and run another thread there.
 void on_each_allocation(std::function<void()> fn);
+// How the calling thread's last cache allocation asked to wait (core/abi/env.h's rules).
+bc_alloc_wait last_cache_wait();
 
 // Stand-ins for the kernel's submit recursion (current->bio_list), set by a test
 // (nullptr: nothing is ever parked). Per target callbacks are not here: a test hands its

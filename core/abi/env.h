@@ -66,7 +66,18 @@ void bc_env_percpu_add(void *percpu, unsigned long offset, unsigned long long n)
 struct bc_env_cache;
 struct bc_env_cache *bc_env_cache_create(const char *name, unsigned long size);
 void bc_env_cache_destroy(struct bc_env_cache *cache);
-void *bc_env_cache_alloc(struct bc_env_cache *cache, int may_wait);
+/*
+ * How a cache allocation may wait, after mm/mempool.c's rules:
+ *   NOWAIT  never sleeps, no reclaim of its own, no warning, no emergency reserves (the
+ *           reserve is the answer to failure);
+ *   IO      the I/O path's one waiting attempt before it sleeps on the reserve: may
+ *           reclaim (inside the caller's NOIO scope) but not retry, never dips into the
+ *           emergency reserves even for a PF_MEMALLOC caller (kswapd swapping through us),
+ *           no warning: mempool_alloc's __GFP_NORETRY | __GFP_NOMEMALLOC | __GFP_NOWARN;
+ *   CONFIG  configuration paths (a reserve growing): an ordinary sleeping allocation.
+ */
+enum bc_alloc_wait { BC_ALLOC_NOWAIT, BC_ALLOC_IO, BC_ALLOC_CONFIG };
+void *bc_env_cache_alloc(struct bc_env_cache *cache, enum bc_alloc_wait wait);
 void bc_env_cache_free(struct bc_env_cache *cache, void *object);
 
 /* Read-side sections for the lifetime of a target (rcu_read_lock/unlock and

@@ -205,7 +205,7 @@ void* BioSet::alloc_vecs(unsigned nr_vecs, bool may_wait, unsigned* capacity) {
     const unsigned top = array_size(kVecClasses) - 1;
     const unsigned cls = vec_class(nr_vecs);
     if (cls < top && !faults_.should_fail()) {
-        if (void* vecs = bc_env_cache_alloc(vec_caches_[cls], 0)) {
+        if (void* vecs = bc_env_cache_alloc(vec_caches_[cls], BC_ALLOC_NOWAIT)) {
             *capacity = kVecClasses[cls];
             return vecs;
         }

@@ -42,7 +42,7 @@ Mempool::~Mempool() {
 void* Mempool::backing_alloc(bool may_wait) {
     if (faults_ && faults_->should_fail())
         return nullptr;
-    return bc_env_cache_alloc(backing_, may_wait);
+    return bc_env_cache_alloc(backing_, may_wait ? BC_ALLOC_IO : BC_ALLOC_NOWAIT);
 }
 
 void Mempool::push_locked(void* element) {
@@ -131,7 +131,7 @@ Status Mempool::resize(unsigned min_nr, MinNrChange* changed) {
             if (reserve_count_ >= min_nr_)
                 return {};
         }
-        void* element = bc_env_cache_alloc(backing_, 1);
+        void* element = bc_env_cache_alloc(backing_, BC_ALLOC_CONFIG);
         if (!element) {
             // A failed resize changes nothing: the caller (a `reserve` message) reports a
             // failure, so the pool must not keep the new size, short of elements, and

@@ -193,3 +193,28 @@ TEST_CASE("a failed resize does not undo a concurrent resize that succeeded") {
     CHECK(p.pool->min_nr() == 8);
     CHECK(p.pool->reserve_count() == 8);
 }
+
+// mm/mempool.c's rules: the one waiting attempt at the backing cache before the reserve's
+// wait may reclaim but not retry, nor take the emergency reserves; growing a reserve is an
+// ordinary sleeping allocation.
+TEST_CASE("a waiting allocation asks the backing cache with mempool's rules") {
+    Pool p(1);
+    REQUIRE(bc::posix::last_cache_wait() == BC_ALLOC_CONFIG);  // create filled the reserve
+    AllocPath path;
+    void* held = p.pool->alloc(false, &path);  // from the cache, without waiting
+    REQUIRE(path == AllocPath::backing);
+    CHECK(bc::posix::last_cache_wait() == BC_ALLOC_NOWAIT);
+    // the attempt without waiting fails: the reserve's element
+    bc::posix::fail_nth_allocation(1);
+    void* from_reserve = p.pool->alloc(true, &path);
+    bc::posix::fail_nth_allocation(0);
+    REQUIRE(path == AllocPath::reserve);
+    // again, with the reserve empty: the one waiting attempt at the cache
+    bc::posix::fail_nth_allocation(1);
+    void* waited = p.pool->alloc(true, &path);
+    bc::posix::fail_nth_allocation(0);
+    CHECK(path == AllocPath::backing);
+    CHECK(bc::posix::last_cache_wait() == BC_ALLOC_IO);
+    for (void* element : {held, from_reserve, waited})
+        p.pool->free(element);
+}

@@ -79,7 +79,9 @@ void bc_env_percpu_add(void* percpu, unsigned long offset, unsigned long long n)
 
 bc_env_cache* bc_env_cache_create(const char*, unsigned long size) { return new (std::nothrow) bc_env_cache{size}; }
 void bc_env_cache_destroy(bc_env_cache* cache) { delete cache; }
-void* bc_env_cache_alloc(bc_env_cache* cache, int may_wait) { return bc_env_alloc(cache->size, may_wait); }
+void* bc_env_cache_alloc(bc_env_cache* cache, bc_alloc_wait wait) {
+    return bc_env_alloc(cache->size, wait != BC_ALLOC_NOWAIT);
+}
 void bc_env_cache_free(bc_env_cache*, void* object) { bc_env_free(object); }
 
 // One task runs at a time and a completion never yields inside bc_target_child_end: no
