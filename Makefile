@@ -10,7 +10,7 @@ JOBS ?= $(shell nproc)
 CMAKE_GEN = cmake -S . -B $(BUILD)/$(1) -DCMAKE_BUILD_TYPE=$(2) -DBC_SANITIZE=$(3) >/dev/null
 
 .PHONY: all deps kernel module userspace unit unit-asan unit-tsan thread-safety script-tests \
-        vm-check vm-check-6.12 vm-check-debug check demo clean \
+        vm-check vm-check-swap vm-check-6.12 vm-check-debug check demo clean \
         debug-kernel module-debug module-clean bench bench-alloc sim-long module-6.12 \
         fuzz fuzz-build fuzz-check
 
@@ -108,6 +108,11 @@ script-tests: deps
 vm-check: module userspace
 	@scripts/vm --disks 4 --timeout 900 tests/vm/suite
 
+# Swap on biochain under real memory pressure (tests/vm/swap): its own boot, a guest of
+# 384 MiB and a memory hog of twice that, dm-linear as the control.
+vm-check-swap: module userspace
+	@scripts/vm --disks 2 --mem 384 --timeout 2400 --results $(BUILD)/vm/swap tests/vm/suite swap
+
 # The same suite booted on Debian's 6.12 (bookworm-security's linux-image-6.12-amd64,
 # fetched once into the cache beside the headers of module-6.12), with the module
 # module-6.12 built: tests/vm/common.sh loads the biochain.ko whose vermagic is the
@@ -127,8 +132,9 @@ vm-check-debug: module-debug userspace
 	  --append 'slub_debug=A,biochain-* no_hash_pointers' --results $(BUILD)/vm/suite-debug \
 	  tests/vm/suite-debug
 
-check: module module-6.12 thread-safety unit fuzz-check script-tests vm-check vm-check-6.12 vm-check-debug
+check: module module-6.12 thread-safety unit fuzz-check script-tests vm-check vm-check-swap vm-check-6.12 vm-check-debug
 	@echo "6.1:   $$(grep -h '^guest: ' $(BUILD)/vm/suite/console.log | tail -n 1)"
+	@echo "swap:  $$(grep -h '^guest: ' $(BUILD)/vm/swap/console.log | tail -n 1)"
 	@echo "6.12:  $$(grep -h '^guest: ' $(BUILD)/vm/suite-6.12/console.log | tail -n 1)"
 	@echo "debug: $$(grep -h '^guest: ' $(BUILD)/vm/suite-debug/console.log | tail -n 1)"
 
