@@ -165,6 +165,26 @@ bool BioSet::magazine_push(void* object) {
     return cached;
 }
 
+void BioSet::magazine_layout(bc_magazine* layout) const {
+    *layout = bc_magazine{};
+    layout->percpu = magazines_;
+    layout->set = const_cast<BioSet*>(this);
+    layout->capacity = kMagazineSize;
+    layout->inline_vecs = config_.need_bvecs ? config_.inline_vecs : 0;
+    layout->bio_offset = bio_offset_;
+    layout->bio_size = config_.bio_size;
+    layout->count = __builtin_offsetof(Magazine, count);
+    layout->objects = __builtin_offsetof(Magazine, objects);
+    layout->irq_list = __builtin_offsetof(Magazine, irq_list);
+    layout->irq_count = __builtin_offsetof(Magazine, irq_count);
+    for (unsigned irq = 0; irq < 2; ++irq) {
+        layout->hits[irq] = __builtin_offsetof(Magazine, hits) + irq * sizeof(u64);
+        layout->frees[irq] = __builtin_offsetof(Magazine, frees) + irq * sizeof(u64);
+    }
+    layout->reserve_count = bio_pool_->reserve_count_word();
+    layout->min_nr = bio_pool_->min_nr_word();
+}
+
 u64 BioSet::magazine_count(Counter counter) const {
     if (counter != Counter::alloc_percpu && counter != Counter::frees)
         return 0;

@@ -16,6 +16,7 @@
 #pragma once
 #include "abi/env.h"
 #include "abi/bio_set.h"
+#include "abi/magazine.h"
 #include "engine/fault_injector.h"
 #include "engine/mempool.h"
 #include "engine/stats.h"
@@ -71,6 +72,9 @@ public:
     // failure neither keeps the new size.
     Status resize_reserve(unsigned pool_size);
     usize object_size() const { return object_size_; }
+    // Where this set's magazines lie, for a shim that pops and pushes inline
+    // (core/abi/magazine.h); fixed for the set's life.
+    void magazine_layout(bc_magazine* layout) const;
 
     BioSet(const BioSetConfig& config, Stats* stats);
     ~BioSet();
