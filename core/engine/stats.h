@@ -33,6 +33,8 @@ enum class Counter : unsigned {
     read_retries,    // mirror reads issued again on another leg after an error
     chain_recycles,  // children made from the object of an earlier child of the same parent
     merges,          // pieces added to the previous, not yet issued child (no allocation)
+    depot_puts,      // batches a full magazine handed to the depot (BioSet)
+    depot_gets,      // batches an empty magazine took from the depot
     count
 };
 
