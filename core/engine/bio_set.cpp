@@ -228,7 +228,9 @@ void* BioSet::depot_alloc() {
 
 void BioSet::depot_put(Depot::Batch batch) {
     // The reserve first, as in free(): while it is short a waiter may sleep on it, and
-    // objects in the depot would be hidden from it.
+    // objects in the depot would be hidden from it. A check, not a lock, as free()'s: a
+    // reserve emptied just after it was seen full can leave a waiter asleep beside a batch
+    // until the next free refills the reserve, the window free() has for the magazines.
     while (batch.head && bio_pool_->reserve_short()) {
         auto* object = static_cast<FreeObject*>(batch.head);
         batch.head = object->next;
@@ -252,6 +254,11 @@ void BioSet::release(Depot::Batch batch) {
 }
 
 void BioSet::magazine_layout(bc_magazine* layout) const {
+    // The types core/abi/magazine.h names for each offset.
+    static_assert(sizeof(Magazine::count) == sizeof(unsigned int) && sizeof(Magazine::irq_count) == sizeof(unsigned int));
+    static_assert(sizeof(Magazine::irq_list) == sizeof(void*) && sizeof(Magazine::objects[0]) == sizeof(void*));
+    static_assert(sizeof(Magazine::hits[0]) == sizeof(unsigned long long) && sizeof(Magazine::frees[0]) == sizeof(unsigned long long));
+    static_assert(__builtin_offsetof(FreeObject, next) == 0, "irq_list links through an object's first word");
     *layout = bc_magazine{};
     layout->percpu = magazines_;
     layout->set = const_cast<BioSet*>(this);
