@@ -6,6 +6,8 @@
 #include "engine/bio_set.cpp"
 #include "engine/bio_set_abi.cpp"
 #include "engine/cache_registry.cpp"
+#include "engine/depot.cpp"
+#include "engine/magazine_abi.cpp"
 #include "target/chain.cpp"
 #include "target/layout.cpp"
 #include "engine/mempool.cpp"

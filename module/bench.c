@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * In-kernel allocation microbenchmark (debugfs: biochain/bench). Nanoseconds per
- * alloc+free of a 4-vec bio: core/'s BioSet (plus bio_init/bio_uninit, which the kernel
- * path does inside bio_alloc_bioset/bio_put) against bio_alloc_bioset+bio_put on a
+ * alloc+free of a 4-vec bio: core/'s BioSet through the shim's inline magazine path
+ * (module/magazine.h, as the I/O path calls it; plus bio_init/bio_uninit, which the
+ * kernel path does inside bio_alloc_bioset/bio_put) against bio_alloc_bioset+bio_put on a
  * bio_set of the same shape, without and with BIOSET_PERCPU_CACHE, on one CPU and on
  * every online CPU at once. Rounds alternate between the cases to cancel drift.
  *
@@ -20,6 +21,7 @@
 
 #include "abi/bio_set.h"
 #include "biochain.h"
+#include "magazine.h"
 
 #define BENCH_ROUNDS 5
 #define BENCH_RESULT_SIZE 4096
@@ -36,6 +38,7 @@ static const char *const bench_names[BENCH_CASES] = {
 
 struct bench_sets {
 	struct bc_bio_set *bioset;
+	struct bc_magazine magazine; /* bioset's, for the inline hit path */
 	struct bio_set plain;
 	struct bio_set percpu;
 };
@@ -60,10 +63,10 @@ static void bench_one(enum bench_case which, struct bench_sets *sets)
 
 	switch (which) {
 	case BENCH_BIOSET:
-		bio = bc_bio_set_alloc(sets->bioset, 4, 1, &vecs, &capacity);
+		bio = biochain_magazine_alloc(&sets->magazine, 4, BC_MAGAZINE_MAY_WAIT, &vecs, &capacity);
 		bio_init(bio, NULL, vecs, capacity, REQ_OP_READ);
 		bio_uninit(bio);
-		bc_bio_set_free(sets->bioset, bio, vecs, capacity);
+		biochain_magazine_free(&sets->magazine, bio, vecs, capacity);
 		break;
 	case BENCH_KERNEL:
 		bio_put(bio_alloc_bioset(NULL, 4, REQ_OP_READ, GFP_NOIO, &sets->plain));
@@ -154,6 +157,7 @@ static int bench_sets_init(struct bench_sets *sets)
 	sets->bioset = bc_bio_set_create(&config, &biochain_bio_shape);
 	if (!sets->bioset)
 		return -ENOMEM;
+	bc_bio_set_magazine(sets->bioset, &sets->magazine);
 	ret = bioset_init(&sets->plain, BENCH_POOL, BENCH_FRONT_PAD, BIOSET_NEED_BVECS);
 	if (ret)
 		goto out_bioset;

@@ -31,6 +31,8 @@ constexpr unsigned kMaxCpuSlots = 256;
 // One lock per CPU slot: what preemption-off (or interrupts-off) gives in the kernel.
 std::mutex g_cpu_slots[kMaxCpuSlots];
 thread_local bool t_interrupt = false;
+// The emulated CPU a CpuScope placed the thread on (-1: wherever it runs).
+thread_local int t_cpu = -1;
 // fail_nth_allocation(): requests left before the one that fails (0: none fails).
 thread_local unsigned long t_fail_countdown = 0;
 thread_local unsigned long t_allocations_asked = 0;
@@ -100,7 +102,7 @@ void bc_env_free(void* ptr) {
 
 // The CPU slot of the calling thread (a hint: it may migrate; slots are mutex-protected).
 static unsigned int posix_cpu() {
-    const int cpu = sched_getcpu();
+    const int cpu = t_cpu >= 0 ? t_cpu : sched_getcpu();
     return cpu < 0 ? 0u : unsigned(cpu) % bc_env_nr_cpus();
 }
 
@@ -282,4 +284,7 @@ NoioScope::~NoioScope() { t_noio = saved_; }
 
 InterruptScope::InterruptScope() : saved_(t_interrupt) { t_interrupt = true; }
 InterruptScope::~InterruptScope() { t_interrupt = saved_; }
+
+CpuScope::CpuScope(unsigned cpu) : saved_(t_cpu) { t_cpu = int(cpu % bc_env_nr_cpus()); }
+CpuScope::~CpuScope() { t_cpu = saved_; }
 }  // namespace bc::posix

@@ -65,4 +65,19 @@ private:
     bool saved_;
 };
 
+// Runs the calling thread on emulated CPU cpu (modulo bc_env_nr_cpus()) for the scope's
+// life, as a kernel thread bound to a CPU would: its per-CPU sections take that CPU's
+// slot whatever CPU the thread really runs on, so a test can place a free on one CPU and
+// an allocation on another.
+class CpuScope {
+public:
+    explicit CpuScope(unsigned cpu);
+    ~CpuScope();
+    CpuScope(const CpuScope&) = delete;
+    CpuScope& operator=(const CpuScope&) = delete;
+
+private:
+    int saved_;
+};
+
 }  // namespace bc::posix

@@ -3,6 +3,7 @@
 #ifndef BIOCHAIN_ABI_BIO_SET_H
 #define BIOCHAIN_ABI_BIO_SET_H
 
+#include "abi/magazine.h"
 #include "abi/types.h"
 
 #ifdef __cplusplus
@@ -27,6 +28,9 @@ void bc_bio_set_destroy(struct bc_bio_set *set);
 void *bc_bio_set_alloc(struct bc_bio_set *set, unsigned int nr_vecs, int may_wait, void **vecs,
 		       unsigned int *capacity);
 void bc_bio_set_free(struct bc_bio_set *set, void *bio, void *vecs, unsigned int capacity);
+/* Where the set's magazines lie, for the inline hit path (abi/magazine.h); the same
+ * objects and counters as the two calls above. */
+void bc_bio_set_magazine(const struct bc_bio_set *set, struct bc_magazine *magazine);
 
 #ifdef __cplusplus
 }

@@ -56,14 +56,15 @@ Status BioSet::set_up() {
         return out_of_memory("Cannot create the rescuer");
     if (!(magazines_ = bc_env_percpu_alloc(sizeof(Magazine))))
         return out_of_memory("Cannot allocate the per-CPU magazines");
+    depot_ = BC_TRY(Depot::create(kDepotBatchesPerCpu * bc_env_nr_cpus()));
     return {};
 }
 
 void BioSet::destroy(BioSet* set) { bc::destroy(set); }
 
 BioSet::~BioSet() {
-    // No object is in use any more (the owner's contract): drain the magazines first so
-    // that the pools and caches below see every object.
+    // No object is in use any more (the owner's contract): drain the magazines and the
+    // depot first so that the pools and caches below see every object.
     if (rescuer_)
         bc_env_rescuer_destroy(rescuer_);
     if (magazines_) {
@@ -79,6 +80,14 @@ BioSet::~BioSet() {
             }
         }
         bc_env_percpu_free(magazines_);
+    }
+    if (depot_) {
+        for (Depot::Batch batch = depot_->take(); batch.head; batch = depot_->take())
+            while (auto* object = static_cast<FreeObject*>(batch.head)) {
+                batch.head = object->next;
+                bc_env_cache_free(object_cache_, object);
+            }
+        Depot::destroy(depot_);
     }
     Mempool::destroy(vec_reserve_);
     Mempool::destroy(bio_pool_);
@@ -148,21 +157,125 @@ bool BioSet::magazine_push(void* object) {
     int irq = 0;
     unsigned long token = 0;
     auto* m = static_cast<Magazine*>(bc_env_percpu_enter(magazines_, &irq, &token));
+    auto* free_object = static_cast<FreeObject*>(object);
+    Depot::Batch full{nullptr, 0};
     bool cached = false;
-    if (irq && m->irq_count < kMagazineSize) {
-        auto* free_object = static_cast<FreeObject*>(object);
-        free_object->next = m->irq_list;
-        m->irq_list = free_object;
-        __atomic_store_n(&m->irq_count, m->irq_count + 1, __ATOMIC_RELAXED);
-        cached = true;
-    } else if (!irq && m->count < kMagazineSize) {
-        m->objects[m->count++] = object;
-        cached = true;
+    if (irq) {
+        if (m->irq_count == kMagazineSize && !depot_->full()) {
+            // The whole list leaves as one batch; the object starts a new one.
+            full = {m->irq_list, m->irq_count};
+            m->irq_list = nullptr;
+            __atomic_store_n(&m->irq_count, 0u, __ATOMIC_RELAXED);
+        }
+        if (m->irq_count < kMagazineSize) {
+            free_object->next = m->irq_list;
+            m->irq_list = free_object;
+            __atomic_store_n(&m->irq_count, m->irq_count + 1, __ATOMIC_RELAXED);
+            cached = true;
+        }
+    } else {
+        if (m->count == kMagazineSize && !depot_->full()) {
+            // objects[] leaves as one batch, linked here; the most recently freed (the
+            // likeliest still in a cache) is its head, what a taker uses first.
+            FreeObject* chain = nullptr;
+            for (unsigned i = 0; i < kMagazineSize; ++i) {
+                auto* batched = static_cast<FreeObject*>(m->objects[i]);
+                batched->next = chain;
+                chain = batched;
+            }
+            m->count = 0;
+            full = {chain, kMagazineSize};
+        }
+        if (m->count < kMagazineSize) {
+            m->objects[m->count++] = object;
+            cached = true;
+        }
     }
     if (cached)
         __atomic_store_n(&m->frees[irq], m->frees[irq] + 1, __ATOMIC_RELAXED);
     bc_env_percpu_leave(irq, token);
+    if (full.head)
+        depot_put(full);
     return cached;
+}
+
+void* BioSet::depot_alloc() {
+    if (depot_->empty())  // a hint: a batch put meanwhile is found by the next miss
+        return nullptr;
+    const Depot::Batch batch = depot_->take();
+    if (!batch.head)
+        return nullptr;
+    stats_->add(Counter::depot_gets, 1);
+    auto* object = static_cast<FreeObject*>(batch.head);
+    Depot::Batch rest{object->next, batch.count - 1};
+    int irq = 0;
+    unsigned long token = 0;
+    auto* m = static_cast<Magazine*>(bc_env_percpu_enter(magazines_, &irq, &token));
+    if (!irq)  // objects[] belongs to task context
+        while (rest.head && m->count < kMagazineSize) {
+            auto* loaded = static_cast<FreeObject*>(rest.head);
+            rest.head = loaded->next;
+            --rest.count;
+            m->objects[m->count++] = loaded;
+        }
+    bc_env_percpu_leave(irq, token);
+    // Left over in interrupt context, or when this CPU's objects[] filled meanwhile (the
+    // task moved, or an interrupt's allocation took the batch): back for another CPU.
+    if (rest.head)
+        depot_put(rest);
+    return object;
+}
+
+void BioSet::depot_put(Depot::Batch batch) {
+    // The reserve first, as in free(): while it is short a waiter may sleep on it, and
+    // objects in the depot would be hidden from it. A check, not a lock, as free()'s: a
+    // reserve emptied just after it was seen full can leave a waiter asleep beside a batch
+    // until the next free refills the reserve, the window free() has for the magazines.
+    while (batch.head && bio_pool_->reserve_short()) {
+        auto* object = static_cast<FreeObject*>(batch.head);
+        batch.head = object->next;
+        --batch.count;
+        bio_pool_->free(object);
+    }
+    if (!batch.head)
+        return;
+    if (depot_->put(batch)) {
+        stats_->add(Counter::depot_puts, 1);
+        return;
+    }
+    release(batch);
+}
+
+void BioSet::release(Depot::Batch batch) {
+    while (auto* object = static_cast<FreeObject*>(batch.head)) {
+        batch.head = object->next;  // before the mempool links the object its own way
+        bio_pool_->free(object);
+    }
+}
+
+void BioSet::magazine_layout(bc_magazine* layout) const {
+    // The types core/abi/magazine.h names for each offset.
+    static_assert(sizeof(Magazine::count) == sizeof(unsigned int) && sizeof(Magazine::irq_count) == sizeof(unsigned int));
+    static_assert(sizeof(Magazine::irq_list) == sizeof(void*) && sizeof(Magazine::objects[0]) == sizeof(void*));
+    static_assert(sizeof(Magazine::hits[0]) == sizeof(unsigned long long) && sizeof(Magazine::frees[0]) == sizeof(unsigned long long));
+    static_assert(__builtin_offsetof(FreeObject, next) == 0, "irq_list links through an object's first word");
+    *layout = bc_magazine{};
+    layout->percpu = magazines_;
+    layout->set = const_cast<BioSet*>(this);
+    layout->capacity = kMagazineSize;
+    layout->inline_vecs = config_.need_bvecs ? config_.inline_vecs : 0;
+    layout->bio_offset = bio_offset_;
+    layout->bio_size = config_.bio_size;
+    layout->count = __builtin_offsetof(Magazine, count);
+    layout->objects = __builtin_offsetof(Magazine, objects);
+    layout->irq_list = __builtin_offsetof(Magazine, irq_list);
+    layout->irq_count = __builtin_offsetof(Magazine, irq_count);
+    for (unsigned irq = 0; irq < 2; ++irq) {
+        layout->hits[irq] = __builtin_offsetof(Magazine, hits) + irq * sizeof(u64);
+        layout->frees[irq] = __builtin_offsetof(Magazine, frees) + irq * sizeof(u64);
+    }
+    layout->reserve_count = bio_pool_->reserve_count_word();
+    layout->min_nr = bio_pool_->min_nr_word();
 }
 
 u64 BioSet::magazine_count(Counter counter) const {
@@ -191,6 +304,10 @@ void BioSet::reset_counts() {
 void* BioSet::alloc_object(bool may_wait, bool count_failure) {
     if (void* object = magazine_pop())
         return object;  // counted in the magazine
+    if (void* object = depot_alloc()) {
+        stats_->add(Counter::alloc_percpu, 1);  // the per-CPU layer's, as Bonwick's depot is
+        return object;
+    }
     // Only here can the allocator reclaim, so only here does a missing NOIO scope matter.
     if (may_wait && !bc_env_noio_active())
         stats_->add(Counter::noio_violations, 1);

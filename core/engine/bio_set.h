@@ -9,13 +9,17 @@
 //   vecs       inline_vecs bio_vecs when NEED_BVECS
 // Larger vec tables come from size classes 16/64/128/256 (1 and 4 are the inline vecs).
 //
-// Allocation order: this CPU's magazine; then the bio mempool (backing cache, reserve,
-// wait). Before waiting under submit recursion, our parked bios go to the rescuer first
+// Allocation order: this CPU's magazine; then a batch from the depot that all CPUs share
+// (engine/depot.h); then the bio mempool (backing cache, reserve, wait). A free goes to
+// the reserve while it is short, else to this CPU's magazine, and a full magazine hands a
+// batch to the depot (the backing cache only when the depot is full too). Before waiting under submit recursion, our parked bios go to the rescuer first
 // (Overstreet and Heo's rescuer, 2012), or the wait could be for a bio that cannot be
 // issued until we return.
 #pragma once
 #include "abi/env.h"
 #include "abi/bio_set.h"
+#include "abi/magazine.h"
+#include "engine/depot.h"
 #include "engine/fault_injector.h"
 #include "engine/mempool.h"
 #include "engine/stats.h"
@@ -46,6 +50,10 @@ public:
     static constexpr unsigned kVecClasses[] = {1, 4, 16, 64, 128, 256};
     static constexpr unsigned kMaxVecs = 256;
     static constexpr unsigned kMagazineSize = 32;
+    // The depot's bound, in batches of up to kMagazineSize objects per CPU: as much again
+    // as the magazines hold (objects[] and irq_list), so that what one CPU's completions
+    // free while another allocates is held, and no more.
+    static constexpr unsigned kDepotBatchesPerCpu = 2;
 
     static Result<BioSet*> create(const BioSetConfig& config, Stats* stats);
     static void destroy(BioSet* set);
@@ -71,6 +79,9 @@ public:
     // failure neither keeps the new size.
     Status resize_reserve(unsigned pool_size);
     usize object_size() const { return object_size_; }
+    // Where this set's magazines lie, for a shim that pops and pushes inline
+    // (core/abi/magazine.h); fixed for the set's life.
+    void magazine_layout(bc_magazine* layout) const;
 
     BioSet(const BioSetConfig& config, Stats* stats);
     ~BioSet();
@@ -81,7 +92,9 @@ private:
     // task context takes that list over in one go when objects[] runs dry. So the common
     // path never switches interrupts off, and an interrupt never meets a half-done push.
     // The fast path's counters live here too, one set per context, so they are plain
-    // increments of data no one else writes.
+    // increments of data no one else writes. A full objects[] or irq_list goes to the
+    // depot whole, as one batch (the list already is a chain; objects[] is linked into one
+    // inside the section), and an empty objects[] is filled from a batch the depot gives.
     struct FreeObject {
         FreeObject* next;
     };
@@ -97,6 +110,14 @@ private:
     void* magazine_pop();
     bool magazine_push(void* object);
     static void take_irq_list(Magazine* m);
+    // A batch from the depot: one object for the caller, the rest into this CPU's
+    // objects[] (what does not fit goes back). nullptr: the depot is empty.
+    void* depot_alloc();
+    // A full magazine's batch: first what the reserve is short of, then the depot, and
+    // what the depot has no room for to the mempool.
+    void depot_put(Depot::Batch batch);
+    // Every object of batch through the mempool (the reserve, else the backing cache).
+    void release(Depot::Batch batch);
 
     u64 magazine_count(Counter counter) const;
 
@@ -130,6 +151,7 @@ private:
     bc_env_cache* vec_caches_[6] = {};
     Mempool* vec_reserve_ = nullptr;  // the 256 class: every vec request can fall back to it
     void* magazines_ = nullptr;       // per-CPU Magazine
+    Depot* depot_ = nullptr;
     bc_env_rescuer* rescuer_ = nullptr;
 };
 

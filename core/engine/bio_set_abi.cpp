@@ -54,3 +54,7 @@ extern "C" void* bc_bio_set_alloc(bc_bio_set* handle, unsigned int nr_vecs, int 
 extern "C" void bc_bio_set_free(bc_bio_set* handle, void* bio, void* vecs, unsigned int capacity) {
     handle->set->free(bio, vecs, capacity);
 }
+
+extern "C" void bc_bio_set_magazine(const bc_bio_set* handle, bc_magazine* magazine) {
+    handle->set->magazine_layout(magazine);
+}

@@ -48,6 +48,9 @@ public:
         return __atomic_load_n(&reserve_count_, __ATOMIC_RELAXED) < __atomic_load_n(&min_nr_, __ATOMIC_RELAXED);
     }
     unsigned min_nr() const { return __atomic_load_n(&min_nr_, __ATOMIC_RELAXED); }
+    // Where reserve_short() reads, for a shim that asks it inline (core/abi/magazine.h).
+    const unsigned* reserve_count_word() const { return &reserve_count_; }
+    const unsigned* min_nr_word() const { return &min_nr_; }
     unsigned reserve_count() const { return __atomic_load_n(&reserve_count_, __ATOMIC_RELAXED); }
     // Lowest reserve_count seen since the last reset_low_water().
     unsigned low_water() const { return __atomic_load_n(&low_water_, __ATOMIC_RELAXED); }

@@ -34,6 +34,8 @@ enum class Counter : unsigned {
     chain_recycles,  // children made from the object of an earlier child of the same parent
     merges,          // pieces added to the previous, not yet issued child (no allocation)
     partial_accepts, // splits that handed the rest of a bio back to DM rather than wait
+    depot_puts,      // batches a full magazine handed to the depot (BioSet)
+    depot_gets,      // batches an empty magazine took from the depot
     count
 };
 

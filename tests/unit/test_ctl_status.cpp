@@ -58,6 +58,8 @@ TEST_CASE("biochainctl reads every counter core/ emits, legs included") {
     CHECK(*mirror->find("leg2_failed") == 0);
     CHECK(mirror->find("alloc_percpu"));
     CHECK(mirror->find("chain_recycles"));
+    CHECK(mirror->find("depot_puts"));
+    CHECK(mirror->find("depot_gets"));
     CHECK(mirror->counters.back().name == "leg2_failed");
 
     const auto linear = parse_status_info(core_info_line("linear /dev/a 0"));

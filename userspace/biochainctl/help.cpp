@@ -88,8 +88,8 @@ printed when there is no biochain device.)",
     {"status", "status NAME [--json] [--watch [--interval SECONDS] [--count N]]",
      "show the counters of a biochain device",
      R"(Reads the target's INFO status (the I/O counters and the allocation
-engine's: children, per-CPU magazine hits, reserve use, waits, rescues,
-per-leg errors) and prints it as an aligned table, in the module's
+engine's: children, per-CPU magazine hits, depot traffic, reserve use,
+waits, rescues, per-leg errors) and prints it as an aligned table, in the module's
 order. Counters this biochainctl does not know are shown like the rest.)",
      R"(--json
     One JSON object instead:
