@@ -21,7 +21,7 @@
 #endif
 
 /*
- * The I/O size hints, in sectors; 0 leaves a hint as the stacked limits have it. 6.12
+ * The I/O size hints, in bytes; 0 leaves a hint as the stacked limits have it. 6.12
  * removed blk_limits_io_min() and blk_limits_io_opt() (BC_HAVE_BLK_LIMITS_IO): a driver
  * sets the fields, and blk_validate_limits() raises io_min to the physical block size as
  * blk_limits_io_min() did.
@@ -31,14 +31,14 @@ static inline void biochain_set_io_hints(struct queue_limits *limits, unsigned i
 {
 #ifdef BC_HAVE_BLK_LIMITS_IO
 	if (io_min)
-		blk_limits_io_min(limits, io_min << SECTOR_SHIFT);
+		blk_limits_io_min(limits, io_min);
 	if (io_opt)
-		blk_limits_io_opt(limits, io_opt << SECTOR_SHIFT);
+		blk_limits_io_opt(limits, io_opt);
 #else
 	if (io_min)
-		limits->io_min = io_min << SECTOR_SHIFT;
+		limits->io_min = io_min;
 	if (io_opt)
-		limits->io_opt = io_opt << SECTOR_SHIFT;
+		limits->io_opt = io_opt;
 #endif
 }
 

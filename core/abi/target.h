@@ -85,7 +85,8 @@ const void *bc_bio_owner(const void *bio);
 /* Child objects allocated and not yet freed (0 once every parent has ended). */
 unsigned long long bc_target_outstanding(const struct bc_target *target);
 
-/* io_hints: io_min and io_opt in sectors (0: leave the stacked value). */
+/* io_hints: io_min and io_opt in bytes, as struct queue_limits holds them (0: leave the
+ * stacked value; both are 0 when they do not fit an unsigned int). */
 void bc_target_io_hints(const struct bc_target *target, unsigned int *io_min, unsigned int *io_opt);
 /* iterate_devices: the area of leg the target uses. */
 void bc_target_leg_area(const struct bc_target *target, unsigned int leg, bc_sector_t *start,

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "abi/limits.h"
 #include "engine/cache_registry.h"
 #include "env_posix.h"
 #include "table_words.h"
@@ -73,12 +74,45 @@ TEST_CASE("striped remaps in place only what stays in one chunk") {
     CHECK_FALSE(remap(t.target, 30, 19, &leg, &sector));  // crosses into chunk 2
     unsigned io_min = 0, io_opt = 0;
     bc_target_io_hints(t.target, &io_min, &io_opt);
-    CHECK(io_min == 24);
-    CHECK(io_opt == 72);
+    CHECK(io_min == 24 * 512);  // bytes, as queue_limits holds them
+    CHECK(io_opt == 72 * 512);
     bc_sector_t start = 0, length = 0;
     bc_target_leg_area(t.target, 2, &start, &length);
     CHECK(start == 16);
     CHECK(length == 24 * 4);
+}
+
+// io_min and io_opt are bytes in an unsigned int (queue_limits); a chunk of the largest
+// size the parser accepts (2^30 sectors) over its most legs (16) is 2^39 bytes a chunk and
+// 2^43 a row. They used to be computed in 32-bit sectors and shifted to bytes by the shim:
+// io_opt wrapped to 0 and io_min to garbage. Like dm-stripe, hints that do not fit are
+// left as the stacked limits have them (both 0), and hints that fit are exact.
+TEST_CASE("io hints too large for 32 bits of bytes are left to the stacked limits") {
+    const unsigned long long max_chunk = BC_CHUNK_SECTORS_MAX;
+    struct Case {
+        unsigned long long chunk;
+        unsigned nr_legs;
+        unsigned long long io_min, io_opt;
+    };
+    const Case cases[] = {
+        {max_chunk, BC_MAX_LEGS, 0, 0},       // neither fits
+        {1ull << 23, 1, 0, 0},                // the chunk alone is 4 GiB
+        {1ull << 22, 2, 0, 0},                // a 2 GiB chunk fits, the 4 GiB row does not: neither
+        {1ull << 21, 2, 1ull << 30, 1ull << 31},  // both fit
+        {(1ull << 23) - 8, 1, ((1ull << 23) - 8) * 512, ((1ull << 23) - 8) * 512},
+    };
+    for (const Case& c : cases) {
+        INFO("chunk " << c.chunk << " x " << c.nr_legs << " legs");
+        std::string line = "striped " + std::to_string(c.nr_legs) + " " + std::to_string(c.chunk);
+        for (unsigned i = 0; i < c.nr_legs; ++i)
+            line += " l" + std::to_string(i) + " 0";
+        Target t(line, c.chunk * c.nr_legs, {c.chunk, 512, 0});
+        REQUIRE(t.rc == 0);
+        unsigned io_min = 1, io_opt = 1;
+        bc_target_io_hints(t.target, &io_min, &io_opt);
+        CHECK(io_min == c.io_min);
+        CHECK(io_opt == c.io_opt);
+    }
 }
 
 TEST_CASE("a mirror never remaps in place and has no io hints") {
