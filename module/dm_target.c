@@ -91,7 +91,8 @@ static void biochain_dtr(struct dm_target *ti)
 }
 
 /*
- * Flushes, discards, write-zeroes: DM sends one clone per leg; each goes down whole. Out
+ * Flushes, discards, write-zeroes: DM sends one clone per leg; each goes down whole, and
+ * the bio is counted once (core/ counts clone 0). Out
  * of line, like biochain_map_split: what stays in biochain_map, the reads and writes that
  * are remapped in place, then saves few registers and has no stack canary.
  */
@@ -101,7 +102,7 @@ static noinline int biochain_map_whole(struct dm_target *ti, struct bio *bio, en
 	sector_t leg_sector, leg_sectors;
 	unsigned int leg;
 
-	bc_target_account_whole(bc->core, kind);
+	bc_target_account_whole(bc->core, kind, dm_bio_get_target_bio_nr(bio));
 	if (!bc_target_map_whole(bc->core, kind, dm_bio_get_target_bio_nr(bio),
 				 dm_target_offset(ti, bio->bi_iter.bi_sector), bio_sectors(bio), &leg,
 				 &leg_sector, &leg_sectors)) {

@@ -93,8 +93,10 @@ void bc_target_leg_area(const struct bc_target *target, unsigned int leg, bc_sec
 			bc_sector_t *sectors);
 
 /* Counts a flush, discard, write-zeroes or other bio (reads and writes are counted by
- * the shim, at the counters of struct bc_fast_path). */
-void bc_target_account_whole(struct bc_target *target, enum bc_io_kind kind);
+ * the shim, at the counters of struct bc_fast_path). nr is the clone's number, as for
+ * bc_target_map_whole: DM sends bc_target_whole_bios clones of one such bio, and the bio
+ * is counted once, at clone 0. */
+void bc_target_account_whole(struct bc_target *target, enum bc_io_kind kind, unsigned int nr);
 void bc_target_account_error(struct bc_target *target);
 
 /* Emit the STATUSTYPE_INFO / STATUSTYPE_TABLE line into buf (always NUL-terminated).

@@ -152,6 +152,26 @@ TEST_CASE("flushes go to every leg and are counted per leg, and discards only wh
     CHECK(count == 8);
 }
 
+// DM sends a flush, discard or write-zeroes as one clone per leg (num_flush_bios etc.):
+// the status counts the bio once, and each leg its own flush. Every clone used to be
+// counted (tests/vm/layouts saw flushes 3 on a 3-leg device after one fsync).
+TEST_CASE("a flush, discard or write-zeroes is counted once however many legs it is cloned to") {
+    Target t("striped 3 8 a 0 b 0 c 0", 8 * 3 * 4);
+    REQUIRE(t.rc == 0);
+    REQUIRE(bc_target_whole_bios(t.target) == 3);
+    for (const bc_io_kind kind : {BC_IO_FLUSH, BC_IO_DISCARD, BC_IO_WRITE_ZEROES}) {
+        for (unsigned nr = 0; nr < 3; ++nr) {
+            unsigned leg = 9;
+            bc_sector_t sector = 0, count = 0;
+            bc_target_account_whole(t.target, kind, nr);
+            bc_target_map_whole(t.target, kind, nr, 0, kind == BC_IO_FLUSH ? 0 : 24, &leg, &sector, &count);
+        }
+    }
+    CHECK(t.info().find(" flushes 1 discards 1 write_zeroes 1 other 0 ") != std::string::npos);
+    CHECK(t.info().find(" leg0_flushes 1 leg0_errors 0 leg0_failed 0 leg1_flushes 1 leg1_errors 0 "
+                        "leg1_failed 0 leg2_flushes 1 ") != std::string::npos);
+}
+
 TEST_CASE("striped and mirror geometry is checked against every leg") {
     Target len("striped 2 8 a 0 b 0", 24);
     CHECK(len.message == "striped: target length is not a multiple of <chunk_sectors> x <#devs>");
@@ -191,8 +211,8 @@ TEST_CASE("status INFO counts bios and sectors by kind") {
     map_read_write(t.target, BC_IO_READ, 0, 8);
     map_read_write(t.target, BC_IO_READ, 8, 16);
     map_read_write(t.target, BC_IO_WRITE, 0, 256);
-    bc_target_account_whole(t.target, BC_IO_FLUSH);
-    bc_target_account_whole(t.target, BC_IO_DISCARD);
+    bc_target_account_whole(t.target, BC_IO_FLUSH, 0);
+    bc_target_account_whole(t.target, BC_IO_DISCARD, 0);
     bc_target_account_error(t.target);
     CHECK(t.info().rfind(
               "linear 60 reads 2 writes 1 flushes 1 discards 1 write_zeroes 0 other 0 read_sectors 24 "
@@ -215,7 +235,7 @@ TEST_CASE("the map path counts a read or write once, whether remapped in place o
     REQUIRE(t.rc == 0);
     CHECK(map_read_write(t.target, BC_IO_READ, 8, 8).remapped == 1);
     CHECK(map_read_write(t.target, BC_IO_WRITE, 4, 12).remapped == 0);  // crosses a chunk: split
-    bc_target_account_whole(t.target, BC_IO_FLUSH);
+    bc_target_account_whole(t.target, BC_IO_FLUSH, 0);
     CHECK(t.info().find(" reads 1 writes 1 flushes 1 ") != std::string::npos);
     CHECK(t.info().find(" read_sectors 8 write_sectors 12 ") != std::string::npos);
     unsigned leg = 9;
