@@ -43,6 +43,18 @@ static inline void biochain_set_io_hints(struct queue_limits *limits, unsigned i
 }
 
 /*
+ * What a child bio copies from its parent beyond bi_ioprio, as __bio_clone() does: the
+ * writer's lifetime hint, which struct bio has again since 6.9 (BC_HAVE_BIO_WRITE_HINT;
+ * 5.18 had removed it, so 6.1's bio has none).
+ */
+static inline void biochain_bio_copy_hints(struct bio *child, const struct bio *parent)
+{
+#ifdef BC_HAVE_BIO_WRITE_HINT
+	child->bi_write_hint = parent->bi_write_hint;
+#endif
+}
+
+/*
  * An exclusive read-write open of a block device by path (the self tests' scratch device),
  * whose API changed three times:
  *   before 6.5  blkdev_get_by_path(path, FMODE_* | FMODE_EXCL, holder), blkdev_put(bdev, mode);
