@@ -12,6 +12,7 @@
 
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/device-mapper.h>
 #include <linux/err.h>
 #include <linux/file.h>
 
@@ -51,6 +52,29 @@ static inline void biochain_bio_copy_hints(struct bio *child, const struct bio *
 {
 #ifdef BC_HAVE_BIO_WRITE_HINT
 	child->bi_write_hint = parent->bi_write_hint;
+#endif
+}
+
+/*
+ * The device a table word names (a path or major:minor), as dm_get_device() will find it,
+ * without opening it: 0 and *dev, or a negative errno. 6.8 exported dm_devt_from_path()
+ * for it (BC_HAVE_DM_DEVT_FROM_PATH); before, dm_get_device() parsed major:minor itself
+ * and asked dm_get_dev_t() for a path, whose 0 meant not found.
+ */
+static inline int biochain_devt_from_path(const char *path, dev_t *dev)
+{
+#ifdef BC_HAVE_DM_DEVT_FROM_PATH
+	return dm_devt_from_path(path, dev);
+#else
+	unsigned int major, minor;
+	char dummy;
+
+	if (sscanf(path, "%u:%u%c", &major, &minor, &dummy) == 2) {
+		*dev = MKDEV(major, minor);
+		return MAJOR(*dev) == major && MINOR(*dev) == minor ? 0 : -EOVERFLOW;
+	}
+	*dev = dm_get_dev_t(path);
+	return *dev ? 0 : -ENODEV;
 #endif
 }
 
