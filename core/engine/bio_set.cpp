@@ -268,17 +268,20 @@ void BioSet::free(void* bio, void* vecs, unsigned vec_capacity) {
 Status BioSet::resize_reserve(unsigned pool_size) {
     if (pool_size == 0)
         return invalid("The reserve must hold at least one object");
-    Mempool::MinNrChange bios;
-    BC_TRY(bio_pool_->resize(pool_size, &bios));
+    // Both or neither: the caller (a `reserve` message) says whether the resize happened,
+    // so nothing is committed before both reserves have their elements.
+    Mempool::Growth bios, vecs{};
+    BC_TRY(bio_pool_->prepare_resize(pool_size, &bios));
     if (vec_reserve_) {
-        // Both or neither: the caller (a `reserve` message) says the resize failed, so
-        // the bio reserve must not keep the new size the vec reserve could not get.
-        const Status vecs = vec_reserve_->resize(pool_size);
-        if (!vecs.ok()) {
-            bio_pool_->undo_resize(bios);
-            return vecs;
+        const Status prepared = vec_reserve_->prepare_resize(pool_size, &vecs);
+        if (!prepared.ok()) {
+            bio_pool_->abandon_resize(&bios);
+            return prepared;
         }
     }
+    bio_pool_->commit_resize(&bios);
+    if (vec_reserve_)
+        vec_reserve_->commit_resize(&vecs);
     return {};
 }
 
