@@ -180,12 +180,8 @@ u64 BioSet::magazine_count(Counter counter) const {
 }
 
 void BioSet::reset_counts() {
-    for (unsigned cpu = 0; cpu < bc_env_nr_cpus(); ++cpu)
-        if (auto* m = static_cast<Magazine*>(bc_env_percpu_slot(magazines_, cpu)))
-            for (unsigned irq = 0; irq < 2; ++irq) {
-                __atomic_store_n(&m->hits[irq], 0, __ATOMIC_RELAXED);
-                __atomic_store_n(&m->frees[irq], 0, __ATOMIC_RELAXED);
-            }
+    stats_->reset(Counter::alloc_percpu, total(Counter::alloc_percpu));
+    stats_->reset(Counter::frees, total(Counter::frees));
 }
 
 void* BioSet::alloc_object(bool may_wait, bool count_failure) {
