@@ -21,6 +21,7 @@
 #include "selftest/table_suite.cpp"
 #include "engine/stats.cpp"
 #include "target/table_parser.cpp"
+#include "target/device_graph.cpp"
 #include "target/target.cpp"
 #include "target/message.cpp"
 #include "target/map.cpp"

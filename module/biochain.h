@@ -13,6 +13,7 @@
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 
+#include "abi/device_graph.h"
 #include "abi/target.h"
 #include "abi/types.h"
 #include "abi/fast_path.h"
@@ -40,6 +41,7 @@ struct biochain {
 	struct work_struct retry_work;
 	struct workqueue_struct *retry_wq;
 	struct block_device *bdevs[BC_MAX_LEGS]; /* where children of each leg go */
+	struct bc_device_node *graph_node;	 /* the table in core/'s device graph (DM only) */
 	unsigned int nr_legs;			 /* dm_devs held (DM only) */
 	struct dm_dev *legs[];
 };

@@ -20,6 +20,7 @@
 #include "abi/target.h"
 #include "abi/types.h"
 #include "biochain.h"
+#include "compat.h"
 
 /*
  * A child is a clone of a piece of its parent (the DM clone): it shares the parent's
@@ -42,6 +43,7 @@ static void biochain_child_submit(void *ctx, void *child_mem, void *parent_mem, 
 	bio_init(child, bc->bdevs[leg], NULL, 0, parent->bi_opf & ~REQ_POLLED);
 	bio_set_flag(child, BIO_CLONED);
 	child->bi_ioprio = parent->bi_ioprio;
+	biochain_bio_copy_hints(child, parent);
 	child->bi_io_vec = parent->bi_io_vec;
 	child->bi_iter = parent->bi_iter;
 	bio_advance_iter(parent, &child->bi_iter, offset << SECTOR_SHIFT);

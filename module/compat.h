@@ -12,6 +12,7 @@
 
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/device-mapper.h>
 #include <linux/err.h>
 #include <linux/file.h>
 
@@ -21,7 +22,7 @@
 #endif
 
 /*
- * The I/O size hints, in sectors; 0 leaves a hint as the stacked limits have it. 6.12
+ * The I/O size hints, in bytes; 0 leaves a hint as the stacked limits have it. 6.12
  * removed blk_limits_io_min() and blk_limits_io_opt() (BC_HAVE_BLK_LIMITS_IO): a driver
  * sets the fields, and blk_validate_limits() raises io_min to the physical block size as
  * blk_limits_io_min() did.
@@ -31,14 +32,49 @@ static inline void biochain_set_io_hints(struct queue_limits *limits, unsigned i
 {
 #ifdef BC_HAVE_BLK_LIMITS_IO
 	if (io_min)
-		blk_limits_io_min(limits, io_min << SECTOR_SHIFT);
+		blk_limits_io_min(limits, io_min);
 	if (io_opt)
-		blk_limits_io_opt(limits, io_opt << SECTOR_SHIFT);
+		blk_limits_io_opt(limits, io_opt);
 #else
 	if (io_min)
-		limits->io_min = io_min << SECTOR_SHIFT;
+		limits->io_min = io_min;
 	if (io_opt)
-		limits->io_opt = io_opt << SECTOR_SHIFT;
+		limits->io_opt = io_opt;
+#endif
+}
+
+/*
+ * What a child bio copies from its parent beyond bi_ioprio, as __bio_clone() does: the
+ * writer's lifetime hint, which struct bio has again since 6.9 (BC_HAVE_BIO_WRITE_HINT;
+ * 5.18 had removed it, so 6.1's bio has none).
+ */
+static inline void biochain_bio_copy_hints(struct bio *child, const struct bio *parent)
+{
+#ifdef BC_HAVE_BIO_WRITE_HINT
+	child->bi_write_hint = parent->bi_write_hint;
+#endif
+}
+
+/*
+ * The device a table word names (a path or major:minor), as dm_get_device() will find it,
+ * without opening it: 0 and *dev, or a negative errno. 6.8 exported dm_devt_from_path()
+ * for it (BC_HAVE_DM_DEVT_FROM_PATH); before, dm_get_device() parsed major:minor itself
+ * and asked dm_get_dev_t() for a path, whose 0 meant not found.
+ */
+static inline int biochain_devt_from_path(const char *path, dev_t *dev)
+{
+#ifdef BC_HAVE_DM_DEVT_FROM_PATH
+	return dm_devt_from_path(path, dev);
+#else
+	unsigned int major, minor;
+	char dummy;
+
+	if (sscanf(path, "%u:%u%c", &major, &minor, &dummy) == 2) {
+		*dev = MKDEV(major, minor);
+		return MAJOR(*dev) == major && MINOR(*dev) == minor ? 0 : -EOVERFLOW;
+	}
+	*dev = dm_get_dev_t(path);
+	return *dev ? 0 : -ENODEV;
 #endif
 }
 

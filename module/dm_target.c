@@ -15,6 +15,7 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
+#include "abi/device_graph.h"
 #include "abi/table.h"
 #include "abi/target.h"
 #include "abi/types.h"
@@ -32,7 +33,39 @@ static void biochain_free(struct dm_target *ti, struct biochain *bc)
 	biochain_stop(bc);
 	while (bc->nr_legs)
 		dm_put_device(ti, bc->legs[--bc->nr_legs]);
+	bc_device_graph_remove(bc->graph_node);
 	kfree(bc);
+}
+
+/*
+ * Registers the table in core/'s device graph, which refuses it if a leg is the device
+ * itself or leads back to it through other biochain devices (abi/device_graph.h): before
+ * any leg is opened, so that the refusal has its own message (6.12's dm_get_device()
+ * refuses the device itself too, as "Device lookup failed") and costs nothing.
+ */
+static int biochain_graph_add(struct dm_target *ti, const struct bc_table *table,
+			      struct bc_device_node **node)
+{
+	dev_t self = disk_devt(dm_disk(dm_table_get_md(ti->table)));
+	unsigned long long legs[BC_MAX_LEGS];
+	const char *error;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < table->nr_legs; i++) {
+		dev_t dev;
+
+		ret = biochain_devt_from_path(table->legs[i].path, &dev);
+		if (ret) {
+			ti->error = "Device lookup failed"; /* dm_get_device()'s refusal, as before */
+			return ret;
+		}
+		legs[i] = dev;
+	}
+	ret = bc_device_graph_add(self, legs, table->nr_legs, node, &error);
+	if (ret)
+		ti->error = (char *)error; /* a static string of core/ */
+	return ret;
 }
 
 /*
@@ -41,6 +74,7 @@ static void biochain_free(struct dm_target *ti, struct biochain *bc)
 static int biochain_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct bc_leg_geometry geometry[BC_MAX_LEGS];
+	struct bc_device_node *node;
 	struct bc_table table;
 	struct biochain *bc;
 	const char *error;
@@ -53,11 +87,17 @@ static int biochain_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		return ret;
 	}
 
+	ret = biochain_graph_add(ti, &table, &node);
+	if (ret)
+		return ret;
+
 	bc = biochain_alloc(table.nr_legs);
 	if (!bc) {
+		bc_device_graph_remove(node);
 		ti->error = "Cannot allocate biochain context";
 		return -ENOMEM;
 	}
+	bc->graph_node = node;
 
 	for (i = 0; i < table.nr_legs; i++) {
 		ret = dm_get_device(ti, table.legs[i].path, dm_table_get_mode(ti->table),
@@ -95,7 +135,8 @@ static void biochain_dtr(struct dm_target *ti)
 }
 
 /*
- * Flushes, discards, write-zeroes: DM sends one clone per leg; each goes down whole. Out
+ * Flushes, discards, write-zeroes: DM sends one clone per leg; each goes down whole, and
+ * the bio is counted once (core/ counts clone 0). Out
  * of line, like biochain_map_split: what stays in biochain_map, the reads and writes that
  * are remapped in place, then saves few registers and has no stack canary.
  */
@@ -105,7 +146,7 @@ static noinline int biochain_map_whole(struct dm_target *ti, struct bio *bio, en
 	sector_t leg_sector, leg_sectors;
 	unsigned int leg;
 
-	bc_target_account_whole(bc->core, kind);
+	bc_target_account_whole(bc->core, kind, dm_bio_get_target_bio_nr(bio));
 	if (!bc_target_map_whole(bc->core, kind, dm_bio_get_target_bio_nr(bio),
 				 dm_target_offset(ti, bio->bi_iter.bi_sector), bio_sectors(bio), &leg,
 				 &leg_sector, &leg_sectors)) {

@@ -123,15 +123,18 @@ const void *bc_bio_owner(const void *bio);
 /* Child objects allocated and not yet freed (0 once every parent has ended). */
 unsigned long long bc_target_outstanding(const struct bc_target *target);
 
-/* io_hints: io_min and io_opt in sectors (0: leave the stacked value). */
+/* io_hints: io_min and io_opt in bytes, as struct queue_limits holds them (0: leave the
+ * stacked value; both are 0 when they do not fit an unsigned int). */
 void bc_target_io_hints(const struct bc_target *target, unsigned int *io_min, unsigned int *io_opt);
 /* iterate_devices: the area of leg the target uses. */
 void bc_target_leg_area(const struct bc_target *target, unsigned int leg, bc_sector_t *start,
 			bc_sector_t *sectors);
 
 /* Counts a flush, discard, write-zeroes or other bio (reads and writes are counted by
- * the shim, at the counters of struct bc_fast_path). */
-void bc_target_account_whole(struct bc_target *target, enum bc_io_kind kind);
+ * the shim, at the counters of struct bc_fast_path). nr is the clone's number, as for
+ * bc_target_map_whole: DM sends bc_target_whole_bios clones of one such bio, and the bio
+ * is counted once, at clone 0. */
+void bc_target_account_whole(struct bc_target *target, enum bc_io_kind kind, unsigned int nr);
 void bc_target_account_error(struct bc_target *target);
 
 /* Emit the STATUSTYPE_INFO / STATUSTYPE_TABLE line into buf (always NUL-terminated).

@@ -14,6 +14,7 @@ using usize = __SIZE_TYPE__;
 using uptr = __UINTPTR_TYPE__;
 
 constexpr u64 kU64Max = ~u64{0};
+constexpr u32 kU32Max = ~u32{0};
 
 template <typename T> constexpr T min(T a, T b) { return a < b ? a : b; }
 template <typename T> constexpr T max(T a, T b) { return a < b ? b : a; }

@@ -293,12 +293,8 @@ u64 BioSet::magazine_count(Counter counter) const {
 }
 
 void BioSet::reset_counts() {
-    for (unsigned cpu = 0; cpu < bc_env_nr_cpus(); ++cpu)
-        if (auto* m = static_cast<Magazine*>(bc_env_percpu_slot(magazines_, cpu)))
-            for (unsigned irq = 0; irq < 2; ++irq) {
-                __atomic_store_n(&m->hits[irq], 0, __ATOMIC_RELAXED);
-                __atomic_store_n(&m->frees[irq], 0, __ATOMIC_RELAXED);
-            }
+    stats_->reset(Counter::alloc_percpu, total(Counter::alloc_percpu));
+    stats_->reset(Counter::frees, total(Counter::frees));
 }
 
 void* BioSet::alloc_object(bool may_wait, bool count_failure) {
@@ -385,17 +381,20 @@ void BioSet::free(void* bio, void* vecs, unsigned vec_capacity) {
 Status BioSet::resize_reserve(unsigned pool_size) {
     if (pool_size == 0)
         return invalid("The reserve must hold at least one object");
-    Mempool::MinNrChange bios;
-    BC_TRY(bio_pool_->resize(pool_size, &bios));
+    // Both or neither: the caller (a `reserve` message) says whether the resize happened,
+    // so nothing is committed before both reserves have their elements.
+    Mempool::Growth bios, vecs{};
+    BC_TRY(bio_pool_->prepare_resize(pool_size, &bios));
     if (vec_reserve_) {
-        // Both or neither: the caller (a `reserve` message) says the resize failed, so
-        // the bio reserve must not keep the new size the vec reserve could not get.
-        const Status vecs = vec_reserve_->resize(pool_size);
-        if (!vecs.ok()) {
-            bio_pool_->undo_resize(bios);
-            return vecs;
+        const Status prepared = vec_reserve_->prepare_resize(pool_size, &vecs);
+        if (!prepared.ok()) {
+            bio_pool_->abandon_resize(&bios);
+            return prepared;
         }
     }
+    bio_pool_->commit_resize(&bios);
+    if (vec_reserve_)
+        vec_reserve_->commit_resize(&vecs);
     return {};
 }
 

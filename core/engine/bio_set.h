@@ -123,9 +123,12 @@ private:
 
 public:
     // A counter of the Stats this set reports into, with the fast path's share added
-    // (alloc_percpu and frees are kept in the magazines).
-    u64 count(Counter counter) const { return stats_->read(counter) + magazine_count(counter); }
-    // Zero the counters the fast path keeps (Stats::reset does the rest).
+    // (alloc_percpu and frees are kept in the magazines): since creation, and since the
+    // last reset_counts() (what status shows).
+    u64 total(Counter counter) const { return stats_->total(counter) + magazine_count(counter); }
+    u64 count(Counter counter) const { return stats_->since_reset(counter, total(counter)); }
+    // After Stats::reset(): moves the baseline of the counters the magazines share, so
+    // that they too read 0, without writing the magazines.
     void reset_counts();
 
 private:

@@ -7,7 +7,7 @@ namespace bc {
 /*
  * Invariants, all under lock_:
  *  - reserve_ holds exactly reserve_count_ elements, and reserve_count_ <= min_nr_
- *    (between a shrinking resize() and its release of the excess, briefly more).
+ *    (commit_resize() releases the excess of a shrink under the same hold of the lock).
  *  - An element freed while reserve_count_ < min_nr_ goes to the reserve. So an element
  *    taken from the reserve comes back to it, not to the backing cache: once created, the
  *    pool owns min_nr_ elements that are either in the reserve or in use.
@@ -120,56 +120,66 @@ void Mempool::free(void* element) {
         bc_env_cache_free(backing_, element);
 }
 
-Status Mempool::resize(unsigned min_nr, MinNrChange* changed) {
-    const MinNrChange change = set_min_nr(min_nr);
-    if (changed)
-        *changed = change;
-    // Grow: allocate outside the lock (may sleep), then add what is still missing.
+// Grow: allocate outside the lock (may sleep) into growth, not into the pool, until growth
+// holds what the reserve lacks of min_nr. The pool is not touched: until commit_resize()
+// neither status nor the per-CPU layer above (reserve_short()) sees the new size, and a
+// failure has nothing to undo, whatever other resizes came and went meanwhile.
+Status Mempool::prepare_resize(unsigned min_nr, Growth* growth) {
+    *growth = Growth{min_nr, nullptr, 0};
     for (;;) {
+        unsigned missing;
         {
             Guard guard(lock_);
-            if (reserve_count_ >= min_nr_)
-                return {};
+            missing = min_nr > reserve_count_ ? min_nr - reserve_count_ : 0;
         }
+        if (growth->count >= missing)
+            return {};
         void* element = bc_env_cache_alloc(backing_, BC_ALLOC_CONFIG);
         if (!element) {
-            // A failed resize changes nothing: the caller (a `reserve` message) reports a
-            // failure, so the pool must not keep the new size, short of elements, and
-            // fill it later from frees. Back to the old size; what was added goes back.
-            // Only if no other resize (a concurrent `reserve` message: DM does not
-            // serialise them) set the size since ours: that one's caller was told it
-            // succeeded, and a failure here must not take its size away.
-            undo_min_nr(change);
+            abandon_resize(growth);
             return out_of_memory("Cannot allocate the reserve");
         }
-        free(element);  // to the reserve while it is short, else back to the cache
+        auto* free_element = static_cast<FreeElement*>(element);
+        free_element->next = static_cast<FreeElement*>(growth->elements);
+        growth->elements = free_element;
+        ++growth->count;
     }
 }
 
-Mempool::MinNrChange Mempool::set_min_nr(unsigned min_nr) {
-    // Lower min_nr_ first so frees stop refilling, then release the excess.
-    MinNrChange change;
+void Mempool::commit_resize(Growth* growth) {
+    auto* elements = static_cast<FreeElement*>(growth->elements);
     FreeElement* excess;
+    bool wake = false;
     {
         Guard guard(lock_);
-        change = {min_nr_, ++resizes_};
-        __atomic_store_n(&min_nr_, min_nr, __ATOMIC_RELAXED);
+        // The new size, filled up to it, and what is above it released: the excess of a
+        // shrink, or elements another resize committed meanwhile made unneeded.
+        __atomic_store_n(&min_nr_, growth->min_nr, __ATOMIC_RELAXED);
+        while (elements && reserve_count_ < min_nr_) {
+            FreeElement* next = elements->next;
+            push_locked(elements);
+            elements = next;
+            wake = waiters_ > 0;
+        }
         excess = take_excess_locked();
     }
+    if (wake)
+        waitq_.wake_all();
     release_excess(excess);
-    return change;
+    release_excess(elements);
+    *growth = Growth{};
 }
 
-void Mempool::undo_min_nr(const MinNrChange& change) {
-    FreeElement* excess = nullptr;
-    {
-        Guard guard(lock_);
-        if (resizes_ != change.generation)
-            return;
-        __atomic_store_n(&min_nr_, change.previous, __ATOMIC_RELAXED);
-        excess = take_excess_locked();
-    }
-    release_excess(excess);
+void Mempool::abandon_resize(Growth* growth) {
+    release_excess(static_cast<FreeElement*>(growth->elements));
+    *growth = Growth{};
+}
+
+Status Mempool::resize(unsigned min_nr) {
+    Growth growth;
+    BC_TRY(prepare_resize(min_nr, &growth));
+    commit_resize(&growth);
+    return {};
 }
 
 Mempool::FreeElement* Mempool::take_excess_locked() {

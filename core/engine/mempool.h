@@ -27,21 +27,25 @@ public:
     void free(void* element) BC_EXCLUDES(lock_);
 
     // Changes min_nr at run time; growing allocates (may wait). No element is lost:
-    // elements in use come back to whichever reserve size is current then. On failure
-    // (no memory to grow) the pool keeps its old size, with nothing added to it, unless
-    // another resize came meanwhile: the last one to set the size wins, and a failed one
-    // never undoes it.
-    // What a resize replaced: the old min_nr, and which resize it was (resizes_ after it).
-    struct MinNrChange {
-        unsigned previous;
-        unsigned generation;
+    // elements in use come back to whichever reserve size is current then. A resize that
+    // fails (no memory to grow) changes nothing, and one that succeeds shows its size only
+    // once it has every element: see prepare_resize(). Of concurrent resizes that succeed,
+    // the last to commit sets the size.
+    Status resize(unsigned min_nr) BC_EXCLUDES(lock_);
+
+    // A resize in two steps, for a caller that resizes two pools as one (BioSet):
+    // prepare_resize() allocates, outside the pool, the elements the reserve lacks of
+    // min_nr (may wait); on failure it has given them back and the pool is as it was.
+    // commit_resize() then sets min_nr and adds them (it cannot fail, and gives back what
+    // frees made unneeded meanwhile); abandon_resize() gives them back instead.
+    struct Growth {
+        unsigned min_nr;
+        void* elements;  // a list of FreeElement
+        unsigned count;
     };
-    // *change (if given) is what a successful resize replaced, for undo_resize().
-    Status resize(unsigned min_nr, MinNrChange* change = nullptr) BC_EXCLUDES(lock_);
-    // Puts back the min_nr a successful resize replaced, for a caller whose next step
-    // failed (BioSet's second reserve), unless another resize came since. Allocates
-    // nothing: a reserve shrunk by that resize is refilled by frees.
-    void undo_resize(const MinNrChange& change) BC_EXCLUDES(lock_) { undo_min_nr(change); }
+    Status prepare_resize(unsigned min_nr, Growth* growth) BC_EXCLUDES(lock_);
+    void commit_resize(Growth* growth) BC_EXCLUDES(lock_);
+    void abandon_resize(Growth* growth);
 
     // A racy hint for the per-CPU layer above: is the reserve short of elements?
     bool reserve_short() const {
@@ -65,10 +69,6 @@ private:
     };
 
     void* backing_alloc(bool may_wait);
-    // Sets min_nr and releases the elements above it to the cache.
-    MinNrChange set_min_nr(unsigned min_nr) BC_EXCLUDES(lock_);
-    // Puts back the min_nr that change replaced, unless another set_min_nr came since.
-    void undo_min_nr(const MinNrChange& change) BC_EXCLUDES(lock_);
     // Lowers reserve_count_ to min_nr_; returns the elements taken, for release_excess().
     FreeElement* take_excess_locked() BC_REQUIRES(lock_);
     void release_excess(FreeElement* excess);
@@ -85,7 +85,6 @@ private:
     unsigned min_nr_ = 0;
     unsigned low_water_ = 0;
     unsigned waiters_ BC_GUARDED_BY(lock_) = 0;
-    unsigned resizes_ BC_GUARDED_BY(lock_) = 0;  // set_min_nr() calls, to tell them apart
 };
 
 }  // namespace bc

@@ -35,12 +35,9 @@ u64 Stats::sum(unsigned index) const {
     return sum;
 }
 
-// Best effort while I/O runs: a concurrent add on another CPU may survive the reset.
 void Stats::reset() {
-    for (unsigned cpu = 0; cpu < bc_env_nr_cpus(); ++cpu)
-        if (auto* slot = static_cast<Values*>(bc_env_percpu_slot(percpu_, cpu)))
-            for (u64& value : slot->values)
-                __atomic_store_n(&value, 0, __ATOMIC_RELAXED);
+    for (unsigned index = 0; index < kValues; ++index)
+        store_baseline(index, sum(index));
 }
 
 }  // namespace bc

@@ -1,6 +1,7 @@
 // Per-target counters in per-CPU memory, so that the I/O path never bounces a shared
 // line; a reader sums the CPUs. Counts are relaxed: a status read racing with I/O sees
-// some recent value of each counter, never a torn 64-bit value.
+// some recent value of each counter, never a torn 64-bit value. Only the I/O path writes
+// the per-CPU counters; a reset moves a baseline instead.
 #pragma once
 #include "abi/env.h"
 #include "abi/target.h"
@@ -55,9 +56,24 @@ public:
     void add(unsigned leg, LegCounter counter, u64 n) {
         bc_env_percpu_add(percpu_, byte_offset(leg_index(leg, counter)), n);
     }
-    u64 read(Counter counter) const { return sum(unsigned(counter)); }
-    u64 read(unsigned leg, LegCounter counter) const { return sum(leg_index(leg, counter)); }
+    // Since the last reset (what status shows).
+    u64 read(Counter counter) const { return since_reset(counter, total(counter)); }
+    u64 read(unsigned leg, LegCounter counter) const {
+        const unsigned index = leg_index(leg, counter);
+        return since_reset(index, sum(index));
+    }
+    // Since creation: no reset touches it (what `outstanding` is derived from).
+    u64 total(Counter counter) const { return sum(unsigned(counter)); }
+
+    // `stats reset`: every counter reads 0 from now on. It records the totals as a
+    // baseline and writes nothing the I/O path adds to: zeroing per-CPU counters while
+    // other CPUs add to them loses the zero (this_cpu_add is not atomic against a remote
+    // store) or lets one of two related counters keep a count the other lost.
     void reset();
+    // For a counter kept partly elsewhere (BioSet's magazines): the baseline is its whole
+    // total, and reading it subtracts the baseline from the whole total.
+    void reset(Counter counter, u64 total) { store_baseline(unsigned(counter), total); }
+    u64 since_reset(Counter counter, u64 total) const { return since_reset(unsigned(counter), total); }
 
     // Where counter lies in each CPU's copy of percpu(), for an environment that adds to
     // it without calling in (struct bc_fast_path).
@@ -76,8 +92,17 @@ private:
         return unsigned(Counter::count) + leg * unsigned(LegCounter::count) + unsigned(counter);
     }
     u64 sum(unsigned index) const;
+    void store_baseline(unsigned index, u64 total) { __atomic_store_n(&baseline_[index], total, __ATOMIC_RELAXED); }
+    // A read racing a reset may pair a new baseline with an older sum: never below 0.
+    u64 since_reset(unsigned index, u64 total) const {
+        const u64 base = __atomic_load_n(&baseline_[index], __ATOMIC_RELAXED);
+        return total > base ? total - base : 0;
+    }
 
     void* percpu_;  // Values per CPU
+    // The totals at the last reset, written by reset() only (relaxed: concurrent resets
+    // and readers see one or the other, each value whole).
+    u64 baseline_[kValues] = {};
 };
 
 }  // namespace bc

@@ -403,6 +403,11 @@ extern "C" void bc_target_child_retry(bc_target* target, void* child) {
 
 extern "C" const void* bc_bio_owner(const void* bio) { return BioSet::owner_of(bio); }
 
-extern "C" void bc_target_account_whole(bc_target* target, bc_io_kind kind) { target->stats->add(kBios[kind], 1); }
+// One bio however many legs it is cloned to: the user issued one flush, and a per-clone
+// count would show it once per leg (each leg's own flushes are counted by map_whole).
+extern "C" void bc_target_account_whole(bc_target* target, bc_io_kind kind, unsigned int nr) {
+    if (nr == 0)
+        target->stats->add(kBios[kind], 1);
+}
 
 extern "C" void bc_target_account_error(bc_target* target) { target->stats->add(Counter::errors, 1); }

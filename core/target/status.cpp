@@ -33,11 +33,15 @@ using namespace bc;
 // After the counters: child objects outstanding (allocated, not yet freed; 0 when idle),
 // the reserve's size, fill and low-water mark, the fault rate, then for each leg its
 // flushes, errors and whether it has failed (mirror).
+// From the totals since creation, which no `stats reset` touches: derived from counters
+// a reset zeroes, it could stay above 0 once all was freed (postsuspend WARNs on it).
+// Frees are read first: every object freed by then was allocated by the later read of
+// the allocations, so a read racing with I/O is never below the truth.
 extern "C" unsigned long long bc_target_outstanding(const bc_target* target) {
     const BioSet& set = *target->bio_set;
-    const u64 allocated = set.count(Counter::alloc_percpu) + set.count(Counter::alloc_backing) +
-                          set.count(Counter::alloc_reserve) + set.count(Counter::alloc_waited);
-    const u64 frees = set.count(Counter::frees);
+    const u64 frees = set.total(Counter::frees);
+    const u64 allocated = set.total(Counter::alloc_percpu) + set.total(Counter::alloc_backing) +
+                          set.total(Counter::alloc_reserve) + set.total(Counter::alloc_waited);
     return allocated > frees ? allocated - frees : 0;
 }
 

@@ -108,11 +108,22 @@ extern "C" void bc_target_destroy(bc_target* target) { destroy_target(target); }
 
 extern "C" void bc_target_io_hints(const bc_target* target, unsigned int* io_min, unsigned int* io_opt) {
     // Striped: a chunk is the smallest I/O that does not straddle legs, a full row the
-    // one that keeps every leg busy (dm-stripe's hints).
+    // one that keeps every leg busy (dm-stripe's hints). In bytes and 64 bits: the largest
+    // chunk (2^30 sectors) is 2^39 bytes, and a row of 16 of them 2^43. Hints that do not
+    // fit queue_limits' unsigned int are both left to the stacked limits, as dm-stripe
+    // leaves them: a wrapped value would be a wrong hint, and io_min alone would describe
+    // a row that io_opt does not.
     const bc_table& table = target->table;
-    const bool striped = table.layout == BC_LAYOUT_STRIPED;
-    *io_min = striped ? table.chunk_sectors : 0;
-    *io_opt = striped ? table.chunk_sectors * table.nr_legs : 0;
+    *io_min = 0;
+    *io_opt = 0;
+    if (table.layout != BC_LAYOUT_STRIPED)
+        return;
+    const u64 chunk_bytes = u64(table.chunk_sectors) << BC_SECTOR_SHIFT;  // at most 2^39
+    const u64 row_bytes = chunk_bytes * table.nr_legs;                    // at most 2^43
+    if (row_bytes > kU32Max)  // and so the chunk, if it is the one too large
+        return;
+    *io_min = unsigned(chunk_bytes);
+    *io_opt = unsigned(row_bytes);
 }
 
 extern "C" void bc_target_leg_area(const bc_target* target, unsigned int leg, bc_sector_t* start,

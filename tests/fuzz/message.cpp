@@ -143,7 +143,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             continue;
         }
         if (words.size() == 1 && words[0] == "!account") {
-            bc_target_account_whole(target, BC_IO_FLUSH);
+            bc_target_account_whole(target, BC_IO_FLUSH, 0);
             bc_target_account_error(target);
             ++expected.flushes;
             ++expected.errors;

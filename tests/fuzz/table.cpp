@@ -187,7 +187,12 @@ void check_target(const bc_table& table, const bc_target* target, const Devices&
     unsigned io_min = 0, io_opt = 0;
     bc_target_io_hints(target, &io_min, &io_opt);
     if (table.layout == BC_LAYOUT_STRIPED) {
-        FUZZ_CHECK(io_min == table.chunk_sectors && io_opt == table.chunk_sectors * table.nr_legs);
+        // Bytes; both left (0) when the row does not fit an unsigned int.
+        const unsigned long long row = (unsigned long long)table.chunk_sectors * table.nr_legs * 512;
+        if (row > 0xffffffffull)
+            FUZZ_CHECK(io_min == 0 && io_opt == 0);
+        else
+            FUZZ_CHECK(io_min == table.chunk_sectors * 512ull && io_opt == row);
     } else {
         FUZZ_CHECK(io_min == 0 && io_opt == 0);
     }

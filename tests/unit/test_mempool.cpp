@@ -218,3 +218,59 @@ TEST_CASE("a waiting allocation asks the backing cache with mempool's rules") {
     for (void* element : {held, from_reserve, waited})
         p.pool->free(element);
 }
+
+// A growing resize changes nothing until it has every element it needs: while it
+// allocates, status shows the old size and the reserve is not short of the new one (a
+// short reserve makes BioSet::free bypass the per-CPU magazines). It used to set the new
+// size first and fill it, so both showed the new size mid-way; on failure it undid them.
+TEST_CASE("a growing resize shows nothing of the new size before it has every element") {
+    Pool p(4);
+    unsigned asked = 0;
+    unsigned seen_min_nr = 0;
+    bool seen_short = true;
+    bc::posix::on_each_allocation([&] {
+        if (++asked == 2) {
+            seen_min_nr = p.pool->min_nr();
+            seen_short = p.pool->reserve_short();
+        }
+    });
+    REQUIRE(p.pool->resize(8).ok());
+    bc::posix::on_each_allocation(nullptr);
+    CHECK(seen_min_nr == 4);
+    CHECK_FALSE(seen_short);
+    CHECK(p.pool->min_nr() == 8);
+    CHECK(p.pool->reserve_count() == 8);
+}
+
+// Two resizes that both fail, the second begun while the first allocates (two `reserve`
+// messages, both told they failed): the pool must end as it began. The second used to
+// put back the size the first had set, and the first, seeing a resize after its own,
+// left it: min_nr 32 after two failures, the reserve short of it, frees bypassing the
+// magazines until they filled it.
+TEST_CASE("two concurrent resizes that both fail leave the pool as it was") {
+    Pool p(4);
+    const long live_before = bc::posix::live_allocations();
+    std::thread b;
+    bool b_ok = true;
+    unsigned a_asked = 0;
+    bc::posix::on_each_allocation([&] {
+        if (++a_asked != 2)
+            return;
+        b = std::thread([&] {
+            bc::posix::fail_nth_allocation(1);
+            b_ok = p.pool->resize(64).ok();
+            bc::posix::fail_nth_allocation(0);
+        });
+        b.join();  // B has failed before A's second allocation fails
+    });
+    bc::posix::fail_nth_allocation(2);
+    const bc::Status a = p.pool->resize(32);
+    bc::posix::fail_nth_allocation(0);
+    bc::posix::on_each_allocation(nullptr);
+    CHECK_FALSE(a.ok());
+    CHECK_FALSE(b_ok);
+    CHECK(p.pool->min_nr() == 4);
+    CHECK(p.pool->reserve_count() == 4);
+    CHECK_FALSE(p.pool->reserve_short());
+    CHECK(bc::posix::live_allocations() == live_before);
+}

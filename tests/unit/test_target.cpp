@@ -1,11 +1,15 @@
 #include <catch2/catch.hpp>
 #include "target/target.h"
 
+#include <atomic>
+#include <chrono>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include "abi/limits.h"
 #include "engine/cache_registry.h"
 #include "env_posix.h"
 #include "table_words.h"
@@ -73,12 +77,45 @@ TEST_CASE("striped remaps in place only what stays in one chunk") {
     CHECK_FALSE(remap(t.target, 30, 19, &leg, &sector));  // crosses into chunk 2
     unsigned io_min = 0, io_opt = 0;
     bc_target_io_hints(t.target, &io_min, &io_opt);
-    CHECK(io_min == 24);
-    CHECK(io_opt == 72);
+    CHECK(io_min == 24 * 512);  // bytes, as queue_limits holds them
+    CHECK(io_opt == 72 * 512);
     bc_sector_t start = 0, length = 0;
     bc_target_leg_area(t.target, 2, &start, &length);
     CHECK(start == 16);
     CHECK(length == 24 * 4);
+}
+
+// io_min and io_opt are bytes in an unsigned int (queue_limits); a chunk of the largest
+// size the parser accepts (2^30 sectors) over its most legs (16) is 2^39 bytes a chunk and
+// 2^43 a row. They used to be computed in 32-bit sectors and shifted to bytes by the shim:
+// io_opt wrapped to 0 and io_min to garbage. Like dm-stripe, hints that do not fit are
+// left as the stacked limits have them (both 0), and hints that fit are exact.
+TEST_CASE("io hints too large for 32 bits of bytes are left to the stacked limits") {
+    const unsigned long long max_chunk = BC_CHUNK_SECTORS_MAX;
+    struct Case {
+        unsigned long long chunk;
+        unsigned nr_legs;
+        unsigned long long io_min, io_opt;
+    };
+    const Case cases[] = {
+        {max_chunk, BC_MAX_LEGS, 0, 0},       // neither fits
+        {1ull << 23, 1, 0, 0},                // the chunk alone is 4 GiB
+        {1ull << 22, 2, 0, 0},                // a 2 GiB chunk fits, the 4 GiB row does not: neither
+        {1ull << 21, 2, 1ull << 30, 1ull << 31},  // both fit
+        {(1ull << 23) - 8, 1, ((1ull << 23) - 8) * 512, ((1ull << 23) - 8) * 512},
+    };
+    for (const Case& c : cases) {
+        INFO("chunk " << c.chunk << " x " << c.nr_legs << " legs");
+        std::string line = "striped " + std::to_string(c.nr_legs) + " " + std::to_string(c.chunk);
+        for (unsigned i = 0; i < c.nr_legs; ++i)
+            line += " l" + std::to_string(i) + " 0";
+        Target t(line, c.chunk * c.nr_legs, {c.chunk, 512, 0});
+        REQUIRE(t.rc == 0);
+        unsigned io_min = 1, io_opt = 1;
+        bc_target_io_hints(t.target, &io_min, &io_opt);
+        CHECK(io_min == c.io_min);
+        CHECK(io_opt == c.io_opt);
+    }
 }
 
 TEST_CASE("a mirror never remaps in place and has no io hints") {
@@ -116,6 +153,26 @@ TEST_CASE("flushes go to every leg and are counted per leg, and discards only wh
     REQUIRE(bc_target_map_whole(t.target, BC_IO_DISCARD, 1, 4, 16, &leg, &sector, &count));
     CHECK(sector == 200);
     CHECK(count == 8);
+}
+
+// DM sends a flush, discard or write-zeroes as one clone per leg (num_flush_bios etc.):
+// the status counts the bio once, and each leg its own flush. Every clone used to be
+// counted (tests/vm/layouts saw flushes 3 on a 3-leg device after one fsync).
+TEST_CASE("a flush, discard or write-zeroes is counted once however many legs it is cloned to") {
+    Target t("striped 3 8 a 0 b 0 c 0", 8 * 3 * 4);
+    REQUIRE(t.rc == 0);
+    REQUIRE(bc_target_whole_bios(t.target) == 3);
+    for (const bc_io_kind kind : {BC_IO_FLUSH, BC_IO_DISCARD, BC_IO_WRITE_ZEROES}) {
+        for (unsigned nr = 0; nr < 3; ++nr) {
+            unsigned leg = 9;
+            bc_sector_t sector = 0, count = 0;
+            bc_target_account_whole(t.target, kind, nr);
+            bc_target_map_whole(t.target, kind, nr, 0, kind == BC_IO_FLUSH ? 0 : 24, &leg, &sector, &count);
+        }
+    }
+    CHECK(t.info().find(" flushes 1 discards 1 write_zeroes 1 other 0 ") != std::string::npos);
+    CHECK(t.info().find(" leg0_flushes 1 leg0_errors 0 leg0_failed 0 leg1_flushes 1 leg1_errors 0 "
+                        "leg1_failed 0 leg2_flushes 1 ") != std::string::npos);
 }
 
 TEST_CASE("striped and mirror geometry is checked against every leg") {
@@ -157,8 +214,8 @@ TEST_CASE("status INFO counts bios and sectors by kind") {
     map_read_write(t.target, BC_IO_READ, 0, 8);
     map_read_write(t.target, BC_IO_READ, 8, 16);
     map_read_write(t.target, BC_IO_WRITE, 0, 256);
-    bc_target_account_whole(t.target, BC_IO_FLUSH);
-    bc_target_account_whole(t.target, BC_IO_DISCARD);
+    bc_target_account_whole(t.target, BC_IO_FLUSH, 0);
+    bc_target_account_whole(t.target, BC_IO_DISCARD, 0);
     bc_target_account_error(t.target);
     CHECK(t.info().rfind(
               "linear 66 reads 2 writes 1 flushes 1 discards 1 write_zeroes 0 other 0 read_sectors 24 "
@@ -181,7 +238,7 @@ TEST_CASE("the map path counts a read or write once, whether remapped in place o
     REQUIRE(t.rc == 0);
     CHECK(map_read_write(t.target, BC_IO_READ, 8, 8).remapped == 1);
     CHECK(map_read_write(t.target, BC_IO_WRITE, 4, 12).remapped == 0);  // crosses a chunk: split
-    bc_target_account_whole(t.target, BC_IO_FLUSH);
+    bc_target_account_whole(t.target, BC_IO_FLUSH, 0);
     CHECK(t.info().find(" reads 1 writes 1 flushes 1 ") != std::string::npos);
     CHECK(t.info().find(" read_sectors 8 write_sectors 12 ") != std::string::npos);
     unsigned leg = 9;
@@ -531,4 +588,82 @@ TEST_CASE("fast path stripes: the shim's inline striped remap is the split path'
         if (kind == BC_FAST_PATH_NONE)  // a mirror or a child limit: nothing stays whole
             CHECK(bc_fast_path_remap(&path, 0, 1).remapped == 0);
     }
+}
+
+// `outstanding` counts objects allocated and not yet freed, whatever was reset between:
+// an object allocated before a reset and freed after it, then one allocated and held,
+// is one outstanding. Derived from the counters a reset zeroes, it was 0 (1 allocation
+// counted, 1 free), and the other way round, an allocation counted after its counter was
+// zeroed and a free before, it stays above 0 for good (postsuspend's WARN_ON_ONCE).
+TEST_CASE("outstanding counts what is held across a stats reset") {
+    Target t("linear /dev/vda 0 2 reserve 4");
+    REQUIRE(t.rc == 0);
+    bc::BioSet& set = *t.target->bio_set;
+    bc::posix::NoioScope noio;
+    char stats[] = "stats", reset[] = "reset";
+    char* argv[] = {stats, reset};
+    const char* error = nullptr;
+    void* before = set.alloc(0, true).bio;
+    REQUIRE(before);
+    REQUIRE(bc_target_message(t.target, 2, argv, &error) == 0);
+    set.free(before, nullptr, 0);
+    void* held = set.alloc(0, true).bio;
+    REQUIRE(held);
+    CHECK(bc_target_outstanding(t.target) == 1);
+    CHECK(t.info().find(" outstanding 1 ") != std::string::npos);
+    set.free(held, nullptr, 0);
+    CHECK(bc_target_outstanding(t.target) == 0);
+    // What status shows since the reset: one allocation, two frees.
+    CHECK(t.info().find(" frees 2 ") != std::string::npos);
+}
+
+// `stats reset` while other CPUs allocate and free child objects: `outstanding` (objects
+// allocated and not yet freed, which postsuspend WARNs on) must still be 0 once all are
+// freed. It was derived from counters the reset zeroes one by one (per CPU, the Stats
+// ones and then the magazines'), so an object allocated after its allocation counter was
+// zeroed and freed before its free counter was showed outstanding for good; in the
+// kernel a this_cpu_add racing the remote zeroing could also undo the zero. Now a reset
+// records a baseline and writes nothing the I/O path adds to, and `outstanding` is
+// counted from the totals since creation, which no reset touches.
+TEST_CASE("stats reset racing allocations and frees leaves outstanding exact") {
+    Target t("linear /dev/vda 0 2 reserve 4");
+    REQUIRE(t.rc == 0);
+    bc::BioSet& set = *t.target->bio_set;
+    for (unsigned round = 0; round < 25; ++round) {
+        std::atomic<bool> stop{false};
+        std::vector<std::thread> workers;
+        for (unsigned w = 0; w < 3; ++w)
+            workers.emplace_back([&set, &stop] {
+                bc::posix::NoioScope noio;
+                void* held[8];
+                while (!stop.load(std::memory_order_relaxed)) {
+                    for (void*& bio : held)
+                        bio = set.alloc(0, true).bio;
+                    for (void* bio : held)
+                        set.free(bio, nullptr, 0);
+                }
+            });
+        // Resets for 20 ms while the workers run (Catch2's REQUIRE is for this thread).
+        char stats[] = "stats", reset[] = "reset";
+        char* argv[] = {stats, reset};
+        const char* error = nullptr;
+        int refused = 0;
+        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+        while (std::chrono::steady_clock::now() < until)
+            refused |= bc_target_message(t.target, 2, argv, &error);
+        CHECK(refused == 0);
+        stop = true;
+        for (std::thread& w : workers)
+            w.join();
+        INFO("round " << round << ": " << t.info());
+        REQUIRE(bc_target_outstanding(t.target) == 0);
+    }
+    // And a reset still zeroes what status shows.
+    char stats[] = "stats", reset[] = "reset";
+    char* argv[] = {stats, reset};
+    const char* error = nullptr;
+    REQUIRE(bc_target_message(t.target, 2, argv, &error) == 0);
+    CHECK(t.info().find(" alloc_percpu 0 alloc_backing 0 alloc_reserve 0 alloc_waited 0 alloc_failed 0 frees 0 ") !=
+          std::string::npos);
+    CHECK(t.info().find(" outstanding 0 ") != std::string::npos);
 }
