@@ -148,30 +148,30 @@ namespace {
 
 void child_end_io(Bio* child, int error) { bc_target_child_end(child->owner->target, child, error); }
 
-void child_submit(void* ctx, void* child_mem, void* parent_mem, unsigned int, bc_sector_t leg_sector, bc_sector_t,
+void child_submit(void* ctx, void* child_mem, void* parent_mem, unsigned int leg, bc_sector_t leg_sector, bc_sector_t,
                   unsigned int sectors) {
     auto* level = static_cast<sim::Device*>(ctx);
     auto* parent = static_cast<Bio*>(parent_mem);
-    static uint64_t next_id = 1000000;
     Bio* child = new (child_mem) Bio;
-    child->dev = level->lower;
+    child->dev = level->lower;  // every leg of a level is a range of its one lower device
     child->sector = leg_sector;
     child->sectors = sectors;
     child->write = parent->write;
     child->child = true;
     child->owner = level;
     child->end_io = child_end_io;
-    child->id = next_id++;
-    sim::trace(level->name + " issues child " + std::to_string(child->id) + " of bio " + std::to_string(parent->id));
+    child->id = sim::next_child_id();
+    child->root = parent->root;
+    sim::trace(level->name + " issues child " + std::to_string(child->id) + " of clone " + std::to_string(parent->id) +
+               " (" + std::to_string(sectors) + " sectors to leg " + std::to_string(leg) + " at " +
+               std::to_string(leg_sector) + ")");
     sim::submit_bio_noacct(child);
 }
 
-void parent_end(void*, void* parent, int error) {
-    Bio* bio = static_cast<Bio*>(parent);
-    bio->end_io(bio, error);
-}
+// core/'s reference on the parent (DM's clone): bio_endio with the children's first error.
+void parent_end(void*, void* parent, int error) { sim::bio_endio(static_cast<Bio*>(parent), error); }
 
-void child_retry(void*, void*) { std::abort(); }  // no mirror in the simulator
+void child_retry(void*, void*) { std::abort(); }  // the disk never fails: no mirror read is retried
 
 unsigned int sectors_within_segments(void*, void*, bc_sector_t, unsigned int max_sectors, unsigned int) {
     return max_sectors;
