@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <unistd.h>
 
 #include "scheduler.h"
 
@@ -11,11 +12,29 @@ std::vector<Bio*> g_disk_inflight;
 std::deque<std::string> g_trace;
 DiskObserver* g_observer = nullptr;
 size_t g_trace_limit = 60;
+bool g_preempt = false;
+std::string g_run;
+bool g_completion_frames = false;
 uint64_t g_next_child_id, g_next_clone_id;
 thread_local TaskContext t_context;
 }  // namespace
 
 void set_trace_limit(size_t events) { g_trace_limit = events; }
+void set_preempt(bool on) { g_preempt = on; }
+void set_run_description(const std::string& run) { g_run = run; }
+bool completion_frames() { return g_completion_frames; }
+void set_completion_frames(bool on) { g_completion_frames = on; }
+
+void list_corrupted(const Bio* bio, const std::string& where) {
+    trace(where + ": bio " + std::to_string(bio->id) + " is already on a list");
+    std::printf("sim: %s: bio %llu linked into %s while its link (bi_next) is in use on another list\n",
+                g_run.c_str(), (unsigned long long)bio->id, where.c_str());
+    std::printf("sim: trace (last events):\n");
+    for (const auto& line : trace_tail())
+        std::printf("sim:   %s\n", line.c_str());
+    std::fflush(stdout);
+    _exit(1);  // other tasks may be parked mid-run: leave without unwinding them
+}
 
 uint64_t next_child_id() { return g_next_child_id++; }
 uint64_t next_clone_id() { return g_next_clone_id++; }
@@ -38,6 +57,9 @@ void bio_endio(Bio* bio, int error) {
 TaskContext& task_context() { return t_context; }
 
 void BioList::add(Bio* bio) {
+    if (bio->listed)
+        list_corrupted(bio, "a bio list");
+    bio->listed = true;
     bio->next = nullptr;
     if (tail)
         tail->next = bio;
@@ -53,6 +75,7 @@ Bio* BioList::pop() {
         if (!head)
             tail = nullptr;
         bio->next = nullptr;
+        bio->listed = false;
     }
     return bio;
 }
@@ -137,6 +160,8 @@ void submit_bio_noacct(Bio* bio) {
         on_stack[0].merge(lower);
         on_stack[0].merge(same);
         on_stack[0].merge(on_stack[1]);
+        if (g_preempt && !on_stack[0].empty())
+            scheduler().yield();
     } while ((bio = on_stack[0].pop()));
     t_context.bio_list = nullptr;
 }

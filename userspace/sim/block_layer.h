@@ -19,6 +19,7 @@ struct DmIo;
 
 struct Bio {
     Bio* next = nullptr;  // bio_list link
+    bool listed = false;  // on a BioList now: its link is in use
     Device* dev = nullptr;
     bc_sector_t sector = 0;
     unsigned sectors = 0;
@@ -69,6 +70,14 @@ struct TaskContext {
 TaskContext& task_context();
 
 void submit_bio_noacct(Bio* bio);
+// Preemption inside __submit_bio_noacct's loop: the task yields after each bio it hands
+// to a device (a real task can be preempted there, or interrupted by a completion).
+void set_preempt(bool on);
+// Whether parent_end models module/child_bio.c's completion frames (sim_env.cpp).
+bool completion_frames();
+void set_completion_frames(bool on);
+// A bio put on a list while its link is in use elsewhere: the run fails with the trace.
+[[noreturn]] void list_corrupted(const Bio* bio, const std::string& where);
 // bio_endio with the chained countdown: error (0 or -errno) is kept if it is the first.
 void bio_endio(Bio* bio, int error);
 inline void bio_inc_remaining(Bio* bio) { ++bio->remaining; }
@@ -100,6 +109,8 @@ const void* disk_irq();
 // it keeps the last 60 events, or all with a limit of 0.
 void trace(const std::string& event);
 void set_trace_limit(size_t events);
+// What the run is (seed, configuration), for a failure found inside the block layer.
+void set_run_description(const std::string& run);
 std::vector<std::string> trace_tail();
 void reset_block_layer();
 

@@ -169,7 +169,40 @@ void child_submit(void* ctx, void* child_mem, void* parent_mem, unsigned int leg
 }
 
 // core/'s reference on the parent (DM's clone): bio_endio with the children's first error.
-void parent_end(void*, void* parent, int error) { sim::bio_endio(static_cast<Bio*>(parent), error); }
+// With completion frames, as module/child_bio.c's biochain_parent_end: a parent ended
+// inside another parent's end on this CPU (the simulation has one) is queued on the
+// frame through its bio_list link and ended by the outermost.
+struct CompletionFrame {
+    unsigned depth = 0;
+    sim::BioList deferred;
+};
+CompletionFrame g_frame;
+
+void parent_end(void*, void* parent_mem, int error) {
+    Bio* parent = static_cast<Bio*>(parent_mem);
+    if (!sim::completion_frames()) {
+        sim::bio_endio(parent, error);
+        return;
+    }
+    if (error && !parent->status)
+        parent->status = error;
+    if (g_frame.depth) {
+        sim::trace("defers the end of clone " + std::to_string(parent->id) + " to the completion frame");
+        if (parent->listed)
+            sim::list_corrupted(parent, "the completion frame's deferred list");
+        g_frame.deferred.add(parent);
+        return;
+    }
+    g_frame.depth = 1;
+    for (;;) {
+        sim::bio_endio(parent, 0);
+        parent = g_frame.deferred.pop();
+        if (!parent) {
+            g_frame.depth = 0;
+            return;
+        }
+    }
+}
 
 void child_retry(void*, void*) { std::abort(); }  // the disk never fails: no mirror read is retried
 

@@ -7,7 +7,8 @@
 // a trace to replay it.
 //
 //   biochain_sim [--seeds FIRST:LAST] [--split-all] [--layouts L,...] [--no-rescuer]
-//                [--expect-deadlock] [--quiet] [--trace]
+//                [--unaligned] [--preempt] [--completion-frames] [--expect-deadlock]
+//                [--quiet] [--trace]
 //
 //   --split-all        every level maps with bc_target_map (every piece a child, chain_next,
 //                      the rescuer: the self tests' split, REQ_ATOMIC bios in the module)
@@ -17,11 +18,17 @@
 //   --layouts L,...    the layouts levels are drawn from: linear, striped, mirror (2 or 3
 //                      legs), mirror2, mirror3 (that many legs); default linear,striped,mirror
 //   --no-rescuer       the levels' tables say no_rescuer
+//   --unaligned        top-level bios of 1..64 sectors at any sector (else 4k multiples)
+//   --preempt          a task under submit_bio_noacct yields after each bio it hands to a
+//                      device, so completions run while its bio list holds bios
+//   --completion-frames  parent_end queues a parent ended inside another's end through its
+//                      bio list link, as module/child_bio.c's biochain_parent_end does; a bio
+//                      linked while on another list fails the run
 //   --expect-deadlock  success is finding a seed that deadlocks
 //   --trace            keep every event of a run and print them, whether it fails or not
 //
 // Configurations are drawn from the seed: levels 1..4, reserve 1..2, fail_alloc 50/100,
-// 1..3 submitters of 12 bios of 8..64 sectors, and for each level a layout (striped: 2 or
+// 1..3 submitters of 12 bios of 8..64 sectors (4k-aligned), and for each level a layout (striped: 2 or
 // 3 legs, chunk 8, 16 or 24 sectors; mirror: 2 or 3 legs), every level with
 // max_child_sectors 8. Each run also checks what reached the disk: every top-level bio
 // ends once, after every disk bio of it has completed, and those disk bios cover its
@@ -65,6 +72,7 @@ struct Options {
     sim::Path path = sim::Path::dm;
     std::vector<Level> layouts;  // what levels are drawn from (legs, chunk: 0 = drawn)
     bool expect_deadlock = false, quiet = false, trace = false;
+    bool unaligned = false;  // top-level bios of any size and start, not 4k ones
 };
 
 struct Config {
@@ -240,6 +248,7 @@ bool simulate(uint64_t seed, const Config& c, const Options& o) {
     auto scheduler = std::make_unique<sim::Scheduler>(seed);
     sim::set_scheduler(scheduler.get());
     sim::reset_block_layer();
+    sim::set_run_description("seed " + std::to_string(seed) + " (" + describe(c) + ")");
     auto coverage = std::make_unique<Coverage>();
     coverage->seed = seed;
     g_coverage = coverage.get();
@@ -273,8 +282,13 @@ bool simulate(uint64_t seed, const Config& c, const Options& o) {
             for (unsigned i = 0; i < c.bios; ++i) {
                 auto* bio = new sim::Bio;
                 bio->dev = top;
-                bio->sectors = unsigned(8 * (1 + sim::scheduler().random(8)));
-                bio->sector = 8 * sim::scheduler().random(kTopSectors / 8 - 8);
+                if (o.unaligned) {
+                    bio->sectors = unsigned(1 + sim::scheduler().random(64));
+                    bio->sector = sim::scheduler().random(kTopSectors - 64);
+                } else {
+                    bio->sectors = unsigned(8 * (1 + sim::scheduler().random(8)));
+                    bio->sector = 8 * sim::scheduler().random(kTopSectors / 8 - 8);
+                }
                 bio->write = sim::scheduler().random(2);
                 bio->end_io = top_end_io;
                 bio->id = s * 1000 + i;
@@ -360,15 +374,19 @@ bool parse_layouts(const char* list, std::vector<Level>* layouts) {
 
 constexpr const char* kUsage =
     "usage: biochain_sim [--seeds FIRST:LAST] [--split-all] [--layouts L,...] [--no-rescuer]\n"
-    "                    [--expect-deadlock] [--quiet] [--trace]\n"
-    "  --split-all        map with bc_target_map (all children, chain_next, the rescuer)\n"
-    "                     instead of DM's way (bc_target_map_in_place, the rest handed back)\n"
-    "  --layouts L,...    linear, striped, mirror (2 or 3 legs), mirror2, mirror3 (2, 3\n"
-    "                     legs); default linear,striped,mirror\n"
-    "  --no-rescuer       tables with no_rescuer\n"
-    "  --expect-deadlock  succeed only if some seed deadlocks\n"
-    "  --quiet            no line per seed\n"
-    "  --trace            print every event of every run (else the last 60 of a failing one)\n";
+    "                    [--unaligned] [--preempt] [--completion-frames] [--expect-deadlock]\n"
+    "                    [--quiet] [--trace]\n"
+    "  --split-all          map with bc_target_map (all children, chain_next, the rescuer)\n"
+    "                       instead of DM's way (bc_target_map_in_place, the rest handed back)\n"
+    "  --layouts L,...      linear, striped, mirror (2 or 3 legs), mirror2, mirror3 (2, 3\n"
+    "                       legs); default linear,striped,mirror\n"
+    "  --no-rescuer         tables with no_rescuer\n"
+    "  --unaligned          top-level bios of 1..64 sectors at any sector\n"
+    "  --preempt            yield inside submit_bio_noacct after each bio\n"
+    "  --completion-frames  queue nested parent ends through the bio list link, as the module\n"
+    "  --expect-deadlock    succeed only if some seed deadlocks\n"
+    "  --quiet              no line per seed\n"
+    "  --trace              print every event of every run (else the last 60 of a failing one)\n";
 
 }  // namespace
 
@@ -395,6 +413,12 @@ int main(int argc, char** argv) {
             o.expect_deadlock = true;
         } else if (!std::strcmp(argv[i], "--quiet")) {
             o.quiet = true;
+        } else if (!std::strcmp(argv[i], "--unaligned")) {
+            o.unaligned = true;
+        } else if (!std::strcmp(argv[i], "--preempt")) {
+            sim::set_preempt(true);
+        } else if (!std::strcmp(argv[i], "--completion-frames")) {
+            sim::set_completion_frames(true);
         } else if (!std::strcmp(argv[i], "--trace")) {
             o.trace = true;
             sim::set_trace_limit(0);
