@@ -138,9 +138,12 @@ check: module module-6.12 thread-safety unit fuzz-check script-tests vm-check vm
 	@echo "6.12:  $$(grep -h '^guest: ' $(BUILD)/vm/suite-6.12/console.log | tail -n 1)"
 	@echo "debug: $$(grep -h '^guest: ' $(BUILD)/vm/suite-debug/console.log | tail -n 1)"
 
-# The simulator over many more seeds than make check runs (release build).
+# The simulator over many more seeds than make check runs (release build): DM's way and the
+# all-children split with the rescuer, DM's way without it over linear and striped levels.
 sim-long: userspace
 	@$(BUILD)/release/biochain_sim --seeds 0:99999 --quiet
+	@$(BUILD)/release/biochain_sim --split-all --seeds 0:99999 --quiet
+	@$(BUILD)/release/biochain_sim --no-rescuer --layouts linear,striped --seeds 0:99999 --quiet
 
 # Benchmarks, figures not tests. make bench: in one guest boot (tests/vm/bench), fio against
 # raw null_blk, dm-linear, dm-stripe, dm-mirror and biochain linear / striped / mirror, the

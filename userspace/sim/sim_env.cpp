@@ -148,30 +148,63 @@ namespace {
 
 void child_end_io(Bio* child, int error) { bc_target_child_end(child->owner->target, child, error); }
 
-void child_submit(void* ctx, void* child_mem, void* parent_mem, unsigned int, bc_sector_t leg_sector, bc_sector_t,
+void child_submit(void* ctx, void* child_mem, void* parent_mem, unsigned int leg, bc_sector_t leg_sector, bc_sector_t,
                   unsigned int sectors) {
     auto* level = static_cast<sim::Device*>(ctx);
     auto* parent = static_cast<Bio*>(parent_mem);
-    static uint64_t next_id = 1000000;
     Bio* child = new (child_mem) Bio;
-    child->dev = level->lower;
+    child->dev = level->lower;  // every leg of a level is a range of its one lower device
     child->sector = leg_sector;
     child->sectors = sectors;
     child->write = parent->write;
     child->child = true;
     child->owner = level;
     child->end_io = child_end_io;
-    child->id = next_id++;
-    sim::trace(level->name + " issues child " + std::to_string(child->id) + " of bio " + std::to_string(parent->id));
+    child->id = sim::next_child_id();
+    child->root = parent->root;
+    sim::trace(level->name + " issues child " + std::to_string(child->id) + " of clone " + std::to_string(parent->id) +
+               " (" + std::to_string(sectors) + " sectors to leg " + std::to_string(leg) + " at " +
+               std::to_string(leg_sector) + ")");
     sim::submit_bio_noacct(child);
 }
 
-void parent_end(void*, void* parent, int error) {
-    Bio* bio = static_cast<Bio*>(parent);
-    bio->end_io(bio, error);
+// core/'s reference on the parent (DM's clone): bio_endio with the children's first error.
+// With completion frames, as module/child_bio.c's biochain_parent_end: a parent ended
+// inside another parent's end on this CPU (the simulation has one) is queued on the
+// frame through its bio_list link and ended by the outermost.
+struct CompletionFrame {
+    unsigned depth = 0;
+    sim::BioList deferred;
+};
+CompletionFrame g_frame;
+
+void parent_end(void*, void* parent_mem, int error) {
+    Bio* parent = static_cast<Bio*>(parent_mem);
+    if (!sim::completion_frames()) {
+        sim::bio_endio(parent, error);
+        return;
+    }
+    if (error && !parent->status)
+        parent->status = error;
+    if (g_frame.depth) {
+        sim::trace("defers the end of clone " + std::to_string(parent->id) + " to the completion frame");
+        if (parent->listed)
+            sim::list_corrupted(parent, "the completion frame's deferred list");
+        g_frame.deferred.add(parent);
+        return;
+    }
+    g_frame.depth = 1;
+    for (;;) {
+        sim::bio_endio(parent, 0);
+        parent = g_frame.deferred.pop();
+        if (!parent) {
+            g_frame.depth = 0;
+            return;
+        }
+    }
 }
 
-void child_retry(void*, void*) { std::abort(); }  // no mirror in the simulator
+void child_retry(void*, void*) { std::abort(); }  // the disk never fails: no mirror read is retried
 
 unsigned int sectors_within_segments(void*, void*, bc_sector_t, unsigned int max_sectors, unsigned int) {
     return max_sectors;
