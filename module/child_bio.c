@@ -115,6 +115,24 @@ void biochain_child_bio_debugfs_init(struct dentry *dir)
 	debugfs_create_atomic_t("deferred_completions", 0444, dir, &deferred_completions);
 }
 
+/*
+ * core/'s reference on a parent of the in-place path (biochain_map_split: DM's clone,
+ * chained with bio_inc_remaining) is one of two. While the other is held, by the clone's
+ * own I/O, the clone may still be parked on the submitter's current->bio_list behind its
+ * children, or sit in a request: bi_next is in use, and queueing it on a completion frame
+ * would cut that list. So only the last reference ends it (as bio_remaining_done() does,
+ * clearing BIO_CHAIN), and then it lies on no list. Returns whether the caller must end it.
+ */
+static bool biochain_parent_put(struct bio *parent)
+{
+	if (!bio_flagged(parent, BIO_CHAIN))
+		return true; /* the self tests' parents: never submitted themselves */
+	if (!atomic_dec_and_test(&parent->__bi_remaining))
+		return false; /* the clone's own completion ends it */
+	bio_clear_flag(parent, BIO_CHAIN);
+	return true;
+}
+
 static void biochain_parent_end(void *ctx, void *parent_mem, int error)
 {
 	struct bio *parent = parent_mem;
@@ -123,6 +141,8 @@ static void biochain_parent_end(void *ctx, void *parent_mem, int error)
 
 	if (error)
 		parent->bi_status = errno_to_blk_status(error);
+	if (!biochain_parent_put(parent))
+		return;
 
 	preempt_disable();
 	frame = this_cpu_ptr(&completion_frames);

@@ -113,7 +113,17 @@ void bc_env_wait_until(struct bc_waitq *waitq, int (*ready)(void *arg), void *ar
 
 void bc_env_wake_all(struct bc_waitq *waitq)
 {
-	wake_up_all((wait_queue_head_t *)waitq->opaque);
+	wait_queue_head_t *head = (wait_queue_head_t *)waitq->opaque;
+
+	/*
+	 * The I/O path wakes far more often than anyone waits (Chain::end whenever a parent's
+	 * last child in flight ends while its mapper still issues): skip the queue's lock
+	 * when it is empty. wq_has_sleeper()'s barrier pairs with the one in wait_event()'s
+	 * prepare_to_wait(), so a waiter that queued itself before our change of its
+	 * condition is seen, and one that queues after sees the change.
+	 */
+	if (wq_has_sleeper(head))
+		wake_up_all(head);
 }
 
 void bc_env_rcu_read_lock(void)

@@ -81,8 +81,10 @@ void bc_target_map(struct bc_target *target, void *parent, void *parent_state,
  * reserve), and what they do not reach is handed back to DM (dm_accept_partial_bio),
  * which resubmits it behind the children already issued. So a striped or linear split
  * never waits and never needs the rescuer.
- *   - mirror write: the parent goes to the first live leg, one child per other live leg;
- *     a further piece (a child limit) only with every copy of it at hand;
+ *   - mirror write: the parent goes to the first live leg, one child per other live leg
+ *     (waited for one at a time through chain_next: with three legs or more the second
+ *     copy's wait may need the rescuer for the first, parked on the submit list); a
+ *     further piece (a child limit) only with every copy of it at hand;
  *   - mirror read: children only (a failed read is retried on another leg, which needs a
  *     child of its own); the first may wait, further pieces are handed back.
  * BC_MAP_NOWAIT (REQ_NOWAIT): nothing waits, all or nothing; when the first piece's

@@ -169,9 +169,10 @@ void child_submit(void* ctx, void* child_mem, void* parent_mem, unsigned int leg
 }
 
 // core/'s reference on the parent (DM's clone): bio_endio with the children's first error.
-// With completion frames, as module/child_bio.c's biochain_parent_end: a parent ended
-// inside another parent's end on this CPU (the simulation has one) is queued on the
-// frame through its bio_list link and ended by the outermost.
+// With completion frames, as module/child_bio.c's biochain_parent_end: only the last
+// reference ends the clone (before that it may still be parked on a list, its link in
+// use); a parent ended inside another parent's end on this CPU (the simulation has one)
+// is queued on the frame through its bio_list link and ended by the outermost.
 struct CompletionFrame {
     unsigned depth = 0;
     sim::BioList deferred;
@@ -186,6 +187,12 @@ void parent_end(void*, void* parent_mem, int error) {
     }
     if (error && !parent->status)
         parent->status = error;
+    // biochain_parent_put: while the clone's own I/O holds it, it may sit on a list
+    // (parked behind its children): drop core/'s reference and leave the end to that I/O.
+    if (parent->remaining > 1) {
+        --parent->remaining;
+        return;
+    }
     if (g_frame.depth) {
         sim::trace("defers the end of clone " + std::to_string(parent->id) + " to the completion frame");
         if (parent->listed)
