@@ -106,7 +106,7 @@ script-tests: deps
 
 # Guest tests: one boot runs every script of tests/vm/suite.
 vm-check: module userspace
-	@scripts/vm --disks 4 --timeout 900 tests/vm/suite
+	@scripts/vm --disks 4 --timeout 1500 tests/vm/suite
 
 # Swap on biochain under real memory pressure (tests/vm/swap): its own boot, a guest of
 # 384 MiB and a memory hog of twice that, dm-linear as the control.
@@ -119,7 +119,7 @@ vm-check-swap: module userspace
 # running kernel's.
 PROBE_IMAGE_FLAVOUR ?= linux-image-6.12-amd64
 vm-check-6.12: module-6.12 userspace
-	@BIOCHAIN_KERNEL_FLAVOUR=$(PROBE_IMAGE_FLAVOUR) scripts/vm --disks 4 --timeout 900 \
+	@BIOCHAIN_KERNEL_FLAVOUR=$(PROBE_IMAGE_FLAVOUR) scripts/vm --disks 4 --timeout 1500 \
 	  --results $(BUILD)/vm/suite-6.12 tests/vm/suite
 
 # The same suite on the debug kernel, with what only it can check (tests/vm/suite-debug:
