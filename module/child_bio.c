@@ -139,7 +139,12 @@ static void biochain_parent_end(void *ctx, void *parent_mem, int error)
 	struct completion_frame *frame;
 	unsigned long flags;
 
-	if (error)
+	/*
+	 * The clone's own I/O may have ended with an error already: keep the first, as
+	 * bio_chain_endio() does, but let a real error replace a NOWAIT refusal (AGAIN), which
+	 * would send a failed I/O back to be issued again.
+	 */
+	if (error && (!parent->bi_status || parent->bi_status == BLK_STS_AGAIN))
 		parent->bi_status = errno_to_blk_status(error);
 	if (!biochain_parent_put(parent))
 		return;

@@ -208,7 +208,7 @@ static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
 	sector_t sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
 	unsigned int sectors = bio_sectors(bio);
 	struct bc_in_place result;
-	unsigned int noio;
+	unsigned int noio, flags = 0;
 
 	/* The device advertises neither inline crypto nor integrity, so neither can come. */
 	if (WARN_ON_ONCE(bio_integrity(bio) || bio_has_crypt_ctx(bio)))
@@ -216,11 +216,18 @@ static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
 	if (unlikely(biochain_bio_is_atomic(bio)))
 		return biochain_map_all_children(bc, bio, state, kind, sector);
 
+	if (bio->bi_opf & REQ_NOWAIT) {
+		flags |= BC_MAP_NOWAIT; /* core/ takes only what is at hand */
+		/* copies go down whole or not at all: see bc_fast_path.writes_copied */
+		if (kind == BC_IO_WRITE && bc->fast_path.writes_copied)
+			bio->bi_opf &= ~REQ_NOWAIT;
+	}
+	if (bio->bi_opf & REQ_RAHEAD)
+		flags |= BC_MAP_READAHEAD;
 	/* core/'s reference: parent_end drops it once the children have ended */
 	bio_inc_remaining(bio);
 	noio = memalloc_noio_save(); /* every allocation of the split: see biochain_split */
-	bc_target_map_in_place(bc->core, bio, state, kind, sector, sectors,
-			       bio->bi_opf & REQ_NOWAIT ? BC_MAP_NOWAIT : 0, &result);
+	bc_target_map_in_place(bc->core, bio, state, kind, sector, sectors, flags, &result);
 	memalloc_noio_restore(noio);
 	if (result.accepted < sectors)
 		dm_accept_partial_bio(bio, result.accepted);

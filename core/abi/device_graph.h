@@ -2,9 +2,11 @@
 /*
  * Which devices the tables of biochain devices use as legs, module-wide, so that a table
  * that would make a device a leg of itself is refused before it is built: directly (its
- * own number among its legs), or through other biochain devices (a leg that is, or sits
- * on, a biochain device whose legs lead back to it). Either would send the device's I/O
- * round in a loop for ever. Devices are dev_t numbers, as in struct bc_leg_geometry.
+ * own number among its legs), or through other biochain devices (a leg that is a
+ * biochain device whose legs lead back to it). Either would send the device's I/O round
+ * in a loop for ever. Only biochain tables are nodes: a cycle through another kind of
+ * device (a dm-linear over a biochain device, made a leg of it) is not seen. Devices are
+ * dev_t numbers, as in struct bc_leg_geometry.
  */
 #ifndef BIOCHAIN_ABI_DEVICE_GRAPH_H
 #define BIOCHAIN_ABI_DEVICE_GRAPH_H

@@ -46,6 +46,10 @@ struct bc_fast_path {
 	void *percpu;
 	unsigned long bios[2];
 	unsigned long sectors[2];
+	/* A write lands as copies on several legs (a mirror): once its objects are at hand it
+	 * goes down without REQ_NOWAIT, so that a lower queue cannot refuse one copy (AGAIN)
+	 * while another lands and leave the legs different with the write reported unwritten. */
+	int writes_copied;
 };
 
 /* Fills *path for target; fixed for the target's life. */

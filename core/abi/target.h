@@ -98,6 +98,9 @@ void bc_target_map(struct bc_target *target, void *parent, void *parent_state,
  * Counts the bio (reads or writes) once its last piece is accepted; not on -EAGAIN.
  */
 #define BC_MAP_NOWAIT 1u
+/* REQ_RAHEAD: a mirror read child that fails fails no leg and is not retried (the lower
+ * device may refuse readahead at will, dm-raid1's rule); its error goes to the parent. */
+#define BC_MAP_READAHEAD 2u
 struct bc_in_place {
 	int error;		     /* 0, -EAGAIN (NOWAIT, nothing issued), -EIO (no live leg) */
 	int remapped;		     /* the parent carries [0, parent_sectors) to leg, leg_sector */

@@ -381,6 +381,15 @@ void BioSet::free(void* bio, void* vecs, unsigned vec_capacity) {
 Status BioSet::resize_reserve(unsigned pool_size) {
     if (pool_size == 0)
         return invalid("The reserve must hold at least one object");
+    // One resize at a time (DM does not serialise a target's messages): two interleaved
+    // commits could leave the bio reserve at one size and the vec reserve at the other.
+    bc_env_config_lock();
+    const Status resized = resize_both(pool_size);
+    bc_env_config_unlock();
+    return resized;
+}
+
+Status BioSet::resize_both(unsigned pool_size) {
     // Both or neither: the caller (a `reserve` message) says whether the resize happened,
     // so nothing is committed before both reserves have their elements.
     Mempool::Growth bios, vecs{};

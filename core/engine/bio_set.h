@@ -78,6 +78,8 @@ public:
     // Both reserves (bios, and the largest vec tables) to pool_size; growing may wait. On
     // failure neither keeps the new size.
     Status resize_reserve(unsigned pool_size);
+    // resize_reserve's work, under the configuration lock.
+    Status resize_both(unsigned pool_size);
     usize object_size() const { return object_size_; }
     // Where this set's magazines lie, for a shim that pops and pushes inline
     // (core/abi/magazine.h); fixed for the set's life.

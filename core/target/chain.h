@@ -99,6 +99,7 @@ struct ChildRecord {
     u32 sectors;
     u16 leg;
     bool write;
+    bool readahead = false;  // REQ_RAHEAD: its failure says nothing of the leg
 };
 
 }  // namespace bc

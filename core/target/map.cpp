@@ -81,7 +81,7 @@ void* take_object(bc_target* target, ParentState* parent, Take take) {
 // child is issued and a new one begun. False only if no object could be had.
 bool add_piece(bc_target* target, ParentState* parent, PendingChild& pending, bc_sector_t offset,
                bc_sector_t target_sector, const Piece& piece, unsigned sectors, bool write,
-               Take take = Take::wait) {
+               Take take = Take::wait, bool readahead = false) {
     if (pending.bio) {
         ChildRecord* r = record_of(target, pending.bio);
         if (merges_into(target, r, piece, sectors)) {
@@ -94,7 +94,8 @@ bool add_piece(bc_target* target, ParentState* parent, PendingChild& pending, bc
     void* bio = take_object(target, parent, take);
     if (!bio)
         return false;
-    *record_of(target, bio) = ChildRecord{parent, offset, target_sector, piece.leg_sector, sectors, u16(piece.leg), write};
+    *record_of(target, bio) = ChildRecord{parent, offset, target_sector, piece.leg_sector, sectors, u16(piece.leg), write,
+                                          readahead};
     pending.bio = bio;
     return true;
 }
@@ -110,6 +111,7 @@ struct InPlace {
     unsigned sectors;
     bool write;
     bool nowait;
+    bool readahead;
     bc_in_place* result;
     bc_sector_t offset = 0;  // sectors of the parent mapped so far
 
@@ -229,7 +231,7 @@ int mirror_read_in_place(InPlace& split) {
         const Piece piece = split.next_piece(read_leg);
         const Take take = split.offset == 0 && !split.nowait ? Take::wait : Take::at_hand;
         if (!add_piece(target, split.parent, pending, split.offset, split.sector + split.offset, piece,
-                       piece.sectors, false, take)) {
+                       piece.sectors, false, take, split.readahead)) {
             if (split.offset == 0)
                 return -BC_EAGAIN;
             break;
@@ -278,6 +280,7 @@ extern "C" void bc_target_fast_path(const bc_target* target, bc_fast_path* path)
         else if (target->layout.stripes(&path->stripes))
             path->kind = BC_FAST_PATH_STRIPES;
     }
+    path->writes_copied = table.layout == BC_LAYOUT_MIRROR;
     path->percpu = target->stats->percpu();
     for (unsigned kind = BC_IO_READ; kind <= BC_IO_WRITE; ++kind) {
         path->bios[kind] = Stats::offset(kBios[kind]);
@@ -333,7 +336,15 @@ extern "C" void bc_target_map_in_place(bc_target* target, void* parent_bio, void
     const bool write = kind != BC_IO_READ;
     *result = bc_in_place{};
     Chain::begin(parent, parent_bio);
-    InPlace split{target, parent, parent_bio, sector, sectors, write, (flags & BC_MAP_NOWAIT) != 0, result};
+    InPlace split{target,
+                  parent,
+                  parent_bio,
+                  sector,
+                  sectors,
+                  write,
+                  (flags & BC_MAP_NOWAIT) != 0,
+                  (flags & BC_MAP_READAHEAD) != 0,
+                  result};
     int error;
     if (!is_mirror(target))
         error = split_in_place(split);
@@ -377,7 +388,7 @@ extern "C" void bc_target_child_end(bc_target* target, void* child, int error) {
     ChildRecord* r = record_of(target, child);
     if (error) {
         target->stats->add(r->leg, LegCounter::errors, 1);
-        if (is_mirror(target) && fails_leg(error) && target->mirror.fail_leg(r->leg)) {
+        if (is_mirror(target) && fails_leg(error) && !r->readahead && target->mirror.fail_leg(r->leg)) {
             if (r->write) {
                 error = 0;  // another leg holds the data: the mirror goes on degraded
             } else {

@@ -654,3 +654,43 @@ TEST_CASE("in place: a NOWAIT split takes what it needs at hand, all or nothing"
         bc_target_child_end(s.target, c.bio, 0);
     bc_target_child_end(f.target, f.children[0].bio, 0);
 }
+
+TEST_CASE("in place: a failed readahead fails no mirror leg and is not retried") {
+    Fixture f("mirror 2 a 0 b 0");
+    f.hooks(false);
+    f.ops.child_retry = [](void*) { FAIL("a readahead must not be retried"); };
+    bc::posix::NoioScope noio;
+    Parent p;
+    bc_in_place r;
+    bc_target_map_in_place(f.target, &p, &p.state, BC_IO_READ, 0, 8, BC_MAP_READAHEAD, &r);
+    REQUIRE(f.children.size() == 1);
+    bc_target_child_end(f.target, f.children[0].bio, -BC_EIO);
+    CHECK(p.ends == 1);
+    CHECK(p.error == -BC_EIO);
+    CHECK(info(f.target).find("leg0_failed 0 ") != std::string::npos);
+    CHECK(info(f.target).find("leg1_failed 0") != std::string::npos);
+    // the same read without the flag fails its leg and is retried on the other
+    std::vector<void*> retried;
+    f.ops.child_retry = [&](void* child) { retried.push_back(child); };
+    f.children.clear();
+    Parent q;
+    bc_target_map_in_place(f.target, &q, &q.state, BC_IO_READ, 0, 8, 0, &r);
+    REQUIRE(f.children.size() == 1);
+    bc_target_child_end(f.target, f.children[0].bio, -BC_EIO);
+    REQUIRE(retried.size() == 1);
+    bc_target_child_retry(f.target, retried[0]);
+    REQUIRE(f.children.size() == 2);
+    bc_target_child_end(f.target, f.children[1].bio, 0);
+    CHECK(q.ends == 1);
+    CHECK(q.error == 0);
+}
+
+TEST_CASE("a mirror's writes are copied: the shim sends them down without NOWAIT") {
+    bc_fast_path path;
+    Fixture m("mirror 2 a 0 b 0");
+    bc_target_fast_path(m.target, &path);
+    CHECK(path.writes_copied == 1);
+    Fixture s("striped 2 8 a 0 b 0");
+    bc_target_fast_path(s.target, &path);
+    CHECK(path.writes_copied == 0);
+}
