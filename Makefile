@@ -111,7 +111,7 @@ vm-check: module userspace
 # Swap on biochain under real memory pressure (tests/vm/swap): its own boot, a guest of
 # 384 MiB and a memory hog of twice that, dm-linear as the control.
 vm-check-swap: module userspace
-	@scripts/vm --disks 2 --mem 384 --timeout 2400 --results $(BUILD)/vm/swap tests/vm/suite swap
+	@scripts/vm --disks 2 --mem 384 --timeout 3000 --results $(BUILD)/vm/swap tests/vm/suite swap
 
 # The same suite booted on Debian's 6.12 (bookworm-security's linux-image-6.12-amd64,
 # fetched once into the cache beside the headers of module-6.12), with the module
