@@ -77,6 +77,14 @@ void* take_object(bc_target* target, ParentState* parent, Take take) {
     return take == Take::wait ? target->chain.next(parent) : target->bio_set->try_alloc(0).bio;
 }
 
+// The object bio becomes the child for piece (at offset in the parent's data): its record.
+void* begin_child(bc_target* target, void* bio, ParentState* parent, bc_sector_t offset, bc_sector_t target_sector,
+                  const Piece& piece, bool write, bool readahead) {
+    *record_of(target, bio) =
+        ChildRecord{parent, offset, target_sector, piece.leg_sector, piece.sectors, u16(piece.leg), write, readahead};
+    return bio;
+}
+
 // Adds a piece: merged into the pending child when it continues it, else the pending
 // child is issued and a new one begun. False only if no object could be had.
 bool add_piece(bc_target* target, ParentState* parent, PendingChild& pending, bc_sector_t offset,
@@ -94,9 +102,8 @@ bool add_piece(bc_target* target, ParentState* parent, PendingChild& pending, bc
     void* bio = take_object(target, parent, take);
     if (!bio)
         return false;
-    *record_of(target, bio) = ChildRecord{parent, offset, target_sector, piece.leg_sector, sectors, u16(piece.leg), write,
-                                          readahead};
-    pending.bio = bio;
+    pending.bio = begin_child(target, bio, parent, offset, target_sector, {piece.leg, piece.leg_sector, sectors}, write,
+                              readahead);
     return true;
 }
 
@@ -187,9 +194,8 @@ bool issue_copies(InPlace& split, const Piece& piece, unsigned mask, Take take) 
         // wait can recycle it (chain_next).
         void* bio = objects[leg] ? objects[leg] : target->chain.next(split.parent);
         const Piece copy = target->layout.first_piece(split.sector + split.offset, piece.sectors, 0, leg);
-        *record_of(target, bio) = ChildRecord{split.parent, split.offset, split.sector + split.offset,
-                                              copy.leg_sector, piece.sectors, u16(leg), true};
-        PendingChild pending{bio};
+        PendingChild pending{begin_child(target, bio, split.parent, split.offset, split.sector + split.offset,
+                                         {leg, copy.leg_sector, piece.sectors}, true, false)};
         issue_pending(target, split.parent, pending);
     }
     return true;
