@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The child bios of an instance: the ops core/ calls for them (biochain_child_ops, struct
- * bc_target_ops in core/abi/target.h): issuing a child (child_submit), issuing it again
- * from a worker (child_retry), ending a parent without nesting completions (parent_end)
- * and measuring a piece of a parent in segments (sectors_within_segments); and a child's
- * end (biochain_child_endio). core/ decides what to issue and when a parent ends; this
- * file only moves bios.
+ * bc_target_ops in core/abi/target.h): a child's object at hand and its free, inline over
+ * the magazine layout core/ published (child_alloc, child_free), issuing a child
+ * (child_submit), issuing it again from a worker (child_retry), ending a parent without
+ * nesting completions (parent_end) and measuring a piece of a parent in segments
+ * (sectors_within_segments); and a child's end (biochain_child_endio). core/ decides what
+ * to issue and when a parent ends; this file only moves bios.
  */
 #include <linux/bio.h>
 #include <linux/blk-cgroup.h>
@@ -21,6 +22,25 @@
 #include "abi/types.h"
 #include "biochain.h"
 #include "compat.h"
+#include "magazine.h"
+
+/*
+ * A child is a clone (no vecs of its own): an object of the target's BioSet, popped from
+ * this CPU's magazine without a call into core/ when it holds one. Never waits: core/
+ * decides what waiting means (chain_next, the rescuer).
+ */
+static void *biochain_child_alloc(void *ctx, const struct bc_magazine *magazine)
+{
+	unsigned int capacity;
+	void *vecs;
+
+	return biochain_magazine_alloc(magazine, 0, BC_MAGAZINE_QUIET, &vecs, &capacity);
+}
+
+static void biochain_child_free(void *ctx, const struct bc_magazine *magazine, void *child)
+{
+	biochain_magazine_free(magazine, child, NULL, 0);
+}
 
 /*
  * A child is a clone of a piece of its parent (the DM clone): it shares the parent's
@@ -82,12 +102,19 @@ void biochain_retry_work(struct work_struct *work)
 	struct bio *child;
 
 	for (;;) {
+		struct bio *clone = NULL;
+
 		spin_lock_irq(&bc->retry_lock);
 		child = bio_list_pop(&bc->retry_list);
-		spin_unlock_irq(&bc->retry_lock);
 		if (!child)
+			clone = bio_list_pop(&bc->retry_clones);
+		spin_unlock_irq(&bc->retry_lock);
+		if (child)
+			bc_target_child_retry(bc->core, child);
+		else if (clone)
+			biochain_resubmit_clone(bc, clone);
+		else
 			break;
-		bc_target_child_retry(bc->core, child);
 	}
 	memalloc_noio_restore(noio);
 }
@@ -199,4 +226,6 @@ const struct bc_target_ops biochain_child_ops = {
 	.parent_end = biochain_parent_end,
 	.child_retry = biochain_child_retry,
 	.sectors_within_segments = biochain_sectors_within_segments,
+	.child_alloc = biochain_child_alloc,
+	.child_free = biochain_child_free,
 };

@@ -28,6 +28,33 @@
 static_assert(BC_EIO == EIO && BC_EAGAIN == EAGAIN && BC_EOPNOTSUPP == EOPNOTSUPP &&
 	      BC_EINVAL == EINVAL && BC_ENOMEM == ENOMEM);
 
+/*
+ * DM's per-bio data of a clone: core/'s parent state, then what this file needs to issue
+ * a mirror read's clone again when its leg fails (bc_target_in_place_end), as dm-raid1
+ * keeps dm_bio_details: the clone as it was mapped, and where the retry goes.
+ */
+struct biochain_clone_record {
+	struct bvec_iter iter;	/* after the remap, the rest handed back */
+	unsigned long flags;	/* bi_flags then, BIO_CHAIN (core/'s reference) left out */
+	unsigned int retry_leg; /* for the worker */
+};
+
+static inline unsigned int biochain_per_bio_size(void)
+{
+	return bc_target_parent_state_size() + sizeof(struct biochain_clone_record);
+}
+
+static inline void *biochain_parent_state(struct bio *bio)
+{
+	return dm_per_bio_data(bio, biochain_per_bio_size());
+}
+
+static inline struct biochain_clone_record *biochain_clone_record(struct bio *bio)
+{
+	return (struct biochain_clone_record *)((char *)biochain_parent_state(bio) +
+						 bc_target_parent_state_size());
+}
+
 static void biochain_free(struct dm_target *ti, struct biochain *bc)
 {
 	biochain_stop(bc);
@@ -120,7 +147,7 @@ static int biochain_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->num_flush_bios = bc_target_whole_bios(bc->core);
 	ti->num_discard_bios = bc_target_whole_bios(bc->core);
 	ti->num_write_zeroes_bios = bc_target_whole_bios(bc->core);
-	ti->per_io_data_size = bc_target_parent_state_size();
+	ti->per_io_data_size = biochain_per_bio_size();
 	ti->private = bc;
 	return 0;
 
@@ -204,7 +231,7 @@ static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
 {
 	struct biochain *bc = ti->private;
 	enum bc_io_kind kind = biochain_io_kind(bio);
-	void *state = dm_per_bio_data(bio, bc_target_parent_state_size());
+	void *state = biochain_parent_state(bio);
 	sector_t sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
 	unsigned int sectors = bio_sectors(bio);
 	struct bc_in_place result;
@@ -238,7 +265,46 @@ static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
 	bio->bi_iter.bi_sector = result.leg_sector;
 	bio->bi_iter.bi_size = result.parent_sectors << SECTOR_SHIFT;
 	bio_set_dev(bio, bc->bdevs[result.leg]);
+	if (kind == BC_IO_READ) { /* a mirror's may be issued again: see biochain_retry_clone */
+		struct biochain_clone_record *record = biochain_clone_record(bio);
+
+		record->iter = bio->bi_iter;
+		record->flags = bio->bi_flags & ~(1UL << BIO_CHAIN);
+	}
 	return DM_MAPIO_REMAPPED;
+}
+
+/*
+ * A mirror read whose leg failed, issued again on another (dm-raid1's mirror_end_io and
+ * dm-mpath's retry): restored as mapped, aimed at the new leg's sector, and queued for a
+ * worker, since end_io may run in interrupt context. Its end comes to biochain_end_io
+ * again. It goes down without REQ_NOWAIT (the worker may wait) and without REQ_POLLED:
+ * nobody polls the new leg's queue for it, and its old cookie names the failed leg's.
+ */
+static void biochain_retry_clone(struct biochain *bc, struct bio *bio, const struct bc_in_place_end *end)
+{
+	struct biochain_clone_record *record = biochain_clone_record(bio);
+	unsigned long flags;
+
+	bio->bi_iter = record->iter;
+	bio->bi_iter.bi_sector = end->leg_sector;
+	bio->bi_flags = record->flags;
+	atomic_set(&bio->__bi_remaining, 1);
+	bio->bi_status = BLK_STS_OK;
+	bio->bi_opf &= ~(REQ_NOWAIT | REQ_POLLED);
+	WRITE_ONCE(bio->bi_cookie, BLK_QC_T_NONE);
+	record->retry_leg = end->leg;
+	spin_lock_irqsave(&bc->retry_lock, flags);
+	bio_list_add(&bc->retry_clones, bio);
+	spin_unlock_irqrestore(&bc->retry_lock, flags);
+	queue_work(bc->retry_wq, &bc->retry_work);
+}
+
+/* The worker's part of biochain_retry_clone (process context, NOIO). */
+void biochain_resubmit_clone(struct biochain *bc, struct bio *bio)
+{
+	bio_set_dev(bio, bc->bdevs[biochain_clone_record(bio)->retry_leg]);
+	submit_bio_noacct(bio);
 }
 
 /* The fast path, or split. */
@@ -263,20 +329,27 @@ static int biochain_map(struct dm_target *ti, struct bio *bio)
 static int biochain_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 {
 	struct biochain *bc = ti->private;
+	struct bc_in_place_end end;
 
 	if (likely(!*error))
 		return DM_ENDIO_DONE;
 	/*
 	 * Without a fast path every read and write went through bc_target_map_in_place (a
-	 * mirror's write parent carries one copy itself: core/ judges its leg's error). An
-	 * empty flush is a write too, but it was mapped whole and carries REQ_PREFLUSH.
+	 * mirror's parent carries one piece itself: core/ judges its leg's error, and a read
+	 * is issued again on another leg). An empty flush is a write too, but it was mapped
+	 * whole and carries REQ_PREFLUSH.
 	 */
 	if (bc->fast_path.kind == BC_FAST_PATH_NONE &&
 	    (bio_op(bio) == REQ_OP_READ || bio_op(bio) == REQ_OP_WRITE) &&
-	    !(bio->bi_opf & REQ_PREFLUSH))
-		*error = errno_to_blk_status(bc_target_in_place_end(
-			bc->core, dm_per_bio_data(bio, bc_target_parent_state_size()),
-			blk_status_to_errno(*error)));
+	    !(bio->bi_opf & REQ_PREFLUSH)) {
+		bc_target_in_place_end(bc->core, biochain_parent_state(bio), blk_status_to_errno(*error),
+				       &end);
+		if (end.retry) {
+			biochain_retry_clone(bc, bio, &end);
+			return DM_ENDIO_INCOMPLETE;
+		}
+		*error = errno_to_blk_status(end.error);
+	}
 	/* BLK_STS_AGAIN is a REQ_NOWAIT bio sent back to be issued again, not a failed I/O */
 	if (*error && *error != BLK_STS_AGAIN)
 		bc_target_account_error(bc->core);

@@ -3,6 +3,7 @@
 #ifndef BIOCHAIN_ABI_TARGET_H
 #define BIOCHAIN_ABI_TARGET_H
 
+#include "abi/magazine.h"
 #include "abi/table.h"
 #include "abi/types.h"
 
@@ -48,6 +49,14 @@ struct bc_target_ops {
 	 * at most max_segments bio_vecs. */
 	unsigned int (*sectors_within_segments)(void *ctx, void *parent, bc_sector_t offset,
 						unsigned int max_sectors, unsigned int max_segments);
+	/* A child object at hand, without waiting: the calling CPU's magazine popped inline
+	 * over magazine (the target's BioSet, abi/magazine.h), else
+	 * bc_magazine_alloc_miss(magazine, 0, BC_MAGAZINE_QUIET, ...). NULL: none at hand. */
+	void *(*child_alloc)(void *ctx, const struct bc_magazine *magazine);
+	/* Gives back a child object (its bio no longer initialised), from any context, before
+	 * its parent is ended: pushed inline, else bc_magazine_free_miss(magazine, child,
+	 * NULL, 0). */
+	void (*child_free)(void *ctx, const struct bc_magazine *magazine, void *child);
 };
 
 int bc_target_create(const struct bc_table *table, bc_sector_t target_sectors,
@@ -85,8 +94,9 @@ void bc_target_map(struct bc_target *target, void *parent, void *parent_state,
  *     (waited for one at a time through chain_next: with three legs or more the second
  *     copy's wait may need the rescuer for the first, parked on the submit list); a
  *     further piece (a child limit) only with every copy of it at hand;
- *   - mirror read: children only (a failed read is retried on another leg, which needs a
- *     child of its own); the first may wait, further pieces are handed back.
+ *   - mirror read: as striped, on the next read leg: the parent reads its first piece
+ *     itself and is issued again on another leg if that fails (bc_target_in_place_end,
+ *     dm-raid1's retry); further pieces are children at hand, each retried alone.
  * BC_MAP_NOWAIT (REQ_NOWAIT): nothing waits, all or nothing; when the first piece's
  * objects are missing nothing is issued and the result is -EAGAIN.
  *
@@ -98,8 +108,8 @@ void bc_target_map(struct bc_target *target, void *parent, void *parent_state,
  * Counts the bio (reads or writes) once its last piece is accepted; not on -EAGAIN.
  */
 #define BC_MAP_NOWAIT 1u
-/* REQ_RAHEAD: a mirror read child that fails fails no leg and is not retried (the lower
- * device may refuse readahead at will, dm-raid1's rule); its error goes to the parent. */
+/* REQ_RAHEAD: a mirror read (parent or child) that fails fails no leg and is not retried
+ * (the lower device may refuse readahead at will, dm-raid1's rule); its error stays. */
 #define BC_MAP_READAHEAD 2u
 struct bc_in_place {
 	int error;		     /* 0, -EAGAIN (NOWAIT, nothing issued), -EIO (no live leg) */
@@ -112,10 +122,22 @@ struct bc_in_place {
 void bc_target_map_in_place(struct bc_target *target, void *parent, void *parent_state,
 			    enum bc_io_kind kind, bc_sector_t sector, unsigned int sectors,
 			    unsigned int flags, struct bc_in_place *result);
-/* The parent of bc_target_map_in_place has ended with error (0 or -errno; DM's end_io).
- * Returns the error to report: a mirror write whose parent's own leg failed while another
- * leg took the data succeeds (the leg is failed). */
-int bc_target_in_place_end(struct bc_target *target, void *parent_state, int error);
+/*
+ * The parent of bc_target_map_in_place has ended with error (0 or -errno; DM's end_io),
+ * after its children. What it ends with: a mirror write whose own leg failed while
+ * another leg took the data succeeds (the leg is failed); a mirror read whose own leg
+ * failed is issued again (retry), its piece on leg at leg_sector, as dm-raid1 requeues a
+ * failed read (the leg is failed). The shim restores the parent as it was mapped, aims it
+ * there and issues it from process context (DM_ENDIO_INCOMPLETE); its end comes here again.
+ */
+struct bc_in_place_end {
+	int error; /* 0 or -errno: what the parent ends with, unless retry */
+	int retry;
+	unsigned int leg;
+	bc_sector_t leg_sector;
+};
+void bc_target_in_place_end(struct bc_target *target, void *parent_state, int error,
+			    struct bc_in_place_end *end);
 
 /* A child's completion (any context): error is 0 or -errno. */
 void bc_target_child_end(struct bc_target *target, void *child, int error);

@@ -43,11 +43,6 @@ bool Chain::hand_over(ParentState* parent, void* child) {
     return true;
 }
 
-void Chain::release(ParentState* parent, void* child) {
-    if (!hand_over(parent, child))
-        set_->free(child, nullptr, 0);
-}
-
 bool Chain::end(ParentState* parent, int error) {
     const int before = end_one(parent, error);
     if (before == 2)

@@ -27,9 +27,14 @@ struct ParentState {
     // mapper waits: the next child to end swaps in its object instead of freeing it), or
     // that object. One word, so "wanted" and "handed over" cannot race apart.
     void* recycle_slot;
-    // bc_target_map_in_place: the leg a mirror write's parent itself went to, for its end
-    // (kNoLeg otherwise).
+    // bc_target_map_in_place: the piece a mirror's parent carries itself, for its end
+    // (bc_target_in_place_end): a write's leg is judged there, a read is issued again on
+    // another leg. parent_leg is kNoLeg when there is nothing to judge (linear, striped).
     unsigned parent_leg;
+    bool parent_write;
+    bool parent_readahead;
+    u32 parent_sectors;
+    bc_sector_t parent_sector;  // the target sector of the parent's piece
 };
 
 constexpr unsigned kNoLeg = ~0u;
@@ -74,8 +79,8 @@ public:
     void* next(ParentState* parent);
 
     // A child of parent has ended: its object goes to the mapper waiting in next() for
-    // this parent, if there is one, else back to the set.
-    void release(ParentState* parent, void* child);
+    // this parent, if there is one (true). False: nobody waits, the caller frees it.
+    bool hand_over(ParentState* parent, void* child);
 
     // One child (or the bias) of parent ends with error. True: the parent must end now.
     // When only the bias is left, a mapper waiting in next() for this parent is woken:
@@ -83,8 +88,6 @@ public:
     bool end(ParentState* parent, int error);
 
 private:
-    bool hand_over(ParentState* parent, void* child);
-
     BioSet* set_ = nullptr;
     Stats* stats_ = nullptr;
     WaitQueue waitq_;  // mappers waiting for a child of their parent to end

@@ -69,12 +69,20 @@ void issue_pending(bc_target* target, ParentState* parent, PendingChild& pending
     issue(target, bio, parent->handle);
 }
 
-// How a new child's object is had: chain_next (may wait, recycling an earlier child of
-// the same parent), or only what is at hand (magazine, cache, reserve).
+// How a new child's object is had: only what is at hand (magazine, depot, cache, reserve),
+// or, when that is nothing, chain_next (may wait, recycling an earlier child of the same
+// parent).
 enum class Take { wait, at_hand };
 
+// The shim's inline magazine hit, else the BioSet's miss (ops.child_alloc).
+void* object_at_hand(bc_target* target) { return target->ops.child_alloc(target->ctx, &target->magazine); }
+
+void free_object(bc_target* target, void* object) { target->ops.child_free(target->ctx, &target->magazine, object); }
+
 void* take_object(bc_target* target, ParentState* parent, Take take) {
-    return take == Take::wait ? target->chain.next(parent) : target->bio_set->try_alloc(0).bio;
+    if (void* object = object_at_hand(target))
+        return object;
+    return take == Take::wait ? target->chain.next(parent) : nullptr;
 }
 
 // The object bio becomes the child for piece (at offset in the parent's data): its record.
@@ -148,26 +156,37 @@ struct InPlace {
     }
 };
 
-// Linear and striped: the parent takes the first piece; further pieces are children of
-// objects at hand, and the first that finds none ends the split there.
-int split_in_place(InPlace& split) {
+// Linear, striped, and a mirror's read on leg: the parent takes the first piece; further
+// pieces are children of objects at hand, and the first that finds none ends the split
+// there.
+int split_in_place(InPlace& split, unsigned leg = 0) {
     bc_target* target = split.target;
-    split.remap_parent(split.next_piece(0));
+    split.remap_parent(split.next_piece(leg));
     split.offset = split.result->parent_sectors;
     PendingChild pending;
     while (split.offset < split.sectors) {
-        const Piece piece = split.next_piece(0);
+        const Piece piece = split.next_piece(leg);
         if (split.continues_parent(piece)) {
             split.result->parent_sectors += piece.sectors;
             target->stats->add(Counter::merges, 1);
         } else if (!add_piece(target, split.parent, pending, split.offset, split.sector + split.offset, piece,
-                              piece.sectors, split.write, Take::at_hand)) {
+                              piece.sectors, split.write, Take::at_hand, split.readahead)) {
             break;
         }
         split.offset += piece.sectors;
     }
     issue_pending(target, split.parent, pending);
     return 0;
+}
+
+// A mirror's parent carries its first piece itself on leg: what its end needs.
+void record_parent_piece(InPlace& split, unsigned leg) {
+    ParentState* parent = split.parent;
+    parent->parent_leg = leg;
+    parent->parent_write = split.write;
+    parent->parent_readahead = split.readahead;
+    parent->parent_sector = split.sector;
+    parent->parent_sectors = split.result->parent_sectors;
 }
 
 // One child per leg of mask for piece (copies of a mirror write), issued together. With
@@ -179,10 +198,10 @@ bool issue_copies(InPlace& split, const Piece& piece, unsigned mask, Take take) 
         for (unsigned leg = 0; leg < target->table.nr_legs; ++leg) {
             if (!(mask >> leg & 1))
                 continue;
-            if (!(objects[leg] = target->bio_set->try_alloc(0).bio)) {
+            if (!(objects[leg] = object_at_hand(target))) {
                 for (void* object : objects)
                     if (object)
-                        target->bio_set->free(object, nullptr, 0);
+                        free_object(target, object);
                 return false;
             }
         }
@@ -192,7 +211,7 @@ bool issue_copies(InPlace& split, const Piece& piece, unsigned mask, Take take) 
             continue;
         // Waiting: one at a time, each issued before the next is waited for, so that the
         // wait can recycle it (chain_next).
-        void* bio = objects[leg] ? objects[leg] : target->chain.next(split.parent);
+        void* bio = objects[leg] ? objects[leg] : take_object(target, split.parent, Take::wait);
         const Piece copy = target->layout.first_piece(split.sector + split.offset, piece.sectors, 0, leg);
         PendingChild pending{begin_child(target, bio, split.parent, split.offset, split.sector + split.offset,
                                          {leg, copy.leg_sector, piece.sectors}, true, false)};
@@ -214,7 +233,7 @@ int mirror_write_in_place(InPlace& split) {
     if (!issue_copies(split, first, live & ~(1u << first_leg), split.nowait ? Take::at_hand : Take::wait))
         return -BC_EAGAIN;
     split.remap_parent(first);
-    split.parent->parent_leg = first_leg;
+    record_parent_piece(split, first_leg);
     split.offset = first.sectors;
     while (split.offset < split.sectors) {
         const Piece piece = split.next_piece(first_leg);
@@ -225,26 +244,16 @@ int mirror_write_in_place(InPlace& split) {
     return 0;
 }
 
-// Mirror read: children only (each can be retried on another leg). The first may wait
-// (unless NOWAIT); further pieces only from objects at hand.
+// Mirror read: the parent reads its first piece itself from the next read leg, as
+// dm-raid1's mirror_map does, and is issued again on another leg if that fails
+// (bc_target_in_place_end); further pieces are children at hand, each retried alone. So
+// a read never waits for an object, and a NOWAIT read is never refused for want of one.
 int mirror_read_in_place(InPlace& split) {
-    bc_target* target = split.target;
-    const unsigned read_leg = target->mirror.next_read_leg();
-    if (read_leg == target->table.nr_legs)
+    const unsigned read_leg = split.target->mirror.next_read_leg();
+    if (read_leg == split.target->table.nr_legs)
         return -BC_EIO;
-    PendingChild pending;
-    while (split.offset < split.sectors) {
-        const Piece piece = split.next_piece(read_leg);
-        const Take take = split.offset == 0 && !split.nowait ? Take::wait : Take::at_hand;
-        if (!add_piece(target, split.parent, pending, split.offset, split.sector + split.offset, piece,
-                       piece.sectors, false, take, split.readahead)) {
-            if (split.offset == 0)
-                return -BC_EAGAIN;
-            break;
-        }
-        split.offset += piece.sectors;
-    }
-    issue_pending(target, split.parent, pending);
+    split_in_place(split, read_leg);
+    record_parent_piece(split, read_leg);
     return 0;
 }
 
@@ -377,19 +386,37 @@ extern "C" void bc_target_map_in_place(bc_target* target, void* parent_bio, void
     end_parent_if_last(target, parent, error);  // drops the bias
 }
 
-extern "C" int bc_target_in_place_end(bc_target* target, void* parent_state, int error) {
-    const auto* parent = static_cast<const ParentState*>(parent_state);
-    // Only a mirror write's own leg is ours to judge; a child's error was judged at its
-    // end (bc_target_child_end). AGAIN and NOTSUPP say nothing about the leg's data.
+extern "C" void bc_target_in_place_end(bc_target* target, void* parent_state, int error, bc_in_place_end* end) {
+    auto* parent = static_cast<ParentState*>(parent_state);
+    *end = bc_in_place_end{error, 0, 0, 0};
+    // Only a mirror parent's own leg is ours to judge: a child's error was judged at its
+    // end (bc_target_child_end) and is the parent's only if no other leg could serve it.
+    // AGAIN and NOTSUPP say nothing about the leg's data, nor does a failed readahead.
     if (!error || parent->parent_leg == kNoLeg || Chain::error(parent) || !fails_leg(error))
-        return error;
+        return;
     target->stats->add(parent->parent_leg, LegCounter::errors, 1);
-    return target->mirror.fail_leg(parent->parent_leg) ? 0 : error;
+    if (parent->parent_readahead)
+        return;
+    if (!target->mirror.fail_leg(parent->parent_leg))
+        return;  // no other leg holds the data
+    if (parent->parent_write) {
+        end->error = 0;  // the copies landed: the mirror goes on degraded
+        return;
+    }
+    const unsigned leg = target->mirror.read_leg_after(parent->parent_leg);
+    if (leg >= target->table.nr_legs)
+        return;
+    parent->parent_leg = leg;  // judged again when that read ends
+    target->stats->add(Counter::read_retries, 1);
+    end->error = 0;
+    end->retry = 1;
+    end->leg = leg;
+    end->leg_sector = target->layout.first_piece(parent->parent_sector, parent->parent_sectors, 0, leg).leg_sector;
 }
 
 extern "C" void bc_target_child_end(bc_target* target, void* child, int error) {
     // Our count-down may let the parent end and the target go while we still wake its
-    // queue (Chain::release, Chain::end): destroy_target waits for this section.
+    // queue (Chain::hand_over, Chain::end): destroy_target waits for this section.
     ReadSection section;
     ChildRecord* r = record_of(target, child);
     if (error) {
@@ -410,7 +437,9 @@ extern "C" void bc_target_child_end(bc_target* target, void* child, int error) {
         }
     }
     ParentState* parent = r->parent;
-    target->chain.release(parent, child);
+    // Before the parent can end: after that the target may go, magazines and all.
+    if (!target->chain.hand_over(parent, child))
+        free_object(target, child);
     end_parent_if_last(target, parent, error);
 }
 

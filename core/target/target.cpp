@@ -71,6 +71,7 @@ Result<bc_target*> create_target(const bc_table& table, bc_sector_t sectors, con
     }
     target->bio_set = bio_set.value();
     target->bio_set->faults().set_percent(table.fail_alloc_percent);
+    target->bio_set->magazine_layout(&target->magazine);
     target->chain.init(target->bio_set, target->stats);
     return target;
 }
@@ -95,7 +96,8 @@ extern "C" int bc_target_create(const bc_table* table, bc_sector_t target_sector
                                 const char** error) {
     // The ops are the target's only way to issue children and end parents: a hole in
     // them is refused here rather than met as a NULL call on the I/O path.
-    if (!ops || !ops->child_submit || !ops->parent_end || !ops->child_retry || !ops->sectors_within_segments) {
+    if (!ops || !ops->child_submit || !ops->parent_end || !ops->child_retry || !ops->sectors_within_segments ||
+        !ops->child_alloc || !ops->child_free) {
         *target = nullptr;
         return to_abi(Result<bc_target*>(invalid("Incomplete target ops")), error);
     }

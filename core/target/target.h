@@ -21,6 +21,9 @@ struct bc_target {
     void* ctx;          // handed to every op
     bc::Stats* stats;
     bc::BioSet* bio_set;
+    // Where bio_set's magazines lie: ops.child_alloc and ops.child_free pop and push there
+    // inline (abi/magazine.h), so a child's object on a hit costs no call into core/.
+    bc_magazine magazine;
     bc::Chain chain;    // chain_next over bio_set
     bc::Mirror mirror;  // mirror only: leg state and read rotation
 };

@@ -12,6 +12,8 @@ inline const bc_target_ops kNullTargetOps = {
     [](void*, void*, int) { std::abort(); },
     [](void*, void*) { std::abort(); },
     [](void*, void*, bc_sector_t, unsigned, unsigned) -> unsigned { std::abort(); },
+    [](void*, const bc_magazine*) -> void* { std::abort(); },
+    [](void*, const bc_magazine*, void*) { std::abort(); },
 };
 
 }  // namespace fuzz

@@ -7,6 +7,7 @@
 #include "abi/env.h"
 #include "abi/fast_path.h"
 #include "abi/target.h"
+#include "magazine_posix.h"
 
 struct TargetOps {
     // child_submit must eventually call bc_target_child_end for the child.
@@ -19,6 +20,10 @@ struct TargetOps {
     // unset: every vec is one sector, so no segment limit cuts a child
     std::function<unsigned(void* parent, bc_sector_t offset, unsigned max_sectors, unsigned max_segments)>
         sectors_within_segments;
+    // Told of each child object the target takes (nullptr: none at hand) and gives back,
+    // after the inline hit path (userspace/magazine_posix.h) served it. unset: nothing.
+    std::function<void(void* child)> on_child_alloc;
+    std::function<void(void* child)> on_child_free;
 
     // The table to hand bc_target_create with a TargetOps* as ctx. A target that never
     // maps may get a null ctx: any call then aborts.
@@ -52,6 +57,20 @@ inline const bc_target_ops TargetOps::kTable = {
             std::abort();
         return ops->sectors_within_segments ? ops->sectors_within_segments(parent, offset, max_sectors, max_segments)
                                             : max_sectors;
+    },
+    // The shim's inline hit path, as module/child_bio.c's.
+    [](void* ctx, const bc_magazine* magazine) -> void* {
+        auto* ops = static_cast<TargetOps*>(ctx);
+        void* child = bc::posix::child_alloc(ctx, magazine);
+        if (ops && ops->on_child_alloc)
+            ops->on_child_alloc(child);
+        return child;
+    },
+    [](void* ctx, const bc_magazine* magazine, void* child) {
+        auto* ops = static_cast<TargetOps*>(ctx);
+        if (ops && ops->on_child_free)
+            ops->on_child_free(child);
+        bc::posix::child_free(ctx, magazine, child);
     },
 };
 

@@ -507,6 +507,13 @@ void map_like_dm(Fixture& f, DmBio& bio, bc_io_kind kind, bc_sector_t sector, un
     }
 }
 
+// bc_target_in_place_end, as DM's end_io calls it.
+bc_in_place_end in_place_end(bc_target* target, Parent& parent, int error) {
+    bc_in_place_end end;
+    bc_target_in_place_end(target, &parent.state, error, &end);
+    return end;
+}
+
 unsigned long long counter(bc_target* t, const std::string& name) {
     const std::string s = info(t);
     const size_t at = s.find(" " + name + " ");
@@ -541,6 +548,48 @@ TEST_CASE("in place: a striped parent carries its first chunk, children the rest
     CHECK(counter(f.target, "read_sectors") == 28);
     CHECK(counter(f.target, "partial_accepts") == 0);
     CHECK(counter(f.target, "outstanding") == 0);
+}
+
+// A child's object comes from the shim's inline hit path (ops.child_alloc over the layout
+// core/ published) and goes back through it (ops.child_free), and before its parent ends:
+// after that the target, magazines and all, may be destroyed.
+TEST_CASE("in place: children are taken and given back through the shim's magazine ops, before the parent ends") {
+    bc::posix::CpuScope cpu(0);
+    Fixture f("striped 2 8 a 0 b 0");
+    f.hooks(false);
+    std::vector<std::string> events;
+    std::vector<void*> taken, given;
+    f.ops.on_child_alloc = [&](void* child) { taken.push_back(child); };
+    f.ops.on_child_free = [&](void* child) {
+        given.push_back(child);
+        events.push_back("free");
+    };
+    auto parent_end = f.ops.parent_end;
+    f.ops.parent_end = [&, parent_end](void* parent, int error) {
+        events.push_back("end");
+        parent_end(parent, error);
+    };
+    for (unsigned round = 0; round < 2; ++round) {
+        INFO("round " << round);
+        f.children.clear();
+        taken.clear();
+        given.clear();
+        events.clear();
+        const unsigned long long hits = counter(f.target, "alloc_percpu");
+        DmBio bio;
+        map_like_dm(f, bio, BC_IO_READ, 0, 32);  // the parent's chunk, 3 children
+        REQUIRE(f.children.size() == 3);
+        REQUIRE(taken.size() == 3);
+        for (unsigned i = 0; i < 3; ++i)
+            CHECK(taken[i] == f.children[i].bio);
+        if (round == 1)  // the first round's frees filled CPU 0's magazine: every take a hit
+            CHECK(counter(f.target, "alloc_percpu") == hits + 3);
+        for (const Child& c : f.children)
+            bc_target_child_end(f.target, c.bio, 0);
+        CHECK(given == std::vector<void*>{f.children[0].bio, f.children[1].bio, f.children[2].bio});
+        CHECK(events == std::vector<std::string>{"free", "free", "free", "end"});
+        CHECK(counter(f.target, "outstanding") == 0);
+    }
 }
 
 TEST_CASE("in place: with nothing at hand a split hands the rest back and never waits") {
@@ -598,7 +647,9 @@ TEST_CASE("in place: a mirror write's parent goes to the first live leg, a copy 
     CHECK(bio.clones[0]->ends == 1);
 
     // the parent's own leg fails, the copies landed: the write succeeds degraded
-    CHECK(bc_target_in_place_end(f.target, &bio.clones[0]->state, -BC_EIO) == 0);
+    const bc_in_place_end degraded = in_place_end(f.target, *bio.clones[0], -BC_EIO);
+    CHECK(degraded.error == 0);
+    CHECK(degraded.retry == 0);
     CHECK(info(f.target).find("leg0_failed 1") != std::string::npos);
 
     // the next write's parent goes to leg 1, its copy to leg 2 only
@@ -609,8 +660,8 @@ TEST_CASE("in place: a mirror write's parent goes to the first live leg, a copy 
     REQUIRE(f.children.size() == 1);
     CHECK(f.children[0].leg == 2);
     // AGAIN and NOTSUPP say nothing of the leg's data: no leg is failed for them
-    CHECK(bc_target_in_place_end(f.target, &next.clones[0]->state, -BC_EAGAIN) == -BC_EAGAIN);
-    CHECK(bc_target_in_place_end(f.target, &next.clones[0]->state, -BC_EOPNOTSUPP) == -BC_EOPNOTSUPP);
+    CHECK(in_place_end(f.target, *next.clones[0], -BC_EAGAIN).error == -BC_EAGAIN);
+    CHECK(in_place_end(f.target, *next.clones[0], -BC_EOPNOTSUPP).error == -BC_EOPNOTSUPP);
     CHECK(info(f.target).find("leg1_failed 0") != std::string::npos);
     bc_target_child_end(f.target, f.children[0].bio, -BC_EAGAIN);
     CHECK(next.clones[0]->error == -BC_EAGAIN);
@@ -639,10 +690,14 @@ TEST_CASE("in place: a NOWAIT split takes what it needs at hand, all or nothing"
     CHECK(counter(f.target, "writes") == 1);
     CHECK(counter(f.target, "alloc_waited") == 0);
 
-    // a mirror read needs a child even for its first piece: the same rule
+    // a mirror read carries its first piece itself: with nothing at hand it still goes
     Parent read;
     bc_target_map_in_place(f.target, &read, &read.state, BC_IO_READ, 0, 8, BC_MAP_NOWAIT, &r);
-    CHECK(r.error == -BC_EAGAIN);
+    CHECK(r.error == 0);
+    CHECK(r.remapped == 1);
+    CHECK(r.accepted == 8);
+    CHECK(f.children.size() == 1);
+    CHECK(read.ends == 1);  // core/'s reference: no child of its own
 
     // a striped or linear split never needs an object for its first piece: never refused
     Fixture s("striped 2 8 a 0 b 0 4 reserve 1 fail_alloc 100");
@@ -655,34 +710,96 @@ TEST_CASE("in place: a NOWAIT split takes what it needs at hand, all or nothing"
     bc_target_child_end(f.target, f.children[0].bio, 0);
 }
 
+TEST_CASE("in place: a mirror read's parent reads its first piece, and is issued again on another leg") {
+    Fixture f("mirror 3 a 0 b 100 c 200");
+    f.hooks(false);
+    DmBio bio;
+    map_like_dm(f, bio, BC_IO_READ, 8, 16);
+    const bc_in_place& r = bio.results[0];
+    CHECK(r.remapped == 1);
+    CHECK(r.accepted == 16);
+    CHECK(r.parent_sectors == 16);
+    CHECK(f.children.empty());  // no object: a read never waits, never needs the rescuer
+    CHECK(bio.clones[0]->ends == 1);
+    const unsigned first = r.leg;
+    CHECK(r.leg_sector == 8 + 100 * first);
+
+    // its leg fails: the leg is failed, the parent goes again to the next live one
+    const bc_in_place_end again = in_place_end(f.target, *bio.clones[0], -BC_EIO);
+    CHECK(again.retry == 1);
+    CHECK(again.error == 0);
+    const unsigned second = (first + 1) % 3;
+    CHECK(again.leg == second);
+    CHECK(again.leg_sector == 8 + 100 * second);
+    CHECK(info(f.target).find("leg" + std::to_string(first) + "_failed 1") != std::string::npos);
+    CHECK(counter(f.target, "read_retries") == 1);
+    // that one fails too: the last leg
+    const bc_in_place_end last = in_place_end(f.target, *bio.clones[0], -BC_EIO);
+    CHECK(last.retry == 1);
+    CHECK(last.leg == (second + 1) % 3);
+    // and the last: nothing else holds the data, the read fails
+    const bc_in_place_end failed = in_place_end(f.target, *bio.clones[0], -BC_EIO);
+    CHECK(failed.retry == 0);
+    CHECK(failed.error == -BC_EIO);
+    CHECK(counter(f.target, "read_retries") == 2);
+}
+
+TEST_CASE("in place: a mirror read's further pieces are children at hand, each retried alone") {
+    Fixture f("mirror 2 a 0 b 0 2 max_child_sectors 8");
+    f.hooks(false);
+    std::vector<void*> retried;
+    f.ops.child_retry = [&](void* child) { retried.push_back(child); };
+    DmBio bio;
+    map_like_dm(f, bio, BC_IO_READ, 0, 24);
+    CHECK(bio.results[0].parent_sectors == 8);
+    REQUIRE(f.children.size() == 2);
+    CHECK(f.children[0].leg == bio.results[0].leg);
+    bc_target_child_end(f.target, f.children[0].bio, -BC_EIO);
+    REQUIRE(retried.size() == 1);
+    bc_target_child_retry(f.target, retried[0]);
+    REQUIRE(f.children.size() == 3);
+    CHECK(f.children[2].leg != bio.results[0].leg);
+    bc_target_child_end(f.target, f.children[1].bio, 0);
+    bc_target_child_end(f.target, f.children[2].bio, 0);
+    CHECK(bio.clones[0]->ends == 1);
+    CHECK(bio.clones[0]->error == 0);
+}
+
 TEST_CASE("in place: a failed readahead fails no mirror leg and is not retried") {
-    Fixture f("mirror 2 a 0 b 0");
+    Fixture f("mirror 2 a 0 b 0 2 max_child_sectors 8");
     f.hooks(false);
     f.ops.child_retry = [](void*) { FAIL("a readahead must not be retried"); };
     bc::posix::NoioScope noio;
     Parent p;
     bc_in_place r;
-    bc_target_map_in_place(f.target, &p, &p.state, BC_IO_READ, 0, 8, BC_MAP_READAHEAD, &r);
-    REQUIRE(f.children.size() == 1);
+    bc_target_map_in_place(f.target, &p, &p.state, BC_IO_READ, 0, 16, BC_MAP_READAHEAD, &r);
+    REQUIRE(r.remapped == 1);
+    REQUIRE(f.children.size() == 1);  // the second piece
     bc_target_child_end(f.target, f.children[0].bio, -BC_EIO);
     CHECK(p.ends == 1);
     CHECK(p.error == -BC_EIO);
+    // the parent's own piece fails as well: the child's error is already the parent's
+    const bc_in_place_end end = in_place_end(f.target, p, -BC_EIO);
+    CHECK(end.retry == 0);
+    CHECK(end.error == -BC_EIO);
     CHECK(info(f.target).find("leg0_failed 0 ") != std::string::npos);
     CHECK(info(f.target).find("leg1_failed 0") != std::string::npos);
-    // the same read without the flag fails its leg and is retried on the other
-    std::vector<void*> retried;
-    f.ops.child_retry = [&](void* child) { retried.push_back(child); };
+    // a readahead whose own piece alone fails: no leg failed, no retry, the error stays
     f.children.clear();
+    Parent own;
+    bc_target_map_in_place(f.target, &own, &own.state, BC_IO_READ, 0, 8, BC_MAP_READAHEAD, &r);
+    CHECK(f.children.empty());
+    const bc_in_place_end own_end = in_place_end(f.target, own, -BC_EIO);
+    CHECK(own_end.retry == 0);
+    CHECK(own_end.error == -BC_EIO);
+    CHECK(info(f.target).find("leg0_failed 0 ") != std::string::npos);
+    CHECK(info(f.target).find("leg1_failed 0") != std::string::npos);
+    // the same read without the flag fails its leg and goes again on the other
     Parent q;
     bc_target_map_in_place(f.target, &q, &q.state, BC_IO_READ, 0, 8, 0, &r);
-    REQUIRE(f.children.size() == 1);
-    bc_target_child_end(f.target, f.children[0].bio, -BC_EIO);
-    REQUIRE(retried.size() == 1);
-    bc_target_child_retry(f.target, retried[0]);
-    REQUIRE(f.children.size() == 2);
-    bc_target_child_end(f.target, f.children[1].bio, 0);
-    CHECK(q.ends == 1);
-    CHECK(q.error == 0);
+    const bc_in_place_end retry = in_place_end(f.target, q, -BC_EIO);
+    CHECK(retry.retry == 1);
+    CHECK(retry.leg != r.leg);
 }
 
 TEST_CASE("a mirror's writes are copied: the shim sends them down without NOWAIT") {

@@ -459,7 +459,7 @@ TEST_CASE("a target is refused without a complete ops table") {
     const bc_leg_geometry legs[1] = {{1 << 21, 512, 0xfd00}};
     const bc_bio_shape shape{128, 16, 4};
     const bc_target_ops full = TargetOps::kTable;
-    for (unsigned hole = 0; hole < 4; ++hole) {
+    for (unsigned hole = 0; hole < 6; ++hole) {
         INFO("hole " << hole);
         bc_target_ops ops = full;
         if (hole == 0)
@@ -468,8 +468,12 @@ TEST_CASE("a target is refused without a complete ops table") {
             ops.parent_end = nullptr;
         else if (hole == 2)
             ops.child_retry = nullptr;
-        else
+        else if (hole == 3)
             ops.sectors_within_segments = nullptr;
+        else if (hole == 4)
+            ops.child_alloc = nullptr;
+        else
+            ops.child_free = nullptr;
         bc_target* target = reinterpret_cast<bc_target*>(&table);  // must be overwritten
         error = nullptr;
         CHECK(bc_target_create(&table, 2048, legs, &shape, &ops, nullptr, &target, &error) == -BC_EINVAL);

@@ -64,9 +64,15 @@ void clone_end_io(Bio* clone, int error) {
     Device* level = clone->owner;
     // The shim's biochain_end_io: every read and write of a level without a fast path (a
     // child limit) went through bc_target_map_in_place or bc_target_map; only a mirror
-    // write's own leg is judged, and an old-path parent has none (kNoLeg).
-    if (error)
-        error = bc_target_in_place_end(level->target, clone->parent_state, error);
+    // write's own leg is judged, and an old-path parent has none (kNoLeg). The disk never
+    // fails, so no mirror read is issued again.
+    if (error) {
+        bc_in_place_end end;
+        bc_target_in_place_end(level->target, clone->parent_state, error, &end);
+        if (end.retry)
+            std::abort();
+        error = end.error;
+    }
     DmIo* io = clone->io;
     trace(level->name + " clone " + std::to_string(clone->id) + " of bio " + std::to_string(io->orig->id) + " ends" +
           (error ? " with " + std::to_string(error) : ""));

@@ -10,6 +10,7 @@
 #include "abi/target.h"
 #include "abi/types.h"
 #include "block_layer.h"
+#include "magazine_posix.h"
 #include "scheduler.h"
 
 using sim::Bio;
@@ -220,7 +221,8 @@ unsigned int sectors_within_segments(void*, void*, bc_sector_t, unsigned int max
 }  // namespace
 
 namespace sim {
-const bc_target_ops target_ops = {child_submit, parent_end, child_retry, sectors_within_segments};
+const bc_target_ops target_ops = {child_submit,           parent_end,           child_retry,
+                                  sectors_within_segments, bc::posix::child_alloc, bc::posix::child_free};
 }  // namespace sim
 
 namespace sim {
