@@ -40,6 +40,7 @@ struct biochain {
 	spinlock_t retry_lock;
 	struct bio_list retry_list;
 	struct bio_list retry_clones;
+	unsigned int clone_data_size; /* DM only: the clones' per-bio data (dm_target.c) */
 	struct work_struct retry_work;
 	struct workqueue_struct *retry_wq;
 	struct block_device *bdevs[BC_MAX_LEGS]; /* where children of each leg go */

@@ -89,10 +89,12 @@ static void biochain_child_retry(void *ctx, void *child)
 	struct biochain *bc = ctx;
 	unsigned long flags;
 
+	/* queue_work() under the lock the worker pops with: once the worker may issue the
+	 * child, its end may end the last parent and let the target go, bc with it */
 	spin_lock_irqsave(&bc->retry_lock, flags);
 	bio_list_add(&bc->retry_list, child);
-	spin_unlock_irqrestore(&bc->retry_lock, flags);
 	queue_work(bc->retry_wq, &bc->retry_work);
+	spin_unlock_irqrestore(&bc->retry_lock, flags);
 }
 
 void biochain_retry_work(struct work_struct *work)

@@ -7,11 +7,14 @@
  * counters and status text are core/'s (core/abi/): this file talks to DM.
  */
 #include <linux/bio.h>
+#include <linux/blk-cgroup.h>
 #include <linux/blk-crypto.h>
 #include <linux/blkdev.h>
+#include <linux/cgroup.h>
 #include <linux/device-mapper.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
@@ -29,30 +32,29 @@ static_assert(BC_EIO == EIO && BC_EAGAIN == EAGAIN && BC_EOPNOTSUPP == EOPNOTSUP
 	      BC_EINVAL == EINVAL && BC_ENOMEM == ENOMEM);
 
 /*
- * DM's per-bio data of a clone: core/'s parent state, then what this file needs to issue
- * a mirror read's clone again when its leg fails (bc_target_in_place_end), as dm-raid1
- * keeps dm_bio_details: the clone as it was mapped, and where the retry goes.
+ * DM's per-bio data of a clone (ti->per_io_data_size): what this file needs to issue a
+ * mirror read's clone again when its leg fails (bc_target_in_place_end), as dm-raid1
+ * keeps dm_bio_details, then core/'s parent state. Written at map only for a parent
+ * core/ calls retryable, and read only at its end.
  */
 struct biochain_clone_record {
 	struct bvec_iter iter;	/* after the remap, the rest handed back */
 	unsigned long flags;	/* bi_flags then, BIO_CHAIN (core/'s reference) left out */
+	/* The cgroup the read is charged to, held until its end: bio_endio() has dropped
+	 * the clone's blkg by then, and the worker would charge the retry to its own. */
+	struct cgroup_subsys_state *css;
 	unsigned int retry_leg; /* for the worker */
+	bool polled;		/* it carried REQ_POLLED: a poller may still hold its cookie */
 };
 
-static inline unsigned int biochain_per_bio_size(void)
+static inline struct biochain_clone_record *biochain_clone_record(struct biochain *bc, struct bio *bio)
 {
-	return bc_target_parent_state_size() + sizeof(struct biochain_clone_record);
+	return dm_per_bio_data(bio, bc->clone_data_size);
 }
 
-static inline void *biochain_parent_state(struct bio *bio)
+static inline void *biochain_parent_state(struct biochain *bc, struct bio *bio)
 {
-	return dm_per_bio_data(bio, biochain_per_bio_size());
-}
-
-static inline struct biochain_clone_record *biochain_clone_record(struct bio *bio)
-{
-	return (struct biochain_clone_record *)((char *)biochain_parent_state(bio) +
-						 bc_target_parent_state_size());
+	return biochain_clone_record(bc, bio) + 1;
 }
 
 static void biochain_free(struct dm_target *ti, struct biochain *bc)
@@ -147,7 +149,8 @@ static int biochain_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->num_flush_bios = bc_target_whole_bios(bc->core);
 	ti->num_discard_bios = bc_target_whole_bios(bc->core);
 	ti->num_write_zeroes_bios = bc_target_whole_bios(bc->core);
-	ti->per_io_data_size = biochain_per_bio_size();
+	bc->clone_data_size = sizeof(struct biochain_clone_record) + bc_target_parent_state_size();
+	ti->per_io_data_size = bc->clone_data_size;
 	ti->private = bc;
 	return 0;
 
@@ -231,7 +234,7 @@ static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
 {
 	struct biochain *bc = ti->private;
 	enum bc_io_kind kind = biochain_io_kind(bio);
-	void *state = biochain_parent_state(bio);
+	void *state = biochain_parent_state(bc, bio);
 	sector_t sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
 	unsigned int sectors = bio_sectors(bio);
 	struct bc_in_place result;
@@ -265,11 +268,14 @@ static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
 	bio->bi_iter.bi_sector = result.leg_sector;
 	bio->bi_iter.bi_size = result.parent_sectors << SECTOR_SHIFT;
 	bio_set_dev(bio, bc->bdevs[result.leg]);
-	if (kind == BC_IO_READ) { /* a mirror's may be issued again: see biochain_retry_clone */
-		struct biochain_clone_record *record = biochain_clone_record(bio);
+	if (result.retryable) { /* a mirror read: see biochain_retry_clone */
+		struct biochain_clone_record *record = biochain_clone_record(bc, bio);
 
 		record->iter = bio->bi_iter;
 		record->flags = bio->bi_flags & ~(1UL << BIO_CHAIN);
+		record->css = bio_blkcg_css(bio);
+		if (record->css)
+			css_get(record->css);
 	}
 	return DM_MAPIO_REMAPPED;
 }
@@ -280,10 +286,12 @@ static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
  * worker, since end_io may run in interrupt context. Its end comes to biochain_end_io
  * again. It goes down without REQ_NOWAIT (the worker may wait) and without REQ_POLLED:
  * nobody polls the new leg's queue for it, and its old cookie names the failed leg's.
+ * queue_work() is called under the lock the worker pops with, so that the clone cannot
+ * be issued, end, and let the target be destroyed before this CPU is done with bc.
  */
-static void biochain_retry_clone(struct biochain *bc, struct bio *bio, const struct bc_in_place_end *end)
+static void biochain_retry_clone(struct biochain *bc, struct biochain_clone_record *record, struct bio *bio,
+				 const struct bc_in_place_end *end)
 {
-	struct biochain_clone_record *record = biochain_clone_record(bio);
 	unsigned long flags;
 
 	bio->bi_iter = record->iter;
@@ -291,19 +299,32 @@ static void biochain_retry_clone(struct biochain *bc, struct bio *bio, const str
 	bio->bi_flags = record->flags;
 	atomic_set(&bio->__bi_remaining, 1);
 	bio->bi_status = BLK_STS_OK;
+	record->polled = bio->bi_opf & REQ_POLLED;
 	bio->bi_opf &= ~(REQ_NOWAIT | REQ_POLLED);
 	WRITE_ONCE(bio->bi_cookie, BLK_QC_T_NONE);
 	record->retry_leg = end->leg;
 	spin_lock_irqsave(&bc->retry_lock, flags);
 	bio_list_add(&bc->retry_clones, bio);
-	spin_unlock_irqrestore(&bc->retry_lock, flags);
 	queue_work(bc->retry_wq, &bc->retry_work);
+	spin_unlock_irqrestore(&bc->retry_lock, flags);
 }
 
-/* The worker's part of biochain_retry_clone (process context, NOIO). */
+/*
+ * The worker's part of biochain_retry_clone (process context, NOIO). A poller (DM's
+ * dm_poll_bio, inside the RCU read section of iocb_bio_iopoll) may have read the failed
+ * leg's cookie before it was cleared: it must not pair it with the new leg's queue, so a
+ * polled clone waits for those pollers before its device changes. Then the cgroup of the
+ * read, not the worker's.
+ */
 void biochain_resubmit_clone(struct biochain *bc, struct bio *bio)
 {
-	bio_set_dev(bio, bc->bdevs[biochain_clone_record(bio)->retry_leg]);
+	struct biochain_clone_record *record = biochain_clone_record(bc, bio);
+
+	if (record->polled)
+		synchronize_rcu();
+	bio_set_dev(bio, bc->bdevs[record->retry_leg]);
+	if (record->css)
+		bio_associate_blkg_from_css(bio, record->css);
 	submit_bio_noacct(bio);
 }
 
@@ -331,25 +352,30 @@ static int biochain_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *
 	struct biochain *bc = ti->private;
 	struct bc_in_place_end end;
 
-	if (likely(!*error))
-		return DM_ENDIO_DONE;
 	/*
-	 * Without a fast path every read and write went through bc_target_map_in_place (a
-	 * mirror's parent carries one piece itself: core/ judges its leg's error, and a read
-	 * is issued again on another leg). An empty flush is a write too, but it was mapped
-	 * whole and carries REQ_PREFLUSH.
+	 * Without a fast path every read and write went through bc_target_map_in_place (or
+	 * the all-children path) and core/ has its end, error or not: a mirror's parent
+	 * carries one piece itself, its status is that piece's alone, and core/ judges its
+	 * leg and adds its children's error, or has a read issued again on another leg. An
+	 * empty flush is a write too, but it was mapped whole and carries REQ_PREFLUSH.
 	 */
 	if (bc->fast_path.kind == BC_FAST_PATH_NONE &&
 	    (bio_op(bio) == REQ_OP_READ || bio_op(bio) == REQ_OP_WRITE) &&
 	    !(bio->bi_opf & REQ_PREFLUSH)) {
-		bc_target_in_place_end(bc->core, biochain_parent_state(bio), blk_status_to_errno(*error),
+		struct biochain_clone_record *record = biochain_clone_record(bc, bio);
+
+		bc_target_in_place_end(bc->core, biochain_parent_state(bc, bio), blk_status_to_errno(*error),
 				       &end);
 		if (end.retry) {
-			biochain_retry_clone(bc, bio, &end);
+			biochain_retry_clone(bc, record, bio, &end);
 			return DM_ENDIO_INCOMPLETE;
 		}
+		if (end.retryable && record->css)
+			css_put(record->css);
 		*error = errno_to_blk_status(end.error);
 	}
+	if (likely(!*error))
+		return DM_ENDIO_DONE;
 	/* BLK_STS_AGAIN is a REQ_NOWAIT bio sent back to be issued again, not a failed I/O */
 	if (*error && *error != BLK_STS_AGAIN)
 		bc_target_account_error(bc->core);

@@ -118,20 +118,27 @@ struct bc_in_place {
 	bc_sector_t leg_sector;
 	unsigned int parent_sectors;
 	unsigned int accepted;	     /* sectors from 0 that are mapped; the rest goes back to DM */
+	int retryable;		     /* a mirror read: keep what a retry needs (bc_target_in_place_end) */
 };
 void bc_target_map_in_place(struct bc_target *target, void *parent, void *parent_state,
 			    enum bc_io_kind kind, bc_sector_t sector, unsigned int sectors,
 			    unsigned int flags, struct bc_in_place *result);
 /*
- * The parent of bc_target_map_in_place has ended with error (0 or -errno; DM's end_io),
- * after its children. What it ends with: a mirror write whose own leg failed while
- * another leg took the data succeeds (the leg is failed); a mirror read whose own leg
- * failed is issued again (retry), its piece on leg at leg_sector, as dm-raid1 requeues a
- * failed read (the leg is failed). The shim restores the parent as it was mapped, aims it
- * there and issues it from process context (DM_ENDIO_INCOMPLETE); its end comes here again.
+ * The parent of bc_target_map_in_place has ended (DM's end_io, whatever its status),
+ * after its children; error is its own status (0 or -errno). A mirror's parent (one that
+ * carried its own piece to a leg) gets only its own piece's error there: its children's
+ * stays in core/ (ops->parent_end is told 0) so that the two can be judged apart. What
+ * it ends with: a mirror write whose own leg failed while another leg took the data
+ * succeeds (the leg is failed); a mirror read whose own leg failed, its children clean,
+ * is issued again (retry), its piece on leg at leg_sector, as dm-raid1 requeues a failed
+ * read (the leg is failed); with a child refused (AGAIN) it goes back whole with AGAIN.
+ * A real error wins over AGAIN. The shim restores a retried parent as it was mapped, aims
+ * it there and issues it from process context (DM_ENDIO_INCOMPLETE); its end comes here
+ * again.
  */
 struct bc_in_place_end {
-	int error; /* 0 or -errno: what the parent ends with, unless retry */
+	int error;     /* 0 or -errno: what the parent ends with, unless retry */
+	int retryable; /* the parent was mapped retryable (struct bc_in_place) */
 	int retry;
 	unsigned int leg;
 	bc_sector_t leg_sector;

@@ -12,6 +12,10 @@ namespace bc {
 void* Chain::next(ParentState* parent) {
     if (void* bio = set_->try_alloc(0).bio)
         return bio;
+    return next_after_miss(parent);
+}
+
+void* Chain::next_after_miss(ParentState* parent) {
     if (!set_->has_rescuer())
         return set_->alloc(0, true).bio;
     set_->rescue_parked();

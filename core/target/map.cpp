@@ -33,9 +33,14 @@ unsigned child_sectors(const bc_target* target, void* parent, bc_sector_t offset
     return sectors;
 }
 
+// A mirror's in-place parent keeps its children's error in Chain::error for its own end
+// (bc_target_in_place_end), which must tell it apart from the parent's own leg's error:
+// folded into the parent's status here, a child's AGAIN would hide the parent's failed
+// leg, and a failed leg the retry it allows.
 void end_parent_if_last(bc_target* target, ParentState* parent, int error) {
     if (target->chain.end(parent, error))
-        target->ops.parent_end(target->ctx, parent->handle, Chain::error(parent));
+        target->ops.parent_end(target->ctx, parent->handle,
+                               parent->parent_leg == kNoLeg ? Chain::error(parent) : 0);
 }
 
 ChildRecord* record_of(bc_target* target, void* child) {
@@ -82,7 +87,7 @@ void free_object(bc_target* target, void* object) { target->ops.child_free(targe
 void* take_object(bc_target* target, ParentState* parent, Take take) {
     if (void* object = object_at_hand(target))
         return object;
-    return take == Take::wait ? target->chain.next(parent) : nullptr;
+    return take == Take::wait ? target->chain.next_after_miss(parent) : nullptr;
 }
 
 // The object bio becomes the child for piece (at offset in the parent's data): its record.
@@ -254,6 +259,7 @@ int mirror_read_in_place(InPlace& split) {
         return -BC_EIO;
     split_in_place(split, read_leg);
     record_parent_piece(split, read_leg);
+    split.result->retryable = 1;
     return 0;
 }
 
@@ -386,32 +392,53 @@ extern "C" void bc_target_map_in_place(bc_target* target, void* parent_bio, void
     end_parent_if_last(target, parent, error);  // drops the bias
 }
 
+namespace {
+// The error a bio ends with, of its parent's own and its children's: a real error over a
+// NOWAIT refusal (which would send a failed read back to be issued again), else the first.
+int worse_error(int own, int children) {
+    if (!own || (own == -BC_EAGAIN && children))
+        return children;
+    return own;
+}
+}  // namespace
+
 extern "C" void bc_target_in_place_end(bc_target* target, void* parent_state, int error, bc_in_place_end* end) {
     auto* parent = static_cast<ParentState*>(parent_state);
-    *end = bc_in_place_end{error, 0, 0, 0};
-    // Only a mirror parent's own leg is ours to judge: a child's error was judged at its
-    // end (bc_target_child_end) and is the parent's only if no other leg could serve it.
-    // AGAIN and NOTSUPP say nothing about the leg's data, nor does a failed readahead.
-    if (!error || parent->parent_leg == kNoLeg || Chain::error(parent) || !fails_leg(error))
+    *end = bc_in_place_end{error, 0, 0, 0, 0};
+    // Only a mirror parent's own leg is ours to judge (error is then its own piece's
+    // alone, and its children's is Chain::error, judged at each child's end): elsewhere
+    // error already holds the children's.
+    if (parent->parent_leg == kNoLeg)
         return;
-    target->stats->add(parent->parent_leg, LegCounter::errors, 1);
-    if (parent->parent_readahead)
-        return;
-    if (!target->mirror.fail_leg(parent->parent_leg))
-        return;  // no other leg holds the data
-    if (parent->parent_write) {
-        end->error = 0;  // the copies landed: the mirror goes on degraded
-        return;
+    end->retryable = !parent->parent_write;
+    const int children = Chain::error(parent);
+    int own = error;
+    if (own) {
+        target->stats->add(parent->parent_leg, LegCounter::errors, 1);
+        // AGAIN and NOTSUPP say nothing about the leg's data, nor does a failed readahead.
+        if (fails_leg(own) && !parent->parent_readahead && target->mirror.fail_leg(parent->parent_leg)) {
+            if (parent->parent_write) {
+                own = 0;  // the copies landed: the mirror goes on degraded
+            } else if (!children) {
+                const unsigned leg = target->mirror.read_leg_after(parent->parent_leg);
+                if (leg < target->table.nr_legs) {
+                    parent->parent_leg = leg;  // judged again when that read ends
+                    target->stats->add(Counter::read_retries, 1);
+                    end->error = 0;
+                    end->retry = 1;
+                    end->leg = leg;
+                    end->leg_sector =
+                        target->layout.first_piece(parent->parent_sector, parent->parent_sectors, 0, leg).leg_sector;
+                    return;
+                }
+            } else if (children == -BC_EAGAIN) {
+                // A child was refused (NOWAIT): the whole bio goes back to be issued again,
+                // and its read then goes to a leg that has not failed.
+                own = -BC_EAGAIN;
+            }
+        }
     }
-    const unsigned leg = target->mirror.read_leg_after(parent->parent_leg);
-    if (leg >= target->table.nr_legs)
-        return;
-    parent->parent_leg = leg;  // judged again when that read ends
-    target->stats->add(Counter::read_retries, 1);
-    end->error = 0;
-    end->retry = 1;
-    end->leg = leg;
-    end->leg_sector = target->layout.first_piece(parent->parent_sector, parent->parent_sectors, 0, leg).leg_sector;
+    end->error = worse_error(own, children);
 }
 
 extern "C" void bc_target_child_end(bc_target* target, void* child, int error) {

@@ -664,7 +664,8 @@ TEST_CASE("in place: a mirror write's parent goes to the first live leg, a copy 
     CHECK(in_place_end(f.target, *next.clones[0], -BC_EOPNOTSUPP).error == -BC_EOPNOTSUPP);
     CHECK(info(f.target).find("leg1_failed 0") != std::string::npos);
     bc_target_child_end(f.target, f.children[0].bio, -BC_EAGAIN);
-    CHECK(next.clones[0]->error == -BC_EAGAIN);
+    CHECK(next.clones[0]->error == 0);  // a mirror parent's children's error is told at its end
+    CHECK(in_place_end(f.target, *next.clones[0], 0).error == -BC_EAGAIN);
     CHECK(info(f.target).find("leg2_failed 0") != std::string::npos);
 }
 
@@ -765,6 +766,45 @@ TEST_CASE("in place: a mirror read's further pieces are children at hand, each r
     CHECK(bio.clones[0]->error == 0);
 }
 
+// A review found the child's AGAIN (a NOWAIT child refused by a full queue) folded into
+// the parent's status with the parent's own EIO: the end saw "a child failed", judged no
+// leg, and the reader got EIO although the other leg held the data.
+TEST_CASE("in place: a child's AGAIN does not hide the mirror parent's failed leg") {
+    Fixture f("mirror 2 a 0 b 0 2 max_child_sectors 8");
+    f.hooks(false);
+    DmBio bio;
+    map_like_dm(f, bio, BC_IO_READ, 0, 16, BC_MAP_NOWAIT);
+    REQUIRE(f.children.size() == 1);
+    const unsigned leg = bio.results[0].leg;
+    CHECK(bio.results[0].retryable == 1);
+    bc_target_child_end(f.target, f.children[0].bio, -BC_EAGAIN);
+    CHECK(bio.clones[0]->ends == 1);
+    CHECK(bio.clones[0]->error == 0);  // the children's error stays in core/ for the end
+    const bc_in_place_end end = in_place_end(f.target, *bio.clones[0], -BC_EIO);
+    CHECK(info(f.target).find("leg" + std::to_string(leg) + "_failed 1") != std::string::npos);
+    CHECK(end.retry == 0);
+    CHECK(end.error == -BC_EAGAIN);  // issued again whole, and read from the other leg
+    CHECK(end.retryable == 1);
+}
+
+TEST_CASE("in place: a mirror parent ends with its children's error when its own piece is clean") {
+    Fixture f("mirror 2 a 0 b 0");
+    f.hooks(false);
+    DmBio bio;
+    map_like_dm(f, bio, BC_IO_WRITE, 0, 8);
+    REQUIRE(f.children.size() == 1);  // the copy
+    bc_target_child_end(f.target, f.children[0].bio, -BC_EAGAIN);
+    CHECK(bio.clones[0]->ends == 1);
+    CHECK(bio.clones[0]->error == 0);  // told at the end, not folded into the status
+    const bc_in_place_end end = in_place_end(f.target, *bio.clones[0], 0);
+    CHECK(end.error == -BC_EAGAIN);
+    CHECK(end.retryable == 0);  // a write is never issued again by the shim
+    // a real error of the parent's own wins over the children's AGAIN (its leg failed, the
+    // mirror goes on degraded: the write still reports the copy's refusal)
+    CHECK(in_place_end(f.target, *bio.clones[0], -BC_EIO).error == -BC_EAGAIN);
+    CHECK(info(f.target).find("leg0_failed 1") != std::string::npos);
+}
+
 TEST_CASE("in place: a failed readahead fails no mirror leg and is not retried") {
     Fixture f("mirror 2 a 0 b 0 2 max_child_sectors 8");
     f.hooks(false);
@@ -777,8 +817,9 @@ TEST_CASE("in place: a failed readahead fails no mirror leg and is not retried")
     REQUIRE(f.children.size() == 1);  // the second piece
     bc_target_child_end(f.target, f.children[0].bio, -BC_EIO);
     CHECK(p.ends == 1);
-    CHECK(p.error == -BC_EIO);
-    // the parent's own piece fails as well: the child's error is already the parent's
+    CHECK(p.error == 0);  // told at the end
+    CHECK(in_place_end(f.target, p, 0).error == -BC_EIO);
+    // the parent's own piece fails as well: no retry either
     const bc_in_place_end end = in_place_end(f.target, p, -BC_EIO);
     CHECK(end.retry == 0);
     CHECK(end.error == -BC_EIO);

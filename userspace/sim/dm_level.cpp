@@ -64,15 +64,14 @@ void clone_end_io(Bio* clone, int error) {
     Device* level = clone->owner;
     // The shim's biochain_end_io: every read and write of a level without a fast path (a
     // child limit) went through bc_target_map_in_place or bc_target_map; only a mirror
-    // write's own leg is judged, and an old-path parent has none (kNoLeg). The disk never
-    // fails, so no mirror read is issued again.
-    if (error) {
-        bc_in_place_end end;
-        bc_target_in_place_end(level->target, clone->parent_state, error, &end);
-        if (end.retry)
-            std::abort();
-        error = end.error;
-    }
+    // parent's own leg is judged, with its children's error kept apart in core/, and an
+    // old-path parent has none (kNoLeg). The disk never fails, so no mirror read is
+    // issued again.
+    bc_in_place_end end;
+    bc_target_in_place_end(level->target, clone->parent_state, error, &end);
+    if (end.retry)
+        std::abort();
+    error = end.error;
     DmIo* io = clone->io;
     trace(level->name + " clone " + std::to_string(clone->id) + " of bio " + std::to_string(io->orig->id) + " ends" +
           (error ? " with " + std::to_string(error) : ""));
@@ -96,6 +95,8 @@ void dm_submit_bio(Bio* orig) {
     clone->id = next_clone_id();
     clone->root = orig->root;
     const bc_io_kind kind = orig->write ? BC_IO_WRITE : BC_IO_READ;
+    if (bc_target_parent_state_size() > sizeof(clone->parent_state))
+        broken("core/'s parent state outgrew the simulated dm_per_bio_data");
     const bool saved = task_context().noio;
     task_context().noio = true;  // memalloc_noio_save(): every allocation of the split
     if (level->path == Path::split_all) {
