@@ -5,17 +5,11 @@
 
 namespace bc {
 
-// Without waiting first. When that fails, recycle: a child still parked on our own
+// The caller's attempt without waiting has failed (take_object): recycle. A child still parked on our own
 // submit list would never end while we wait, so our parked bios go to the rescuer first
 // (Overstreet and Heo, "block: Avoid deadlocks with bio allocation by stacking drivers",
 // 2012). With no child in flight (or no rescuer: tests only) it is the mempool's wait.
 void* Chain::next(ParentState* parent) {
-    if (void* bio = set_->try_alloc(0).bio)
-        return bio;
-    return next_after_miss(parent);
-}
-
-void* Chain::next_after_miss(ParentState* parent) {
     if (!set_->has_rescuer())
         return set_->alloc(0, true).bio;
     set_->rescue_parked();

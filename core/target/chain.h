@@ -74,13 +74,13 @@ public:
         stats_ = stats;
     }
 
-    // chain_next: an object for the next child of parent. Sleeps only when nothing is
-    // free; call inside a NOIO scope. nullptr only if the set cannot wait (never here).
+    // chain_next: an object for the next child of parent, once the caller's own attempt
+    // without waiting (the magazine, the depot, the cache, the reserve) found nothing:
+    // the rescue, the recycle and the mempool's wait, with no second attempt (nor a second
+    // draw of fail_alloc's injector, which would change a replay). Sleeps only when
+    // nothing is free; call inside a NOIO scope. nullptr only if the set cannot wait
+    // (never here).
     void* next(ParentState* parent);
-    // next() after the caller's own attempt without waiting found nothing: the rescue,
-    // the recycle and the mempool's wait, without a second attempt (nor a second draw of
-    // fail_alloc's injector, which would change a replay).
-    void* next_after_miss(ParentState* parent);
 
     // A child of parent has ended: its object goes to the mapper waiting in next() for
     // this parent, if there is one (true). False: nobody waits, the caller frees it.

@@ -87,7 +87,7 @@ void free_object(bc_target* target, void* object) { target->ops.child_free(targe
 void* take_object(bc_target* target, ParentState* parent, Take take) {
     if (void* object = object_at_hand(target))
         return object;
-    return take == Take::wait ? target->chain.next_after_miss(parent) : nullptr;
+    return take == Take::wait ? target->chain.next(parent) : nullptr;
 }
 
 // The object bio becomes the child for piece (at offset in the parent's data): its record.
