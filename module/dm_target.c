@@ -33,14 +33,14 @@ static_assert(BC_EIO == EIO && BC_EAGAIN == EAGAIN && BC_EOPNOTSUPP == EOPNOTSUP
 
 /*
  * DM's per-bio data of a clone (ti->per_io_data_size): what this file needs to issue a
- * mirror read's clone again when its leg fails (bc_target_in_place_end), as dm-raid1
- * keeps dm_bio_details, then core/'s parent state. Written at map only for a parent
+ * mirror's clone again on another leg (bc_target_in_place_end: a read whose leg failed,
+ * as dm-raid1 keeps dm_bio_details, or a write's next turn), then core/'s parent state. Written at map only for a parent
  * core/ calls retryable, and read only at its end.
  */
 struct biochain_clone_record {
 	struct bvec_iter iter;	/* after the remap, the rest handed back */
 	unsigned long flags;	/* bi_flags then, BIO_CHAIN (core/'s reference) left out */
-	/* The cgroup the read is charged to, held until its end: bio_endio() has dropped
+	/* The cgroup the I/O is charged to, held until its end: bio_endio() has dropped
 	 * the clone's blkg by then, and the worker would charge the retry to its own. */
 	struct cgroup_subsys_state *css;
 	unsigned int retry_leg; /* for the worker */
@@ -268,7 +268,7 @@ static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
 	bio->bi_iter.bi_sector = result.leg_sector;
 	bio->bi_iter.bi_size = result.parent_sectors << SECTOR_SHIFT;
 	bio_set_dev(bio, bc->bdevs[result.leg]);
-	if (result.retryable) { /* a mirror read: see biochain_retry_clone */
+	if (result.retryable) { /* a mirror's: see biochain_retry_clone */
 		struct biochain_clone_record *record = biochain_clone_record(bc, bio);
 
 		record->iter = bio->bi_iter;
@@ -282,7 +282,8 @@ static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
 
 /*
  * A mirror read whose leg failed, issued again on another (dm-raid1's mirror_end_io and
- * dm-mpath's retry): restored as mapped, aimed at the new leg's sector, and queued for a
+ * dm-mpath's retry), or a mirror write that carries its copies itself, on its next
+ * leg's turn (core/'s mirror_write_in_place): restored as mapped, aimed at the new leg's sector, and queued for a
  * worker, since end_io may run in interrupt context. Its end comes to biochain_end_io
  * again. It goes down without REQ_NOWAIT (the worker may wait) and without REQ_POLLED:
  * nobody polls the new leg's queue for it, and its old cookie names the failed leg's.
@@ -314,7 +315,7 @@ static void biochain_retry_clone(struct biochain *bc, struct biochain_clone_reco
  * dm_poll_bio, inside the RCU read section of iocb_bio_iopoll) may have read the failed
  * leg's cookie before it was cleared: it must not pair it with the new leg's queue, so a
  * polled clone waits for those pollers before its device changes. Then the cgroup of the
- * read, not the worker's.
+ * I/O, not the worker's.
  */
 void biochain_resubmit_clone(struct biochain *bc, struct bio *bio)
 {

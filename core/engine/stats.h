@@ -37,6 +37,7 @@ enum class Counter : unsigned {
     partial_accepts, // splits that handed the rest of a bio back to DM rather than wait
     depot_puts,      // batches a full magazine handed to the depot (BioSet)
     depot_gets,      // batches an empty magazine took from the depot
+    write_turns,     // a mirror write's parent issued again to carry a copy itself
     count
 };
 

@@ -33,7 +33,10 @@ struct ParentState {
     unsigned parent_leg;
     bool parent_write;
     bool parent_readahead;
+    bool parent_retryable;  // the shim keeps what issuing it again needs (bc_in_place)
+    bool parent_landed;     // a write's turn: some leg has taken the data
     u32 parent_sectors;
+    u32 parent_turns;           // a write's legs still to take its piece, one after another
     bc_sector_t parent_sector;  // the target sector of the parent's piece
 };
 

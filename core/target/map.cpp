@@ -192,41 +192,44 @@ void record_parent_piece(InPlace& split, unsigned leg) {
     parent->parent_readahead = split.readahead;
     parent->parent_sector = split.sector;
     parent->parent_sectors = split.result->parent_sectors;
+    parent->parent_retryable = false;
+    parent->parent_landed = false;
+    parent->parent_turns = 0;
 }
 
-// One child per leg of mask for piece (copies of a mirror write), issued together. With
-// Take::at_hand all or none: false (nothing issued) when an object is missing.
-bool issue_copies(InPlace& split, const Piece& piece, unsigned mask, Take take) {
+// One child per leg of mask for piece (copies of a mirror write), issued together, of
+// objects at hand: all or none (false, nothing issued, when one is missing).
+bool issue_copies(InPlace& split, const Piece& piece, unsigned mask) {
     bc_target* target = split.target;
     void* objects[BC_MAX_LEGS] = {};
-    if (take == Take::at_hand) {
-        for (unsigned leg = 0; leg < target->table.nr_legs; ++leg) {
-            if (!(mask >> leg & 1))
-                continue;
-            if (!(objects[leg] = object_at_hand(target))) {
-                for (void* object : objects)
-                    if (object)
-                        free_object(target, object);
-                return false;
-            }
+    for (unsigned leg = 0; leg < target->table.nr_legs; ++leg) {
+        if (!(mask >> leg & 1))
+            continue;
+        if (!(objects[leg] = object_at_hand(target))) {
+            for (void* object : objects)
+                if (object)
+                    free_object(target, object);
+            return false;
         }
     }
     for (unsigned leg = 0; leg < target->table.nr_legs; ++leg) {
         if (!(mask >> leg & 1))
             continue;
-        // Waiting: one at a time, each issued before the next is waited for, so that the
-        // wait can recycle it (chain_next).
-        void* bio = objects[leg] ? objects[leg] : take_object(target, split.parent, Take::wait);
         const Piece copy = target->layout.first_piece(split.sector + split.offset, piece.sectors, 0, leg);
-        PendingChild pending{begin_child(target, bio, split.parent, split.offset, split.sector + split.offset,
-                                         {leg, copy.leg_sector, piece.sectors}, true, false)};
+        PendingChild pending{begin_child(target, objects[leg], split.parent, split.offset,
+                                         split.sector + split.offset, {leg, copy.leg_sector, piece.sectors}, true,
+                                         false)};
         issue_pending(target, split.parent, pending);
     }
     return true;
 }
 
-// Mirror write: the parent goes to the first live leg, a copy to every other live leg
-// (waited for unless NOWAIT); a further piece only with all its copies at hand.
+// Mirror write: the parent goes to the first live leg, a copy to every other live leg,
+// all at hand or none; a further piece only with all its copies at hand. Without them
+// the parent carries the copies itself, one leg after another (bc_target_in_place_end
+// has it issued again on the next leg, as a read is retried): the mapper never waits for
+// an object, so writes under pressure do not take turns through one reserve. A NOWAIT
+// write is refused instead: its turns would wait in the shim's worker.
 int mirror_write_in_place(InPlace& split) {
     bc_target* target = split.target;
     const unsigned failed = target->mirror.failed();
@@ -234,15 +237,23 @@ int mirror_write_in_place(InPlace& split) {
         return -BC_EIO;
     const unsigned live = ~failed & ((1u << target->table.nr_legs) - 1);
     const unsigned first_leg = unsigned(__builtin_ctz(live));
+    const unsigned others = live & ~(1u << first_leg);
     const Piece first = split.next_piece(first_leg);
-    if (!issue_copies(split, first, live & ~(1u << first_leg), split.nowait ? Take::at_hand : Take::wait))
+    const bool copied = issue_copies(split, first, others);
+    if (!copied && split.nowait)
         return -BC_EAGAIN;
     split.remap_parent(first);
     record_parent_piece(split, first_leg);
     split.offset = first.sectors;
+    if (!copied) {
+        split.parent->parent_turns = others;
+        split.parent->parent_retryable = true;
+        split.result->retryable = 1;
+        return 0;  // a further piece would find nothing at hand either: DM has it back
+    }
     while (split.offset < split.sectors) {
         const Piece piece = split.next_piece(first_leg);
-        if (!issue_copies(split, piece, live, Take::at_hand))
+        if (!issue_copies(split, piece, live))
             break;
         split.offset += piece.sectors;
     }
@@ -259,6 +270,7 @@ int mirror_read_in_place(InPlace& split) {
         return -BC_EIO;
     split_in_place(split, read_leg);
     record_parent_piece(split, read_leg);
+    split.parent->parent_retryable = true;
     split.result->retryable = 1;
     return 0;
 }
@@ -402,6 +414,43 @@ int worse_error(int own, int children) {
 }
 }  // namespace
 
+namespace {
+// Aims a retryable parent's piece at leg: what the shim issues it to again.
+void retry_on(bc_target* target, ParentState* parent, unsigned leg, bc_in_place_end* end) {
+    parent->parent_leg = leg;  // judged again when that I/O ends
+    end->error = 0;
+    end->retry = 1;
+    end->leg = leg;
+    end->leg_sector = target->layout.first_piece(parent->parent_sector, parent->parent_sectors, 0, leg).leg_sector;
+}
+
+// A mirror write's parent has written its piece to parent_leg, with error. The copies
+// were children (the parent's leg failed: they hold the data), or the parent carries
+// them itself in turns: the next live leg whose turn it is, else the end, written if
+// any leg took it. An error that says nothing of the leg (AGAIN, NOTSUPP) ends the
+// turns with it: the caller issues the write again or fails it, never half-reported.
+void end_write(bc_target* target, ParentState* parent, int own, int children, bc_in_place_end* end) {
+    const bool turns = parent->parent_retryable;
+    if (!own)
+        parent->parent_landed = true;
+    else if (fails_leg(own) && target->mirror.fail_leg(parent->parent_leg) && (!turns || parent->parent_landed))
+        own = 0;  // another leg holds the data: the mirror goes on degraded
+    if (turns && (!own || fails_leg(own))) {
+        const unsigned next = parent->parent_turns & ~target->mirror.failed();
+        if (next) {
+            const unsigned leg = unsigned(__builtin_ctz(next));
+            parent->parent_turns = next & ~(1u << leg);
+            target->stats->add(Counter::write_turns, 1);
+            retry_on(target, parent, leg, end);
+            return;
+        }
+        if (parent->parent_landed)
+            own = 0;  // the legs that failed on their turn are failed: degraded
+    }
+    end->error = worse_error(own, children);
+}
+}  // namespace
+
 extern "C" void bc_target_in_place_end(bc_target* target, void* parent_state, int error, bc_in_place_end* end) {
     auto* parent = static_cast<ParentState*>(parent_state);
     *end = bc_in_place_end{error, 0, 0, 0, 0};
@@ -410,32 +459,28 @@ extern "C" void bc_target_in_place_end(bc_target* target, void* parent_state, in
     // error already holds the children's.
     if (parent->parent_leg == kNoLeg)
         return;
-    end->retryable = !parent->parent_write;
+    end->retryable = parent->parent_retryable;
     const int children = Chain::error(parent);
     int own = error;
-    if (own) {
+    if (own)
         target->stats->add(parent->parent_leg, LegCounter::errors, 1);
-        // AGAIN and NOTSUPP say nothing about the leg's data, nor does a failed readahead.
-        if (fails_leg(own) && !parent->parent_readahead && target->mirror.fail_leg(parent->parent_leg)) {
-            if (parent->parent_write) {
-                own = 0;  // the copies landed: the mirror goes on degraded
-            } else if (!children) {
-                const unsigned leg = target->mirror.read_leg_after(parent->parent_leg);
-                if (leg < target->table.nr_legs) {
-                    parent->parent_leg = leg;  // judged again when that read ends
-                    target->stats->add(Counter::read_retries, 1);
-                    end->error = 0;
-                    end->retry = 1;
-                    end->leg = leg;
-                    end->leg_sector =
-                        target->layout.first_piece(parent->parent_sector, parent->parent_sectors, 0, leg).leg_sector;
-                    return;
-                }
-            } else if (children == -BC_EAGAIN) {
-                // A child was refused (NOWAIT): the whole bio goes back to be issued again,
-                // and its read then goes to a leg that has not failed.
-                own = -BC_EAGAIN;
+    if (parent->parent_write) {
+        end_write(target, parent, own, children, end);
+        return;
+    }
+    // AGAIN and NOTSUPP say nothing about the leg's data, nor does a failed readahead.
+    if (own && fails_leg(own) && !parent->parent_readahead && target->mirror.fail_leg(parent->parent_leg)) {
+        if (!children) {
+            const unsigned leg = target->mirror.read_leg_after(parent->parent_leg);
+            if (leg < target->table.nr_legs) {
+                target->stats->add(Counter::read_retries, 1);
+                retry_on(target, parent, leg, end);
+                return;
             }
+        } else if (children == -BC_EAGAIN) {
+            // A child was refused (NOWAIT): the whole bio goes back to be issued again,
+            // and its read then goes to a leg that has not failed.
+            own = -BC_EAGAIN;
         }
     }
     end->error = worse_error(own, children);

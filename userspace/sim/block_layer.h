@@ -34,6 +34,7 @@ struct Bio {
     void (*end_io)(Bio*, int) = nullptr;
     uint64_t id = 0;
     uint64_t root = 0;  // the id of the top-level bio this one carries a part of
+    unsigned mapped_sectors = 0;  // a retryable clone's piece (the shim's record of its iter)
     alignas(16) unsigned char parent_state[64];  // dm_per_bio_data of the device mapping it
 };
 
@@ -87,6 +88,11 @@ uint64_t next_clone_id();
 
 // DM's submit_bio for a biochain level (dm_level.cpp).
 void dm_submit_bio(Bio* bio);
+// The shim's retry worker, shared by every level (dm_level.cpp): clones core/ has issued
+// again on another leg. Started before a run, stopped once idle.
+void start_retry_worker();
+bool retry_worker_idle();
+void stop_retry_worker();
 
 // How a simulated biochain level issues its children (sim_env.cpp), with the level's
 // Device as ctx.

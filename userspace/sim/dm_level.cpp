@@ -10,7 +10,9 @@
 //     submit_bio_noacct: under a submit it is parked behind the bios already issued, and
 //     __submit_bio_noacct sorts the lower device's bios first;
 //   - clone_endio: the target's end_io (bc_target_in_place_end), then the dm_io's end:
-//     bio_endio of the original with the error (the original ends once every clone has).
+//     bio_endio of the original with the error (the original ends once every clone has);
+//     or, when core/ has the clone issued again on another leg (a mirror write's next
+//     turn, DM_ENDIO_INCOMPLETE), the shim's worker resubmits it (biochain_retry_clone).
 // On Path::split_all the clone goes to bc_target_map (biochain_map_all_children, the way
 // REQ_ATOMIC bios take in the module): every piece a child, chain_next, the rescuer.
 // DM's own allocations (dm_io, the clone) come from mempools of DM's that are not
@@ -21,6 +23,7 @@
 
 #include "abi/target.h"
 #include "block_layer.h"
+#include "scheduler.h"
 
 namespace sim {
 
@@ -41,6 +44,14 @@ namespace {
         std::fprintf(stderr, "sim:   %s\n", line.c_str());
     std::abort();
 }
+
+// The shim's retry worker (module/dm_target.c's retry_wq): a task that issues the clones
+// queued to it from a submit context of its own, NOIO, as biochain_resubmit_clone does.
+struct RetryWorker {
+    BioList clones;
+    bool stopping = false;
+};
+RetryWorker g_retry;
 
 std::string range(bc_sector_t sector, unsigned sectors) {
     return std::to_string(sectors) + " sectors at " + std::to_string(sector);
@@ -66,11 +77,22 @@ void clone_end_io(Bio* clone, int error) {
     // child limit) went through bc_target_map_in_place or bc_target_map; only a mirror
     // parent's own leg is judged, with its children's error kept apart in core/, and an
     // old-path parent has none (kNoLeg). The disk never fails, so no mirror read is
-    // issued again.
+    // issued again; a mirror write that carries its copies itself is, leg after leg.
     bc_in_place_end end;
     bc_target_in_place_end(level->target, clone->parent_state, error, &end);
-    if (end.retry)
-        std::abort();
+    if (end.retry) {
+        if (!end.retryable)
+            broken(level->name + " clone " + std::to_string(clone->id) + " is issued again but was not mapped retryable");
+        trace(level->name + " clone " + std::to_string(clone->id) + " goes again, to leg " + std::to_string(end.leg) +
+              " at " + std::to_string(end.leg_sector));
+        clone->sector = end.leg_sector;  // its piece as mapped: a lower level trimmed it
+        clone->sectors = clone->mapped_sectors;
+        clone->remaining = 1;
+        clone->status = 0;
+        g_retry.clones.add(clone);
+        scheduler().wake(&g_retry);
+        return;  // DM_ENDIO_INCOMPLETE
+    }
     error = end.error;
     DmIo* io = clone->io;
     trace(level->name + " clone " + std::to_string(clone->id) + " of bio " + std::to_string(io->orig->id) + " ends" +
@@ -80,6 +102,33 @@ void clone_end_io(Bio* clone, int error) {
 }
 
 }  // namespace
+
+void start_retry_worker() {
+    g_retry = RetryWorker{};
+    scheduler().spawn("retry_wq", [] {
+        for (;;) {
+            if (Bio* clone = g_retry.clones.pop()) {
+                trace("retry worker issues clone " + std::to_string(clone->id));
+                const bool saved = task_context().noio;
+                task_context().noio = true;
+                submit_bio_noacct(clone);
+                task_context().noio = saved;
+                scheduler().yield();
+            } else if (g_retry.stopping) {
+                return;
+            } else {
+                scheduler().block(&g_retry);
+            }
+        }
+    });
+}
+
+bool retry_worker_idle() { return g_retry.clones.empty(); }
+
+void stop_retry_worker() {
+    g_retry.stopping = true;
+    scheduler().wake(&g_retry);
+}
 
 void dm_submit_bio(Bio* orig) {
     Device* level = orig->dev;
@@ -139,6 +188,8 @@ void dm_submit_bio(Bio* orig) {
         clone->dev = level->lower;  // every leg is a range of the one lower device
         clone->sector = result.leg_sector;
         clone->sectors = result.parent_sectors;
+        if (result.retryable)
+            clone->mapped_sectors = result.parent_sectors;  // biochain_map_split's record
         submit_bio_noacct(clone);  // DM_MAPIO_REMAPPED: dm_submit_bio_remap
     } else {
         clone->sectors = result.accepted;

@@ -275,6 +275,7 @@ bool simulate(uint64_t seed, const Config& c, const Options& o) {
     }
     sim::Device* top = devices.back().get();
     sim::start_rescuers();
+    sim::start_retry_worker();
 
     int submitters_left = int(c.submitters);
     for (unsigned s = 0; s < c.submitters; ++s)
@@ -307,9 +308,10 @@ bool simulate(uint64_t seed, const Config& c, const Options& o) {
             if (sim::disk_inflight()) {
                 sim::complete_one();
                 sim::scheduler().yield();
-            } else if (submitters_left == 0 && sim::rescuers_idle() &&
+            } else if (submitters_left == 0 && sim::rescuers_idle() && sim::retry_worker_idle() &&
                        g_top_done == int(c.submitters * c.bios)) {
                 sim::stop_rescuers();
+                sim::stop_retry_worker();
                 return;
             } else {
                 sim::scheduler().block(sim::disk_irq());
