@@ -354,13 +354,13 @@ static int biochain_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *
 	struct bc_in_place_end end;
 
 	/*
-	 * Without a fast path every read and write went through bc_target_map_in_place (or
-	 * the all-children path) and core/ has its end, error or not: a mirror's parent
-	 * carries one piece itself, its status is that piece's alone, and core/ judges its
-	 * leg and adds its children's error, or has a read issued again on another leg. An
-	 * empty flush is a write too, but it was mapped whole and carries REQ_PREFLUSH.
+	 * A mirror maps every read and write through bc_target_map_in_place (or the
+	 * all-children path) and core/ has its end, error or not: the parent carries one
+	 * piece itself, its status is that piece's alone, and core/ judges its leg and adds
+	 * its children's error, or has it issued again on another leg. An empty flush is a
+	 * write too, but it was mapped whole and carries REQ_PREFLUSH.
 	 */
-	if (bc->fast_path.kind == BC_FAST_PATH_NONE &&
+	if (bc->fast_path.ends_judged &&
 	    (bio_op(bio) == REQ_OP_READ || bio_op(bio) == REQ_OP_WRITE) &&
 	    !(bio->bi_opf & REQ_PREFLUSH)) {
 		struct biochain_clone_record *record = biochain_clone_record(bc, bio);

@@ -50,6 +50,11 @@ struct bc_fast_path {
 	 * goes down without REQ_NOWAIT, so that a lower queue cannot refuse one copy (AGAIN)
 	 * while another lands and leave the legs different with the write reported unwritten. */
 	int writes_copied;
+	/* A read or write split in place has its end judged in core/ (bc_target_in_place_end):
+	 * a mirror's clone carries a piece to a leg of its own, to be failed, retried or
+	 * carried on to the next leg. Elsewhere the clone's status is already the bio's, and
+	 * DM's end_io makes no call. */
+	int ends_judged;
 };
 
 /* Fills *path for target; fixed for the target's life. */

@@ -314,6 +314,7 @@ extern "C" void bc_target_fast_path(const bc_target* target, bc_fast_path* path)
             path->kind = BC_FAST_PATH_STRIPES;
     }
     path->writes_copied = table.layout == BC_LAYOUT_MIRROR;
+    path->ends_judged = table.layout == BC_LAYOUT_MIRROR;
     path->percpu = target->stats->percpu();
     for (unsigned kind = BC_IO_READ; kind <= BC_IO_WRITE; ++kind) {
         path->bios[kind] = Stats::offset(kBios[kind]);

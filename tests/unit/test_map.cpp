@@ -951,3 +951,28 @@ TEST_CASE("a mirror's writes are copied: the shim sends them down without NOWAIT
     bc_target_fast_path(s.target, &path);
     CHECK(path.writes_copied == 0);
 }
+
+// DM's end_io calls into core/ only where core/ has something to judge: a mirror's clone
+// (its own leg, its retry, its turns), not a child-limit table's split, whose status is
+// already the bio's.
+TEST_CASE("only a mirror's ends are judged in core/") {
+    bc_fast_path path;
+    Fixture m("mirror 2 a 0 b 0");
+    bc_target_fast_path(m.target, &path);
+    CHECK(path.ends_judged == 1);
+    Fixture limited("striped 2 8 a 0 b 0 2 max_child_sectors 8");
+    bc_target_fast_path(limited.target, &path);
+    CHECK(path.kind == BC_FAST_PATH_NONE);
+    CHECK(path.ends_judged == 0);
+    Fixture linear("linear a 0");
+    bc_target_fast_path(linear.target, &path);
+    CHECK(path.ends_judged == 0);
+    // and where it is not, in_place_end hands the status back as it is
+    limited.hooks(false);
+    DmBio bio;
+    map_like_dm(limited, bio, BC_IO_READ, 0, 16);
+    REQUIRE(limited.children.size() == 1);
+    bc_target_child_end(limited.target, limited.children[0].bio, -BC_EIO);
+    CHECK(bio.clones[0]->error == -BC_EIO);  // the children's error is the clone's status
+    CHECK(in_place_end(limited.target, *bio.clones[0], -BC_EIO).error == -BC_EIO);
+}
