@@ -34,12 +34,11 @@ struct biochain {
 	struct bc_target *core;
 	/* what map counts and remaps without calling into core/, filled by core/ at load */
 	struct bc_fast_path fast_path;
-	/* Children core/ wants issued again (a mirror read retried on another leg), and DM
-	 * clones likewise (dm_target.c): queued from completion context, issued by a
-	 * WQ_MEM_RECLAIM worker (child_bio.c). */
+	/* Children core/ wants issued again (a mirror read retried on another leg): queued
+	 * from completion context, issued by a worker of retry_wq (child_bio.c), which also
+	 * runs each DM clone's retry or next turn as a work item of its own (dm_target.c). */
 	spinlock_t retry_lock;
 	struct bio_list retry_list;
-	struct bio_list retry_clones;
 	unsigned int clone_data_size; /* DM only: the clones' per-bio data (dm_target.c) */
 	struct work_struct retry_work;
 	struct workqueue_struct *retry_wq;
@@ -92,11 +91,8 @@ static inline u64 __percpu *biochain_percpu_u64(void *percpu, unsigned long offs
 extern const struct bc_target_ops biochain_child_ops;
 /* The end_io of every child bio; also how the rescuer recognises ours. */
 void biochain_child_endio(struct bio *child);
-/* The work biochain_alloc sets up: issues the children of retry_list and the clones of
- * retry_clones again. */
+/* The work biochain_alloc sets up: issues the children of retry_list again. */
 void biochain_retry_work(struct work_struct *work);
-/* Issues a DM clone of retry_clones again, on the leg its end chose (dm_target.c). */
-void biochain_resubmit_clone(struct biochain *bc, struct bio *bio);
 
 /* ------------------------------------------------------------------ module parts */
 

@@ -104,19 +104,12 @@ void biochain_retry_work(struct work_struct *work)
 	struct bio *child;
 
 	for (;;) {
-		struct bio *clone = NULL;
-
 		spin_lock_irq(&bc->retry_lock);
 		child = bio_list_pop(&bc->retry_list);
-		if (!child)
-			clone = bio_list_pop(&bc->retry_clones);
 		spin_unlock_irq(&bc->retry_lock);
-		if (child)
-			bc_target_child_retry(bc->core, child);
-		else if (clone)
-			biochain_resubmit_clone(bc, clone);
-		else
+		if (!child)
 			break;
+		bc_target_child_retry(bc->core, child);
 	}
 	memalloc_noio_restore(noio);
 }

@@ -40,6 +40,13 @@ static_assert(BC_EIO == EIO && BC_EAGAIN == EAGAIN && BC_EOPNOTSUPP == EOPNOTSUP
 struct biochain_clone_record {
 	struct bvec_iter iter;	/* after the remap, the rest handed back */
 	unsigned long flags;	/* bi_flags then, BIO_CHAIN (core/'s reference) left out */
+	/* bi_opf then: a lower queue without a volatile cache strips REQ_FUA (and
+	 * REQ_PREFLUSH) from the bio it is given, and the next leg may have one */
+	blk_opf_t opf;
+	/* Each retry or turn its own work item (not one worker for the target): a leg out
+	 * of tags, or a cgroup's throttling, stalls only the clones bound for it. */
+	struct work_struct work;
+	struct biochain *bc;
 	/* The cgroup the I/O is charged to, held until its end: bio_endio() has dropped
 	 * the clone's blkg by then, and the worker would charge the retry to its own. */
 	struct cgroup_subsys_state *css;
@@ -271,8 +278,14 @@ static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
 	if (result.retryable) { /* a mirror's: see biochain_retry_clone */
 		struct biochain_clone_record *record = biochain_clone_record(bc, bio);
 
+		/* A write in turns is not polled: its next turns are issued by a worker that
+		 * would otherwise wait out the pollers of the last leg's cookie every time. */
+		if (kind == BC_IO_WRITE)
+			bio_clear_polled(bio);
 		record->iter = bio->bi_iter;
 		record->flags = bio->bi_flags & ~(1UL << BIO_CHAIN);
+		record->opf = bio->bi_opf & ~(REQ_NOWAIT | REQ_POLLED);
+		record->bc = bc;
 		record->css = bio_blkcg_css(bio);
 		if (record->css)
 			css_get(record->css);
@@ -280,34 +293,33 @@ static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
 	return DM_MAPIO_REMAPPED;
 }
 
+static void biochain_resubmit_clone(struct work_struct *work);
+
 /*
  * A mirror read whose leg failed, issued again on another (dm-raid1's mirror_end_io and
- * dm-mpath's retry), or a mirror write that carries its copies itself, on its next
- * leg's turn (core/'s mirror_write_in_place): restored as mapped, aimed at the new leg's sector, and queued for a
- * worker, since end_io may run in interrupt context. Its end comes to biochain_end_io
- * again. It goes down without REQ_NOWAIT (the worker may wait) and without REQ_POLLED:
- * nobody polls the new leg's queue for it, and its old cookie names the failed leg's.
- * queue_work() is called under the lock the worker pops with, so that the clone cannot
- * be issued, end, and let the target be destroyed before this CPU is done with bc.
+ * dm-mpath's retry), or a mirror write that carries its copies itself, on its next leg's
+ * turn (core/'s mirror_write_in_place): restored as mapped (iterator, flags, and the
+ * operation flags a lower queue may have stripped), aimed at the new leg's sector, and
+ * queued as a work item of its own, since end_io may run in interrupt context. Its end
+ * comes to biochain_end_io again. It goes down without REQ_NOWAIT (the worker may wait)
+ * and without REQ_POLLED: nobody polls the new leg's queue for it, and its old cookie
+ * names the old leg's. Nothing of bc is touched after queue_work(): the worker may issue
+ * the clone at once, its end let the target go.
  */
 static void biochain_retry_clone(struct biochain *bc, struct biochain_clone_record *record, struct bio *bio,
 				 const struct bc_in_place_end *end)
 {
-	unsigned long flags;
-
+	record->polled = bio->bi_opf & REQ_POLLED;
 	bio->bi_iter = record->iter;
 	bio->bi_iter.bi_sector = end->leg_sector;
 	bio->bi_flags = record->flags;
+	bio->bi_opf = record->opf;
 	atomic_set(&bio->__bi_remaining, 1);
 	bio->bi_status = BLK_STS_OK;
-	record->polled = bio->bi_opf & REQ_POLLED;
-	bio->bi_opf &= ~(REQ_NOWAIT | REQ_POLLED);
 	WRITE_ONCE(bio->bi_cookie, BLK_QC_T_NONE);
 	record->retry_leg = end->leg;
-	spin_lock_irqsave(&bc->retry_lock, flags);
-	bio_list_add(&bc->retry_clones, bio);
-	queue_work(bc->retry_wq, &bc->retry_work);
-	spin_unlock_irqrestore(&bc->retry_lock, flags);
+	INIT_WORK(&record->work, biochain_resubmit_clone);
+	queue_work(bc->retry_wq, &record->work);
 }
 
 /*
@@ -315,11 +327,15 @@ static void biochain_retry_clone(struct biochain *bc, struct biochain_clone_reco
  * dm_poll_bio, inside the RCU read section of iocb_bio_iopoll) may have read the failed
  * leg's cookie before it was cleared: it must not pair it with the new leg's queue, so a
  * polled clone waits for those pollers before its device changes. Then the cgroup of the
- * I/O, not the worker's.
+ * I/O, not the worker's. Nothing of bc is touched after the submit: the clone may end at
+ * once, and the target go with it.
  */
-void biochain_resubmit_clone(struct biochain *bc, struct bio *bio)
+static void biochain_resubmit_clone(struct work_struct *work)
 {
-	struct biochain_clone_record *record = biochain_clone_record(bc, bio);
+	struct biochain_clone_record *record = container_of(work, struct biochain_clone_record, work);
+	struct biochain *bc = record->bc;
+	struct bio *bio = dm_bio_from_per_bio_data(record, bc->clone_data_size);
+	unsigned int noio = memalloc_noio_save();
 
 	if (record->polled)
 		synchronize_rcu();
@@ -327,6 +343,7 @@ void biochain_resubmit_clone(struct biochain *bc, struct bio *bio)
 	if (record->css)
 		bio_associate_blkg_from_css(bio, record->css);
 	submit_bio_noacct(bio);
+	memalloc_noio_restore(noio);
 }
 
 /* The fast path, or split. */
@@ -476,7 +493,7 @@ static int biochain_prepare_ioctl(struct dm_target *ti, struct block_device **bd
 
 struct target_type biochain_target = {
 	.name = "biochain",
-	.version = { 0, 5, 0 },
+	.version = { 0, 6, 0 },
 	/* REQ_NOWAIT: nothing waits; refused with BLK_STS_AGAIN only when a split's first
 	 * piece finds its objects missing (biochain_map_split) */
 	.features = DM_TARGET_NOWAIT,

@@ -33,7 +33,6 @@ struct biochain *biochain_alloc(unsigned int nr_legs)
 		return NULL;
 	spin_lock_init(&bc->retry_lock);
 	bio_list_init(&bc->retry_list);
-	bio_list_init(&bc->retry_clones);
 	INIT_WORK(&bc->retry_work, biochain_retry_work);
 	return bc;
 }

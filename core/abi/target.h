@@ -90,15 +90,17 @@ void bc_target_map(struct bc_target *target, void *parent, void *parent_state,
  * reserve), and what they do not reach is handed back to DM (dm_accept_partial_bio),
  * which resubmits it behind the children already issued. So a striped or linear split
  * never waits and never needs the rescuer.
- *   - mirror write: the parent goes to the first live leg, one child per other live leg
- *     (waited for one at a time through chain_next: with three legs or more the second
- *     copy's wait may need the rescuer for the first, parked on the submit list); a
- *     further piece (a child limit) only with every copy of it at hand;
+ *   - mirror write: the parent goes to the first live leg, one child per other live leg,
+ *     all at hand or none; with none, the parent carries the copies itself, in turns: at
+ *     its end (bc_target_in_place_end) it is issued again on the next live leg, until
+ *     every live leg has it (retryable); a further piece (a child limit) only with every
+ *     copy of it at hand;
  *   - mirror read: as striped, on the next read leg: the parent reads its first piece
  *     itself and is issued again on another leg if that fails (bc_target_in_place_end,
  *     dm-raid1's retry); further pieces are children at hand, each retried alone.
- * BC_MAP_NOWAIT (REQ_NOWAIT): nothing waits, all or nothing; when the first piece's
- * objects are missing nothing is issued and the result is -EAGAIN.
+ * Nothing waits for an object, so nothing needs the rescuer. BC_MAP_NOWAIT (REQ_NOWAIT):
+ * all or nothing; when the first piece's objects are missing (a mirror write's copies:
+ * its turns would wait in the shim's worker) nothing is issued and the result is -EAGAIN.
  *
  * Before the call the shim takes one extra reference on the parent for core/
  * (bio_inc_remaining); core/ drops it through ops->parent_end, with the children's first
@@ -118,7 +120,8 @@ struct bc_in_place {
 	bc_sector_t leg_sector;
 	unsigned int parent_sectors;
 	unsigned int accepted;	     /* sectors from 0 that are mapped; the rest goes back to DM */
-	int retryable;		     /* a mirror read: keep what a retry needs (bc_target_in_place_end) */
+	int retryable;		     /* a mirror read, or a write in turns: keep what issuing the
+				      * parent again needs (bc_target_in_place_end) */
 };
 void bc_target_map_in_place(struct bc_target *target, void *parent, void *parent_state,
 			    enum bc_io_kind kind, bc_sector_t sector, unsigned int sectors,
@@ -132,6 +135,11 @@ void bc_target_map_in_place(struct bc_target *target, void *parent, void *parent
  * succeeds (the leg is failed); a mirror read whose own leg failed, its children clean,
  * is issued again (retry), its piece on leg at leg_sector, as dm-raid1 requeues a failed
  * read (the leg is failed); with a child refused (AGAIN) it goes back whole with AGAIN.
+ * A mirror write in turns is issued again (retry) on the next live leg until every live
+ * leg has had its turn, and then succeeds if a leg that took it is still live; a failed
+ * turn fails its leg, and so does any error once a live leg has the data (legs that
+ * differ would serve old and new data by turns); AGAIN or NOTSUPP before any leg has it
+ * ends the write with that error.
  * A real error wins over AGAIN. The shim restores a retried parent as it was mapped, aims
  * it there and issues it from process context (DM_ENDIO_INCOMPLETE); its end comes here
  * again.

@@ -10,6 +10,7 @@
 // end and take its object (the recycle slot below), so one object per parent in flight is
 // enough to make progress whatever other parents hold.
 #pragma once
+#include "abi/limits.h"
 #include "abi/types.h"
 #include "base/sync.h"
 #include "base/types.h"
@@ -34,13 +35,16 @@ struct ParentState {
     bool parent_write;
     bool parent_readahead;
     bool parent_retryable;  // the shim keeps what issuing it again needs (bc_in_place)
-    bool parent_landed;     // a write's turn: some leg has taken the data
     u32 parent_sectors;
-    u32 parent_turns;           // a write's legs still to take its piece, one after another
+    // A write carried in turns: the legs still to take its piece, one after another, and
+    // the legs that have it (written only while one of those has not failed).
+    u16 parent_turns;
+    u16 parent_landed;
     bc_sector_t parent_sector;  // the target sector of the parent's piece
 };
 
 constexpr unsigned kNoLeg = ~0u;
+static_assert(BC_MAX_LEGS <= 16, "parent_turns and parent_landed are 16-bit leg masks");
 
 inline void* const kWanted = reinterpret_cast<void*>(uptr(1));
 

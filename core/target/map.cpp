@@ -193,7 +193,7 @@ void record_parent_piece(InPlace& split, unsigned leg) {
     parent->parent_sector = split.sector;
     parent->parent_sectors = split.result->parent_sectors;
     parent->parent_retryable = false;
-    parent->parent_landed = false;
+    parent->parent_landed = 0;
     parent->parent_turns = 0;
 }
 
@@ -246,7 +246,7 @@ int mirror_write_in_place(InPlace& split) {
     record_parent_piece(split, first_leg);
     split.offset = first.sectors;
     if (!copied) {
-        split.parent->parent_turns = others;
+        split.parent->parent_turns = u16(others);
         split.parent->parent_retryable = true;
         split.result->retryable = 1;
         return 0;  // a further piece would find nothing at hand either: DM has it back
@@ -425,29 +425,43 @@ void retry_on(bc_target* target, ParentState* parent, unsigned leg, bc_in_place_
     end->leg_sector = target->layout.first_piece(parent->parent_sector, parent->parent_sectors, 0, leg).leg_sector;
 }
 
-// A mirror write's parent has written its piece to parent_leg, with error. The copies
-// were children (the parent's leg failed: they hold the data), or the parent carries
-// them itself in turns: the next live leg whose turn it is, else the end, written if
-// any leg took it. An error that says nothing of the leg (AGAIN, NOTSUPP) ends the
-// turns with it: the caller issues the write again or fails it, never half-reported.
+// A mirror write's parent has written its piece to parent_leg, with error. Its copies
+// were children (the parent's leg failed: they hold the data), or the parent carries them
+// itself in turns: the next live leg whose turn it is, else the end, written if a leg
+// that has it is still live. An error fails the leg, except one that says nothing of the
+// leg's data (AGAIN, NOTSUPP) before any leg has it: then nothing was written and the
+// write ends with that error, to be issued again or failed as a whole. Once a live leg
+// has the data any error fails the leg, as dm-raid1's write_callback does: legs that
+// differ would return old and new data by turns.
 void end_write(bc_target* target, ParentState* parent, int own, int children, bc_in_place_end* end) {
-    const bool turns = parent->parent_retryable;
-    if (!own)
-        parent->parent_landed = true;
-    else if (fails_leg(own) && target->mirror.fail_leg(parent->parent_leg) && (!turns || parent->parent_landed))
-        own = 0;  // another leg holds the data: the mirror goes on degraded
-    if (turns && (!own || fails_leg(own))) {
-        const unsigned next = parent->parent_turns & ~target->mirror.failed();
-        if (next) {
-            const unsigned leg = unsigned(__builtin_ctz(next));
-            parent->parent_turns = next & ~(1u << leg);
-            target->stats->add(Counter::write_turns, 1);
-            retry_on(target, parent, leg, end);
+    if (!parent->parent_retryable) {
+        if (own && fails_leg(own) && target->mirror.fail_leg(parent->parent_leg))
+            own = 0;  // the copies landed: the mirror goes on degraded
+        end->error = worse_error(own, children);
+        return;
+    }
+    if (!own) {
+        parent->parent_landed = u16(parent->parent_landed | 1u << parent->parent_leg);
+    } else {
+        const bool on_a_live_leg = (parent->parent_landed & ~target->mirror.failed()) != 0;
+        if (!fails_leg(own) && !on_a_live_leg) {
+            end->error = worse_error(own, children);
             return;
         }
-        if (parent->parent_landed)
-            own = 0;  // the legs that failed on their turn are failed: degraded
+        target->mirror.fail_leg(parent->parent_leg);
     }
+    const unsigned next = parent->parent_turns & ~target->mirror.failed();
+    if (next) {
+        const unsigned leg = unsigned(__builtin_ctz(next));
+        parent->parent_turns = u16(next & ~(1u << leg));
+        target->stats->add(Counter::write_turns, 1);
+        retry_on(target, parent, leg, end);
+        return;
+    }
+    if (parent->parent_landed & ~target->mirror.failed())
+        own = 0;  // the legs that failed on their turn are failed: degraded
+    else if (!own)
+        own = -BC_EIO;  // its leg failed (another write's error) after it landed
     end->error = worse_error(own, children);
 }
 }  // namespace

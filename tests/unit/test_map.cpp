@@ -747,6 +747,51 @@ TEST_CASE("in place: a mirror write whose copies are not at hand carries them it
     CHECK(counter(f.target, "outstanding") == 0);
 }
 
+// Review finding: landing was one bool, so a write that landed on a leg failed since
+// (by another write) and then failed on its last live leg was reported written, with no
+// live leg holding it.
+TEST_CASE("in place: a write in turns has landed only on a leg that is still live") {
+    Fixture f("mirror 2 a 0 b 0 4 reserve 1 fail_alloc 100");
+    f.hooks(false);
+    DmBio holder;
+    map_like_dm(f, holder, BC_IO_WRITE, 64, 8);  // takes the reserve's one object
+    REQUIRE(f.children.size() == 1);
+    DmBio w1, w2;
+    map_like_dm(f, w1, BC_IO_WRITE, 0, 8);
+    map_like_dm(f, w2, BC_IO_WRITE, 8, 8);
+    REQUIRE(f.children.size() == 1);  // both in turns
+    bc_in_place_end e = in_place_end(f.target, *w1.clones[0], 0);  // W1 on leg 0
+    REQUIRE(e.retry == 1);
+    CHECK(e.leg == 1);
+    e = in_place_end(f.target, *w2.clones[0], -BC_EIO);  // W2 fails leg 0
+    REQUIRE(e.retry == 1);
+    CHECK(info(f.target).find("leg0_failed 1") != std::string::npos);
+    e = in_place_end(f.target, *w1.clones[0], -BC_EIO);  // W1's turn on leg 1 fails
+    CHECK(e.retry == 0);
+    CHECK(e.error == -BC_EIO);  // its only copy is on a failed leg
+    bc_target_child_end(f.target, f.children[0].bio, 0);
+}
+
+// Review finding: a write that landed on one leg and was refused on a later turn for a
+// reason that fails no leg (NOTSUPP, AGAIN) ended with the error and no leg failed: the
+// legs then differed and reads alternated between old and new data. As dm-raid1's
+// write_callback, once the data is on a leg any error on another fails that leg.
+TEST_CASE("in place: a write in turns refused on a later leg fails that leg, and is written") {
+    Fixture f("mirror 2 a 0 b 0 4 reserve 1 fail_alloc 100");
+    f.hooks(false);
+    DmBio holder;
+    map_like_dm(f, holder, BC_IO_WRITE, 64, 8);
+    DmBio w;
+    map_like_dm(f, w, BC_IO_WRITE, 0, 8);
+    bc_in_place_end e = in_place_end(f.target, *w.clones[0], 0);
+    REQUIRE(e.retry == 1);
+    e = in_place_end(f.target, *w.clones[0], -BC_EOPNOTSUPP);
+    CHECK(e.retry == 0);
+    CHECK(e.error == 0);
+    CHECK(info(f.target).find("leg1_failed 1") != std::string::npos);
+    bc_target_child_end(f.target, f.children[0].bio, 0);
+}
+
 // A turn refused for a reason that says nothing of the leg (AGAIN, NOTSUPP) ends the
 // write with it: issued again or failed by the caller, never reported written.
 TEST_CASE("in place: a mirror write's turn refused with AGAIN ends the write with AGAIN") {
