@@ -10,7 +10,7 @@ JOBS ?= $(shell nproc)
 CMAKE_GEN = cmake -S . -B $(BUILD)/$(1) -DCMAKE_BUILD_TYPE=$(2) -DBC_SANITIZE=$(3) >/dev/null
 
 .PHONY: all deps kernel module userspace unit unit-asan unit-tsan thread-safety script-tests \
-        vm-check vm-check-swap vm-check-6.12 vm-check-debug vm-check-late check demo clean \
+        vm-check vm-check-swap vm-check-6.12 vm-check-debug check demo clean \
         debug-kernel module-debug module-clean bench bench-alloc sim-long module-6.12 \
         fuzz fuzz-build fuzz-check
 
@@ -110,9 +110,8 @@ vm-check: module userspace
 
 # Swap on biochain under real memory pressure (tests/vm/swap): its own boot, a guest of
 # 384 MiB and a memory hog of twice that, dm-linear as the control.
-VM_SWAP = scripts/vm --disks 2 --mem 384 --timeout 2400 --results $(BUILD)/vm/swap tests/vm/suite swap
 vm-check-swap: module userspace
-	@$(VM_SWAP)
+	@scripts/vm --disks 2 --mem 384 --timeout 2400 --results $(BUILD)/vm/swap tests/vm/suite swap
 
 # The same suite booted on Debian's 6.12 (bookworm-security's linux-image-6.12-amd64,
 # fetched once into the cache beside the headers of module-6.12), with the module
@@ -128,21 +127,28 @@ vm-check-6.12: module-6.12 userspace
 # atomic-sleep or debug-objects report fails the run (scripts/vm reads dmesg).
 # slub_debug=A flags biochain's slab caches for failslab's cache filter (tests/vm/fault-inject);
 # no_hash_pointers lets kmemleak's backtraces show the addresses tests/vm/kmemleak judges.
-VM_DEBUG = BIOCHAIN_KERNEL_FLAVOUR=debug scripts/vm --disks 4 --timeout 3000 --mem 3072 \
-	  --append 'slub_debug=A,biochain-* no_hash_pointers' --results $(BUILD)/vm/suite-debug \
-	  tests/vm/suite-debug
+# The debug kernel runs on one TCG thread, so its scripts are shared between two boots
+# run at once, one per core; part 1's lines come after part 2's.
+vm_debug_part = BIOCHAIN_KERNEL_FLAVOUR=debug scripts/vm --disks 4 --timeout 2400 --mem 3072 \
+	  --append 'slub_debug=A,biochain-* no_hash_pointers' --results $(BUILD)/vm/suite-debug-$(1) \
+	  tests/vm/suite-debug $(1)
 vm-check-debug: module-debug userspace
-	@$(VM_DEBUG)
+	@mkdir -p $(BUILD)/vm; \
+	{ $(call vm_debug_part,1) >$(BUILD)/vm/suite-debug-1.out 2>&1; echo $$? >$(BUILD)/vm/suite-debug-1.rc; } & \
+	two=0; $(call vm_debug_part,2) || two=$$?; wait; \
+	echo "---- tests/vm/suite-debug 1 (booted beside part 2)"; cat $(BUILD)/vm/suite-debug-1.out; \
+	one=$$(cat $(BUILD)/vm/suite-debug-1.rc); \
+	[ "$$one" = 0 ] || echo "vm-check-debug: part 1 failed ($$one)"; \
+	[ $$two = 0 ] || echo "vm-check-debug: part 2 failed ($$two)"; \
+	[ "$$one" = 0 ] && [ $$two = 0 ]
 
 # make check, in the order that keeps both cores busy (a CI run has 90 minutes):
 #  1. every Debian kernel fetched, the module built against 6.1 and 6.12;
-#  2. the debug kernel's build (once per machine, about 17 minutes of both cores) started
+#  2. the debug kernel's build (once per machine, about 15 minutes of both cores) started
 #     in the background at nice 19 (log: $(BUILD)/debug-kernel.log), so that it takes
 #     what the next steps leave idle: a TCG guest does not keep two cores busy;
-#  3. the host-side checks, then the 6.1 and 6.12 guest suites;
-#  4. the debug suite beside the swap test (vm-check-late): the debug kernel runs on one
-#     TCG thread (scripts/debug-kernel), the swap guest on the other core. The debug
-#     suite's lines come after the swap test's, from $(BUILD)/vm/suite-debug.out.
+#  3. the host-side checks, then the 6.1, 6.12 and swap guests;
+#  4. the debug suite, its two boots at once (they wait for the build to finish).
 # A make check stopped early leaves the background build running; it finishes into the
 # cache (scripts/debug-kernel's lock keeps a second build from starting beside it).
 check:
@@ -150,24 +156,13 @@ check:
 	@BIOCHAIN_KERNEL_FLAVOUR=$(PROBE_IMAGE_FLAVOUR) scripts/kernel >/dev/null
 	@mkdir -p $(BUILD) && BIOCHAIN_KERNEL_FLAVOUR=debug nohup nice -n 19 scripts/kernel \
 	  >$(BUILD)/debug-kernel.log 2>&1 </dev/null &
-	@$(MAKE) --no-print-directory thread-safety unit fuzz-check script-tests vm-check vm-check-6.12
-	@$(MAKE) --no-print-directory vm-check-late
+	@$(MAKE) --no-print-directory thread-safety unit fuzz-check script-tests vm-check vm-check-6.12 \
+	  vm-check-swap vm-check-debug
 	@echo "6.1:   $$(grep -h '^guest: ' $(BUILD)/vm/suite/console.log | tail -n 1)"
 	@echo "swap:  $$(grep -h '^guest: ' $(BUILD)/vm/swap/console.log | tail -n 1)"
 	@echo "6.12:  $$(grep -h '^guest: ' $(BUILD)/vm/suite-6.12/console.log | tail -n 1)"
-	@echo "debug: $$(grep -h '^guest: ' $(BUILD)/vm/suite-debug/console.log | tail -n 1)"
-
-# The swap test and the debug suite at once (see check). Their prerequisites are built
-# first, one at a time; the two guests share nothing but the host's cores.
-vm-check-late: module module-debug userspace
-	@mkdir -p $(BUILD)/vm; \
-	{ $(VM_DEBUG) >$(BUILD)/vm/suite-debug.out 2>&1; echo $$? >$(BUILD)/vm/suite-debug.rc; } & \
-	swap=0; $(VM_SWAP) || swap=$$?; wait; \
-	echo "---- make vm-check-debug (beside the swap test)"; cat $(BUILD)/vm/suite-debug.out; \
-	debug=$$(cat $(BUILD)/vm/suite-debug.rc); \
-	[ $$swap = 0 ] || echo "vm-check-late: the swap test failed ($$swap)"; \
-	[ "$$debug" = 0 ] || echo "vm-check-late: the debug suite failed ($$debug)"; \
-	[ $$swap = 0 ] && [ "$$debug" = 0 ]
+	@echo "debug: $$(cat $(BUILD)/vm/suite-debug-[12]/console.log | awk '/^guest: / {p += $$2; f += $$4} \
+	  END {printf "guest: %d passed, %d failed (two boots)\n", p, f}')"
 
 # The simulator over many more seeds than make check runs (release build): DM's way and the
 # all-children split with the rescuer, DM's way without it.

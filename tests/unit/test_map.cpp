@@ -669,6 +669,19 @@ TEST_CASE("in place: a mirror write's parent goes to the first live leg, a copy 
     CHECK(info(f.target).find("leg2_failed 0") != std::string::npos);
 }
 
+// A 2-leg mirror whose one object (reserve 1, every backing allocation failing) is held
+// by an earlier write's copy: every write mapped after it goes in turns.
+struct HeldMirror {
+    Fixture f{"mirror 2 a 0 b 0 4 reserve 1 fail_alloc 100"};
+    DmBio holder;
+    HeldMirror() {
+        f.hooks(false);
+        map_like_dm(f, holder, BC_IO_WRITE, 64, 8);
+        REQUIRE(f.children.size() == 1);
+    }
+    void release() { bc_target_child_end(f.target, f.children[0].bio, 0); }
+};
+
 // Under pressure (nothing at hand) a mirror write's copies used to wait for objects, one
 // write at a time through the whole device (a swap hog at reserve 1 took 5x dm-linear's
 // time): now the parent carries them itself, a leg at a time, and the mapper never waits.
@@ -751,11 +764,8 @@ TEST_CASE("in place: a mirror write whose copies are not at hand carries them it
 // (by another write) and then failed on its last live leg was reported written, with no
 // live leg holding it.
 TEST_CASE("in place: a write in turns has landed only on a leg that is still live") {
-    Fixture f("mirror 2 a 0 b 0 4 reserve 1 fail_alloc 100");
-    f.hooks(false);
-    DmBio holder;
-    map_like_dm(f, holder, BC_IO_WRITE, 64, 8);  // takes the reserve's one object
-    REQUIRE(f.children.size() == 1);
+    HeldMirror held;
+    Fixture& f = held.f;
     DmBio w1, w2;
     map_like_dm(f, w1, BC_IO_WRITE, 0, 8);
     map_like_dm(f, w2, BC_IO_WRITE, 8, 8);
@@ -769,7 +779,7 @@ TEST_CASE("in place: a write in turns has landed only on a leg that is still liv
     e = in_place_end(f.target, *w1.clones[0], -BC_EIO);  // W1's turn on leg 1 fails
     CHECK(e.retry == 0);
     CHECK(e.error == -BC_EIO);  // its only copy is on a failed leg
-    bc_target_child_end(f.target, f.children[0].bio, 0);
+    held.release();
 }
 
 // Review finding: a write that landed on one leg and was refused on a later turn for a
@@ -777,10 +787,8 @@ TEST_CASE("in place: a write in turns has landed only on a leg that is still liv
 // legs then differed and reads alternated between old and new data. As dm-raid1's
 // write_callback, once the data is on a leg any error on another fails that leg.
 TEST_CASE("in place: a write in turns refused on a later leg fails that leg, and is written") {
-    Fixture f("mirror 2 a 0 b 0 4 reserve 1 fail_alloc 100");
-    f.hooks(false);
-    DmBio holder;
-    map_like_dm(f, holder, BC_IO_WRITE, 64, 8);
+    HeldMirror held;
+    Fixture& f = held.f;
     DmBio w;
     map_like_dm(f, w, BC_IO_WRITE, 0, 8);
     bc_in_place_end e = in_place_end(f.target, *w.clones[0], 0);
@@ -789,20 +797,14 @@ TEST_CASE("in place: a write in turns refused on a later leg fails that leg, and
     CHECK(e.retry == 0);
     CHECK(e.error == 0);
     CHECK(info(f.target).find("leg1_failed 1") != std::string::npos);
-    bc_target_child_end(f.target, f.children[0].bio, 0);
+    held.release();
 }
 
 // A turn refused for a reason that says nothing of the leg (AGAIN, NOTSUPP) ends the
 // write with it: issued again or failed by the caller, never reported written.
 TEST_CASE("in place: a mirror write's turn refused with AGAIN ends the write with AGAIN") {
-    Fixture f("mirror 2 a 0 b 0 4 reserve 1 fail_alloc 100");
-    f.hooks(false);
-    // the reserve's one object, held by an earlier write's copy: none at hand after it
-    bc::posix::NoioScope noio;
-    Parent holder;
-    bc_in_place r;
-    bc_target_map_in_place(f.target, &holder, &holder.state, BC_IO_WRITE, 64, 8, 0, &r);
-    REQUIRE(f.children.size() == 1);
+    HeldMirror held;
+    Fixture& f = held.f;
     DmBio bio;
     map_like_dm(f, bio, BC_IO_WRITE, 0, 8);
     CHECK(f.children.size() == 1);
@@ -810,7 +812,7 @@ TEST_CASE("in place: a mirror write's turn refused with AGAIN ends the write wit
     CHECK(e.retry == 0);
     CHECK(e.error == -BC_EAGAIN);
     CHECK(info(f.target).find("leg0_failed 0") != std::string::npos);
-    bc_target_child_end(f.target, f.children[0].bio, 0);
+    held.release();
 }
 
 TEST_CASE("in place: a NOWAIT split takes what it needs at hand, all or nothing") {
