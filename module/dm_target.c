@@ -219,6 +219,7 @@ static noinline int biochain_map_all_children(struct biochain *bc, struct bio *b
 					      enum bc_io_kind kind, sector_t sector)
 {
 	if (bio->bi_opf & REQ_NOWAIT) {
+		bc_target_parent_refused(state, bio); /* biochain_end_io reads the state */
 		bio_wouldblock_error(bio);
 		return DM_MAPIO_SUBMITTED;
 	}

@@ -69,6 +69,10 @@ void bc_target_destroy(struct bc_target *target);
 
 /* Per-parent state the shim keeps for core/ (dm_per_bio_data): this many bytes. */
 unsigned int bc_target_parent_state_size(void);
+/* A parent the shim ends itself before any map call (a REQ_NOWAIT bio that must not be
+ * handed back in part, refused with AGAIN): its state says so to bc_target_in_place_end,
+ * which DM's end_io still calls, and which then hands its status back as it is. */
+void bc_target_parent_refused(void *parent_state, void *parent);
 
 /* Flushes, discards and write-zeroes go down whole: DM sends this many clones of each
  * (one per leg), and bc_target_map_whole says where clone nr goes. It returns 0 when no

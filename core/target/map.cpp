@@ -282,6 +282,10 @@ using namespace bc;
 
 extern "C" unsigned int bc_target_parent_state_size(void) { return sizeof(ParentState); }
 
+extern "C" void bc_target_parent_refused(void* parent_state, void* parent) {
+    Chain::begin(static_cast<ParentState*>(parent_state), parent);
+}
+
 extern "C" unsigned int bc_target_whole_bios(const bc_target* target) { return target->table.nr_legs; }
 
 extern "C" int bc_target_map_whole(bc_target* target, bc_io_kind kind, unsigned int nr, bc_sector_t sector,

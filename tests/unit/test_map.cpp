@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -997,6 +998,25 @@ TEST_CASE("a mirror's writes are copied: the shim sends them down without NOWAIT
     Fixture s("striped 2 8 a 0 b 0");
     bc_target_fast_path(s.target, &path);
     CHECK(path.writes_copied == 0);
+}
+
+// A REQ_ATOMIC bio with REQ_NOWAIT is refused by the shim before any map call, and DM's
+// end_io still asks core/ about a mirror's: its state was never begun, and whatever the
+// memory held (here a mirror write's leg, in turns) was judged, a leg failed by a refusal.
+TEST_CASE("a parent refused before any map call ends with its own status, nothing judged") {
+    Fixture f("mirror 2 a 0 b 0");
+    bc::ParentState state;
+    std::memset(&state, 0, sizeof state);  // what a recycled per-bio area may hold
+    state.parent_write = true;
+    state.parent_retryable = true;
+    state.parent_turns = 2;
+    bc_target_parent_refused(&state, &state);
+    bc_in_place_end end;
+    bc_target_in_place_end(f.target, &state, -BC_EAGAIN, &end);
+    CHECK(end.error == -BC_EAGAIN);
+    CHECK(end.retry == 0);
+    CHECK(end.retryable == 0);
+    CHECK(info(f.target).find("leg0_errors 0") != std::string::npos);
 }
 
 // DM's end_io calls into core/ only where core/ has something to judge: a mirror's clone
