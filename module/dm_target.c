@@ -315,6 +315,12 @@ static void biochain_retry_clone(struct biochain *bc, struct biochain_clone_reco
 	bio->bi_iter.bi_sector = end->leg_sector;
 	bio->bi_flags = record->flags;
 	bio->bi_opf = record->opf;
+	/* The request that carried it may have chained bios behind it through bi_next, and
+	 * left the link there: a request it is merged into next would take the stale chain
+	 * for its own (blk_update_request then finds bios past its bytes: BUG in
+	 * blk_mq_end_request, found by the swap test). bio_list_pop cleared it when the
+	 * retries went through one list. */
+	bio->bi_next = NULL;
 	atomic_set(&bio->__bi_remaining, 1);
 	bio->bi_status = BLK_STS_OK;
 	WRITE_ONCE(bio->bi_cookie, BLK_QC_T_NONE);
