@@ -34,8 +34,8 @@ static_assert(BC_EIO == EIO && BC_EAGAIN == EAGAIN && BC_EOPNOTSUPP == EOPNOTSUP
 /*
  * DM's per-bio data of a clone (ti->per_io_data_size): what this file needs to issue a
  * mirror's clone again on another leg (bc_target_in_place_end: a read whose leg failed,
- * as dm-raid1 keeps dm_bio_details, or a write's next turn), then core/'s parent state. Written at map only for a parent
- * core/ calls retryable, and read only at its end.
+ * as dm-raid1 keeps dm_bio_details, or a write's next turn), then core/'s parent state.
+ * Written at map only for a parent core/ calls retryable, and read only at its end.
  */
 struct biochain_clone_record {
 	struct bvec_iter iter;	/* after the remap, the rest handed back */
