@@ -20,6 +20,10 @@
 
 struct dentry;
 struct dm_dev;
+struct dm_target;
+struct biochain_mirror;
+struct biochain_log;
+struct bc_table;
 struct target_type;
 struct bc_test_suite;
 
@@ -44,6 +48,8 @@ struct biochain {
 	struct workqueue_struct *retry_wq;
 	struct block_device *bdevs[BC_MAX_LEGS]; /* where children of each leg go */
 	struct bc_device_node *graph_node;	 /* the table in core/'s device graph (DM only) */
+	struct biochain_mirror *mirror;		 /* a mirror's resync and state (DM only) */
+	struct biochain_log *log;		 /* a mirror's disk log (DM only; NULL: none) */
 	unsigned int nr_legs;			 /* dm_devs held (DM only) */
 	struct dm_dev *legs[];
 };
@@ -60,6 +66,14 @@ void biochain_stop(struct biochain *bc);
 /* What map does with a read or write that needs children: split it in a NOIO scope. */
 void biochain_split(struct biochain *bc, struct bio *bio, void *parent_state,
 		    enum bc_io_kind kind, sector_t sector);
+/*
+ * The parent's data as map split it, what a child's offset counts from. A DM clone's is
+ * kept in its per-bio data (dm_target.c): the clone itself is cut to its own piece and
+ * advanced by the leg it went to, and a mirror read's child may be issued again after
+ * that (bc_target_child_retry). A parent outside DM (the self tests') carries no I/O
+ * itself: its own iterator stays as it was.
+ */
+const struct bvec_iter *biochain_parent_iter(struct biochain *bc, struct bio *parent);
 
 /* The kind of a bio, for core/. Inline: map classifies every bio with it. */
 static inline enum bc_io_kind biochain_io_kind(struct bio *bio)
@@ -84,6 +98,42 @@ static inline u64 __percpu *biochain_percpu_u64(void *percpu, unsigned long offs
 {
 	return (u64 __percpu __force *)((char *)percpu + offset);
 }
+
+/* ------------------------------------------------------------------ a mirror (mirror.c) */
+
+/* At load (nothing for another layout) and unload. */
+int biochain_mirror_create(struct biochain *bc, struct dm_target *ti, const char **error);
+void biochain_mirror_destroy(struct biochain *bc);
+/* DM's presuspend, postsuspend, preresume and resume. */
+void biochain_mirror_stop(struct biochain *bc);
+void biochain_mirror_save(struct biochain *bc);
+void biochain_mirror_take(struct biochain *bc);
+void biochain_mirror_start(struct biochain *bc);
+/* core/'s ops->resync and ops->event (nothing without a mirror: the self tests'). */
+void biochain_mirror_resync(struct biochain *bc);
+void biochain_mirror_event(struct biochain *bc);
+
+/* ------------------------------------------------------------------ a mirror's disk log (mirror_log.c) */
+
+/* At load (nothing without `log`; refuses a device that cannot hold the log) and unload. */
+int biochain_log_create(struct biochain *bc, struct dm_target *ti, const struct bc_table *table,
+			const char **error);
+void biochain_log_destroy(struct biochain *bc, struct dm_target *ti);
+/* preresume (the log read, the first time), resume, presuspend, postsuspend. */
+int biochain_log_load(struct biochain *bc);
+void biochain_log_start(struct biochain *bc);
+void biochain_log_stop(struct biochain *bc);
+void biochain_log_quiesce(struct biochain *bc);
+/* core/'s ops->log_kick. */
+void biochain_log_kick(struct biochain *bc);
+/* A mirror write that waits for the log's pass (dm_target.c defers it at map): mapped by
+ * the log's dispatcher once biochain_deferred_gen's pass is written. */
+void biochain_log_defer(struct biochain *bc, struct bio *bio, unsigned long long gen);
+unsigned long long biochain_deferred_gen(struct biochain *bc, struct bio *bio);
+/* Its pass is written: mapped from a work item of its own. */
+void biochain_queue_deferred(struct biochain *bc, struct bio *bio);
+/* The log device's name for the table line (NULL: none). */
+const char *biochain_log_name(struct biochain *bc);
 
 /* ------------------------------------------------------------------ child bios */
 

@@ -65,7 +65,7 @@ static void biochain_child_submit(void *ctx, void *child_mem, void *parent_mem, 
 	child->bi_ioprio = parent->bi_ioprio;
 	biochain_bio_copy_hints(child, parent);
 	child->bi_io_vec = parent->bi_io_vec;
-	child->bi_iter = parent->bi_iter;
+	child->bi_iter = *biochain_parent_iter(bc, parent);
 	bio_advance_iter(parent, &child->bi_iter, offset << SECTOR_SHIFT);
 	child->bi_iter.bi_size = sectors << SECTOR_SHIFT;
 	child->bi_iter.bi_sector = leg_sector;
@@ -216,6 +216,21 @@ static unsigned int biochain_sectors_within_segments(void *ctx, void *parent_mem
 	return bytes >> SECTOR_SHIFT;
 }
 
+static void biochain_event(void *ctx)
+{
+	biochain_mirror_event(ctx);
+}
+
+static void biochain_resync(void *ctx)
+{
+	biochain_mirror_resync(ctx);
+}
+
+static void biochain_log_kick_op(void *ctx)
+{
+	biochain_log_kick(ctx);
+}
+
 const struct bc_target_ops biochain_child_ops = {
 	.child_submit = biochain_child_submit,
 	.parent_end = biochain_parent_end,
@@ -223,4 +238,7 @@ const struct bc_target_ops biochain_child_ops = {
 	.sectors_within_segments = biochain_sectors_within_segments,
 	.child_alloc = biochain_child_alloc,
 	.child_free = biochain_child_free,
+	.event = biochain_event,
+	.resync = biochain_resync,
+	.log_kick = biochain_log_kick_op,
 };

@@ -35,9 +35,13 @@ static_assert(BC_EIO == EIO && BC_EAGAIN == EAGAIN && BC_EOPNOTSUPP == EOPNOTSUP
  * DM's per-bio data of a clone (ti->per_io_data_size): what this file needs to issue a
  * mirror's clone again on another leg (bc_target_in_place_end: a read whose leg failed,
  * as dm-raid1 keeps dm_bio_details, or a write's next turn), then core/'s parent state.
- * Written at map only for a parent core/ calls retryable, and read only at its end.
+ * Written at map only for a parent core/ calls retryable, and read only at its end (but
+ * base_iter: at every split, read by its children).
  */
 struct biochain_clone_record {
+	/* as DM gave it, before map: what the children's offsets count from, written at
+	 * every split (biochain_parent_iter), whoever ends up retrying what */
+	struct bvec_iter base_iter;
 	struct bvec_iter iter;	/* after the remap, the rest handed back */
 	unsigned long flags;	/* bi_flags then, BIO_CHAIN (core/'s reference) left out */
 	/* bi_opf then: a lower queue without a volatile cache strips REQ_FUA (and
@@ -52,6 +56,17 @@ struct biochain_clone_record {
 	struct cgroup_subsys_state *css;
 	unsigned int retry_leg; /* for the worker */
 	bool polled;		/* it carried REQ_POLLED: a poller may still hold its cookie */
+	/* mapped by biochain_map_whole (a flush, discard or write-zeroes clone): its end is
+	 * bc_target_whole_end's. Not told by its flags at the end: a lower queue without a
+	 * volatile cache strips REQ_PREFLUSH, and an empty flush then looks like a write. */
+	bool whole;
+	/* A mirror with a disk log: the clone has ended, and its end waits in a worker for
+	 * the log to record a leg failure (bc_target_log_ack_gen); held_status is what it
+	 * then ends with. Set at map (to false) only for such a mirror. */
+	bool held;
+	blk_status_t held_status;
+	unsigned long long held_gen; /* and the pass a deferred write waits for */
+	struct dm_target *ti;	     /* a deferred write's, for its sector */
 };
 
 static inline struct biochain_clone_record *biochain_clone_record(struct biochain *bc, struct bio *bio)
@@ -64,8 +79,15 @@ static inline void *biochain_parent_state(struct biochain *bc, struct bio *bio)
 	return biochain_clone_record(bc, bio) + 1;
 }
 
+const struct bvec_iter *biochain_parent_iter(struct biochain *bc, struct bio *parent)
+{
+	return bc->clone_data_size ? &biochain_clone_record(bc, parent)->base_iter : &parent->bi_iter;
+}
+
 static void biochain_free(struct dm_target *ti, struct biochain *bc)
 {
+	biochain_mirror_destroy(bc); /* its worker uses the target and the legs */
+	biochain_log_destroy(bc, ti); /* and so does this one */
 	biochain_stop(bc);
 	while (bc->nr_legs)
 		dm_put_device(ti, bc->legs[--bc->nr_legs]);
@@ -83,14 +105,13 @@ static int biochain_graph_add(struct dm_target *ti, const struct bc_table *table
 			      struct bc_device_node **node)
 {
 	dev_t self = disk_devt(dm_disk(dm_table_get_md(ti->table)));
-	unsigned long long legs[BC_MAX_LEGS];
+	unsigned long long legs[BC_MAX_LEGS + 1];
+	unsigned int i, nr = table->nr_legs;
 	const char *error;
-	unsigned int i;
+	dev_t dev;
 	int ret;
 
 	for (i = 0; i < table->nr_legs; i++) {
-		dev_t dev;
-
 		ret = biochain_devt_from_path(table->legs[i].path, &dev);
 		if (ret) {
 			ti->error = "Device lookup failed"; /* dm_get_device()'s refusal, as before */
@@ -98,7 +119,12 @@ static int biochain_graph_add(struct dm_target *ti, const struct bc_table *table
 		}
 		legs[i] = dev;
 	}
-	ret = bc_device_graph_add(self, legs, table->nr_legs, node, &error);
+	/* A mirror's log device is written by the table's writes too: a log on the device
+	 * itself, or on a device over it, would wait for itself. An unknown path is the
+	 * log's own refusal, at its dm_get_device(). */
+	if (table->log_path && !biochain_devt_from_path(table->log_path, &dev))
+		legs[nr++] = dev;
+	ret = bc_device_graph_add(self, legs, nr, node, &error);
 	if (ret)
 		ti->error = (char *)error; /* a static string of core/ */
 	return ret;
@@ -148,15 +174,28 @@ static int biochain_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 
 	ret = biochain_start(bc, &table, ti->len, geometry, &error);
+	if (!ret)
+		ret = biochain_mirror_create(bc, ti, &error);
+	if (!ret)
+		ret = biochain_log_create(bc, ti, &table, &error);
 	if (ret) {
 		ti->error = (char *)error; /* a static string */
 		goto bad;
+	}
+	/* A mirror's bio lies in one region: the unit of resync and of its write gate, as
+	 * dm-raid1 splits at its region size. */
+	if (table.layout == BC_LAYOUT_MIRROR) {
+		ret = dm_set_target_max_io_len(ti, table.region_size);
+		if (ret) {
+			ti->error = "Cannot set the region size as the largest I/O";
+			goto bad;
+		}
 	}
 
 	ti->num_flush_bios = bc_target_whole_bios(bc->core);
 	ti->num_discard_bios = bc_target_whole_bios(bc->core);
 	ti->num_write_zeroes_bios = bc_target_whole_bios(bc->core);
-	bc->clone_data_size = sizeof(struct biochain_clone_record) + bc_target_parent_state_size();
+	bc->clone_data_size = sizeof(struct biochain_clone_record) + bc_target_parent_state_size(bc->core);
 	ti->per_io_data_size = bc->clone_data_size;
 	ti->private = bc;
 	return 0;
@@ -182,12 +221,18 @@ static noinline int biochain_map_whole(struct dm_target *ti, struct bio *bio, en
 	struct biochain *bc = ti->private;
 	sector_t leg_sector, leg_sectors;
 	unsigned int leg;
+	int ret;
 
+	biochain_clone_record(bc, bio)->whole = true;
+	biochain_clone_record(bc, bio)->held = false;
 	bc_target_account_whole(bc->core, kind, dm_bio_get_target_bio_nr(bio));
-	if (!bc_target_map_whole(bc->core, kind, dm_bio_get_target_bio_nr(bio),
-				 dm_target_offset(ti, bio->bi_iter.bi_sector), bio_sectors(bio), &leg,
-				 &leg_sector, &leg_sectors)) {
-		bio_endio(bio); /* no part of it is on this leg */
+	ret = bc_target_map_whole(bc->core, biochain_parent_state(bc, bio), kind, dm_bio_get_target_bio_nr(bio),
+				  dm_target_offset(ti, bio->bi_iter.bi_sector), bio_sectors(bio),
+				  bio->bi_opf & REQ_NOWAIT ? BC_MAP_NOWAIT : 0, &leg, &leg_sector, &leg_sectors);
+	if (ret <= 0) {
+		/* no part of it is on this leg, or a failed mirror leg; or no live leg at all */
+		bio->bi_status = errno_to_blk_status(ret);
+		bio_endio(bio);
 		return DM_MAPIO_SUBMITTED;
 	}
 	bio_set_dev(bio, bc->bdevs[leg]);
@@ -229,6 +274,58 @@ static noinline int biochain_map_all_children(struct biochain *bc, struct bio *b
 }
 
 /*
+ * A mirror write whose regions' bits are not on the log's disk yet
+ * (bc_target_log_write_prepare) waits on the log's list (biochain_log_defer); once its
+ * pass is written the log's dispatcher queues it to a work item of its own, which maps
+ * it whole, into children (biochain_split: a worker may wait for objects, and no part of
+ * it can go back to DM from there), in the cgroup it was issued in (the children are
+ * clones of it). Not polled: a worker issues its children.
+ */
+unsigned long long biochain_deferred_gen(struct biochain *bc, struct bio *bio)
+{
+	return biochain_clone_record(bc, bio)->held_gen;
+}
+
+static void biochain_map_deferred(struct work_struct *work)
+{
+	struct biochain_clone_record *record = container_of(work, struct biochain_clone_record, work);
+	struct biochain *bc = record->bc;
+	struct bio *bio = dm_bio_from_per_bio_data(record, bc->clone_data_size);
+	const struct bvec_iter *iter = &record->base_iter;
+	struct blk_plug plug;
+
+	blk_start_plug(&plug); /* the children of one write merge where they can */
+	biochain_count_rw(&bc->fast_path, BC_IO_WRITE, bvec_iter_sectors(*iter));
+	biochain_split(bc, bio, biochain_parent_state(bc, bio), BC_IO_WRITE,
+		       dm_target_offset(record->ti, iter->bi_sector));
+	blk_finish_plug(&plug);
+}
+
+void biochain_queue_deferred(struct biochain *bc, struct bio *bio)
+{
+	struct biochain_clone_record *record = biochain_clone_record(bc, bio);
+
+	INIT_WORK(&record->work, biochain_map_deferred);
+	queue_work(bc->retry_wq, &record->work);
+}
+
+static int biochain_defer_write(struct dm_target *ti, struct biochain *bc, struct bio *bio,
+				unsigned long long gen)
+{
+	struct biochain_clone_record *record = biochain_clone_record(bc, bio);
+
+	/* Deferred, it blocks nobody: a REQ_NOWAIT write goes on without the flag, which its
+	 * copies must not carry (all legs or none: see bc_fast_path.writes_copied). */
+	bio->bi_opf &= ~REQ_NOWAIT;
+	bio_clear_polled(bio);
+	record->bc = bc;
+	record->ti = ti;
+	record->held_gen = gen;
+	biochain_log_defer(bc, bio, gen);
+	return DM_MAPIO_SUBMITTED;
+}
+
+/*
  * A read or write the fast path did not remap: it crosses a chunk, the layout is a mirror
  * or a child limit applies. DM's clone carries the first piece itself and core/ makes
  * children of what is at hand for the rest; what they do not reach goes back to DM
@@ -248,9 +345,20 @@ static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
 	struct bc_in_place result;
 	unsigned int noio, flags = 0;
 
+	biochain_clone_record(bc, bio)->whole = false; /* DM's per-bio data starts as garbage */
+	biochain_clone_record(bc, bio)->held = false;
 	/* The device advertises neither inline crypto nor integrity, so neither can come. */
-	if (WARN_ON_ONCE(bio_integrity(bio) || bio_has_crypt_ctx(bio)))
+	if (WARN_ON_ONCE(bio_integrity(bio) || bio_has_crypt_ctx(bio))) {
+		bc_target_parent_refused(state, bio); /* biochain_end_io reads the state */
 		return DM_MAPIO_KILL;
+	}
+	biochain_clone_record(bc, bio)->base_iter = bio->bi_iter;
+	if (unlikely(bc->log) && kind == BC_IO_WRITE) {
+		unsigned long long gen = bc_target_log_write_prepare(bc->core, sector, sectors);
+
+		if (gen)
+			return biochain_defer_write(ti, bc, bio, gen);
+	}
 	if (unlikely(biochain_bio_is_atomic(bio)))
 		return biochain_map_all_children(bc, bio, state, kind, sector);
 
@@ -372,21 +480,64 @@ static int biochain_map(struct dm_target *ti, struct bio *bio)
 	return DM_MAPIO_REMAPPED;
 }
 
+static void biochain_release_held(struct work_struct *work);
+
+/*
+ * A write of a mirror with a disk log ends while a leg failure is not yet in the log's
+ * header: it is acknowledged only once it is (a crash before that would let the failed
+ * leg's older data be read after the reboot), as dm-raid1 holds a failed write until its
+ * log has the failure. Its end waits in a work item of its own; then bio_endio() brings
+ * it to biochain_end_io again, which ends it with what it had (record->held). The flags
+ * a lower queue set on it go (rq_qos would count its end twice), and its remaining count
+ * is one again, as for a retry.
+ */
+static void biochain_hold_clone(struct biochain *bc, struct biochain_clone_record *record, struct bio *bio,
+				blk_status_t status, unsigned long long gen)
+{
+	record->held = true;
+	record->held_status = status;
+	record->held_gen = gen;
+	record->bc = bc;
+	bio_clear_flag(bio, BIO_QOS_THROTTLED);
+	bio_clear_flag(bio, BIO_QOS_MERGED);
+	bio_clear_flag(bio, BIO_TRACE_COMPLETION);
+	atomic_set(&bio->__bi_remaining, 1);
+	INIT_WORK(&record->work, biochain_release_held);
+	queue_work(bc->retry_wq, &record->work);
+}
+
+static void biochain_release_held(struct work_struct *work)
+{
+	struct biochain_clone_record *record = container_of(work, struct biochain_clone_record, work);
+	struct biochain *bc = record->bc;
+	struct bio *bio = dm_bio_from_per_bio_data(record, bc->clone_data_size);
+
+	bc_target_log_wait(bc->core, record->held_gen);
+	bio->bi_status = record->held_status;
+	bio_endio(bio);
+}
+
 static int biochain_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 {
 	struct biochain *bc = ti->private;
 	struct bc_in_place_end end;
+	unsigned long long gen;
+
+	if (bc->log && biochain_clone_record(bc, bio)->held) {
+		biochain_clone_record(bc, bio)->held = false; /* its end, as judged before */
+		*error = biochain_clone_record(bc, bio)->held_status;
+		goto done;
+	}
 
 	/*
 	 * A mirror maps every read and write through bc_target_map_in_place (or the
 	 * all-children path) and core/ has its end, error or not: the parent carries one
 	 * piece itself, its status is that piece's alone, and core/ judges its leg and adds
-	 * its children's error, or has it issued again on another leg. An empty flush is a
-	 * write too, but it was mapped whole and carries REQ_PREFLUSH.
+	 * its children's error, or has it issued again on another leg. A flush, discard or
+	 * write-zeroes was mapped whole, one clone per leg (record->whole, set at map): each
+	 * clone's end is judged on its own leg.
 	 */
-	if (bc->fast_path.ends_judged &&
-	    (bio_op(bio) == REQ_OP_READ || bio_op(bio) == REQ_OP_WRITE) &&
-	    !(bio->bi_opf & REQ_PREFLUSH)) {
+	if (bc->fast_path.ends_judged && !biochain_clone_record(bc, bio)->whole) {
 		struct biochain_clone_record *record = biochain_clone_record(bc, bio);
 
 		bc_target_in_place_end(bc->core, biochain_parent_state(bc, bio), blk_status_to_errno(*error),
@@ -398,7 +549,20 @@ static int biochain_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *
 		if (end.retryable && record->css)
 			css_put(record->css);
 		*error = errno_to_blk_status(end.error);
+	} else if (bc->fast_path.ends_judged) {
+		/* a mirror's flush, discard or write-zeroes on one leg (biochain_map_whole) */
+		*error = errno_to_blk_status(bc_target_whole_end(bc->core, biochain_parent_state(bc, bio),
+								 dm_bio_get_target_bio_nr(bio),
+								 blk_status_to_errno(*error)));
 	}
+	if (unlikely(bc->log) && op_is_write(bio_op(bio))) {
+		gen = bc_target_log_ack_gen(bc->core);
+		if (unlikely(gen)) {
+			biochain_hold_clone(bc, biochain_clone_record(bc, bio), bio, *error, gen);
+			return DM_ENDIO_INCOMPLETE;
+		}
+	}
+done:
 	if (likely(!*error))
 		return DM_ENDIO_DONE;
 	/* BLK_STS_AGAIN is a REQ_NOWAIT bio sent back to be issued again, not a failed I/O */
@@ -411,12 +575,13 @@ static void biochain_status(struct dm_target *ti, status_type_t type, unsigned i
 			    char *result, unsigned int maxlen)
 {
 	struct biochain *bc = ti->private;
-	const char *names[BC_MAX_LEGS];
+	const char *names[BC_MAX_LEGS + 1];
 	unsigned int i;
 	size_t sz = 0;
 
 	for (i = 0; i < bc->nr_legs; i++)
 		names[i] = bc->legs[i]->name;
+	names[bc->nr_legs] = biochain_log_name(bc); /* after the legs', as core/ reads them */
 
 	switch (type) {
 	case STATUSTYPE_INFO:
@@ -483,6 +648,38 @@ static void biochain_postsuspend(struct dm_target *ti)
 
 	flush_workqueue(bc->retry_wq);
 	WARN_ON_ONCE(bc_target_outstanding(bc->core));
+	biochain_mirror_save(bc); /* for the table that resumes next, this one or a reload */
+	biochain_log_quiesce(bc); /* a disk log left as a clean shutdown's */
+}
+
+/* A mirror's resync stops before DM waits for the I/O in flight: it finishes its region
+ * (the writes it holds back go on) and copies nothing while the device is suspended. */
+static void biochain_presuspend(struct dm_target *ti)
+{
+	biochain_mirror_stop(ti->private);
+	biochain_log_stop(ti->private);
+}
+
+/* A reload: the legs' states and the regions in sync of the table this one replaces;
+ * then a disk log's, which has the last word, written back before the first I/O. */
+static int biochain_preresume(struct dm_target *ti)
+{
+	biochain_mirror_take(ti->private);
+	return biochain_log_load(ti->private);
+}
+
+static void biochain_resume(struct dm_target *ti)
+{
+	biochain_log_start(ti->private);
+	biochain_mirror_start(ti->private);
+}
+
+/* A suspend given up after presuspend (a signal while DM waited, a filesystem that would
+ * not freeze): the device stays live, and so does its resync. */
+static void biochain_presuspend_undo(struct dm_target *ti)
+{
+	biochain_log_start(ti->private);
+	biochain_mirror_start(ti->private);
 }
 
 static int biochain_prepare_ioctl(struct dm_target *ti, struct block_device **bdev)
@@ -500,7 +697,7 @@ static int biochain_prepare_ioctl(struct dm_target *ti, struct block_device **bd
 
 struct target_type biochain_target = {
 	.name = "biochain",
-	.version = { 0, 6, 0 },
+	.version = { 0, 9, 0 },
 	/* REQ_NOWAIT: nothing waits; refused with BLK_STS_AGAIN only when a split's first
 	 * piece finds its objects missing (biochain_map_split) */
 	.features = DM_TARGET_NOWAIT,
@@ -514,5 +711,9 @@ struct target_type biochain_target = {
 	.prepare_ioctl = biochain_prepare_ioctl,
 	.iterate_devices = biochain_iterate_devices,
 	.io_hints = biochain_io_hints,
+	.presuspend = biochain_presuspend,
+	.presuspend_undo = biochain_presuspend_undo,
 	.postsuspend = biochain_postsuspend,
+	.preresume = biochain_preresume,
+	.resume = biochain_resume,
 };

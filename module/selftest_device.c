@@ -157,7 +157,7 @@ struct selftest_parent *selftest_parent_alloc(struct bc_test *test, struct selft
 		return NULL;
 	p->nr_pages = nr_pages;
 	init_completion(&p->done);
-	p->state = kzalloc(bc_target_parent_state_size(), GFP_KERNEL);
+	p->state = kzalloc(bc_target_parent_state_size(in->bc->core), GFP_KERNEL);
 	p->bio = bio_kmalloc(nr_pages, GFP_KERNEL);
 	if (!BC_EXPECT(test, p->state && p->bio))
 		goto fail;

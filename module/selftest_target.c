@@ -56,13 +56,15 @@ static void a_child_error_reaches_the_parent_once(struct bc_test *test)
 	selftest_instance_destroy(&in);
 }
 
-/* Every backing allocation fails and the reserve holds one object: each child after the
- * first is made from an earlier child's memory (chain_next), the data still arrives. */
+/* Every backing allocation fails, the reserve holds one object and the parent none of its
+ * own (inline_children 0): each child after the first is made from an earlier child's
+ * memory (chain_next), the data still arrives. */
 static void the_reserve_carries_a_parent_at_fail_alloc_100(struct bc_test *test)
 {
 	struct selftest_instance in;
 
-	if (!selftest_instance_create(test, &in, "6 max_child_sectors 8 reserve 1 fail_alloc 100", 0))
+	if (!selftest_instance_create(test, &in, "8 max_child_sectors 8 reserve 1 fail_alloc 100 inline_children 0",
+				      0))
 		return;
 	selftest_write_and_verify(test, &in, 0, 64, 0x30);
 	BC_EXPECT_EQ(test, selftest_counter(&in, "children"), 2 * 64);
@@ -81,8 +83,9 @@ static void the_reserve_carries_a_parent_at_fail_alloc_100(struct bc_test *test)
 /*
  * Forced submit recursion: we split a parent as if inside submit_bio of a device above,
  * so each child is only parked on current->bio_list and cannot be issued before we
- * return. With one object and no backing memory the second child could wait forever
- * for the first; the rescuer (rescuer.c) must take the parked child and issue it.
+ * return. With one object and no backing memory the third child (the first is the
+ * parent's inline object, the second the reserve's) could wait forever for an earlier
+ * one; the rescuer (rescuer.c) must take the parked children and issue them.
  */
 static void the_rescuer_breaks_submit_recursion(struct bc_test *test)
 {
@@ -119,7 +122,8 @@ static void the_rescuer_breaks_submit_recursion(struct bc_test *test)
 
 /*
  * Map's allocations that may wait (here every child after the first: no backing memory,
- * no rescuer to recycle through) run inside the NOIO scope biochain_split enters: none
+ * no object of the parent's own, no rescuer to recycle through) run inside the NOIO
+ * scope biochain_split enters: none
  * is counted as a violation. The control, bc_target_map called bare, shows the count
  * does see a missing scope.
  */
@@ -129,7 +133,7 @@ static void map_allocates_inside_a_noio_scope(struct bc_test *test)
 	struct selftest_parent *p;
 
 	if (!selftest_instance_create(test, &in,
-				      "7 max_child_sectors 8 reserve 1 fail_alloc 100 no_rescuer", 0))
+				      "9 max_child_sectors 8 reserve 1 fail_alloc 100 no_rescuer inline_children 0", 0))
 		return;
 	p = selftest_parent_alloc(test, &in, REQ_OP_WRITE, 4, 0x50);
 	if (p) {

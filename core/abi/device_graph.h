@@ -20,7 +20,8 @@ extern "C" {
 struct bc_device_node;
 
 /*
- * Registers one table of device self over legs, unless a leg is self ("Device cannot be
+ * Registers one table of device self over legs (at most BC_MAX_LEGS, and a mirror's log
+ * device after them: its I/O is the table's too), unless a leg is self ("Device cannot be
  * a leg of itself") or leads to self through the registered tables ("Leg forms a cycle
  * through another biochain device"); both -EINVAL. Every table counts, live or only
  * loaded: a device being reloaded keeps its old table registered until that table's

@@ -31,5 +31,18 @@
 #define BC_MAX_CHILD_SEGMENTS_MAX 256 /* BIO_MAX_VECS */
 #define BC_FAIL_ALLOC_MIN 0
 #define BC_FAIL_ALLOC_MAX 100 /* a percentage */
+/* Each is a child object (about 200 bytes) in every clone's per-bio data: two cover a
+ * three-leg mirror's copies and three pieces of a split beside the clone's own. */
+#define BC_INLINE_CHILDREN_MIN 0
+#define BC_INLINE_CHILDREN_MAX 2
+
+/* mirror region_size <sectors>: the unit of resync and of the sync bitmap, a power of two
+ * from 4 KiB to 1 GiB; dm-raid1's default, 512 KiB. Each region is a bit in memory. */
+#define BC_REGION_SIZE_MIN 8
+#define BC_REGION_SIZE_MAX 2097152
+#define BC_REGION_SIZE_DEFAULT 1024
+/* The region bitmap is one kmalloc block of at most 4 MiB: 2^25 regions (16 TiB at the
+ * default region size). */
+#define BC_MIRROR_MAX_REGIONS 33554432
 
 #endif /* BIOCHAIN_ABI_LIMITS_H */

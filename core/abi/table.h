@@ -22,6 +22,10 @@ enum bc_feature {
 	BC_FEATURE_MAX_CHILD_SEGMENTS,
 	BC_FEATURE_NO_RESCUER,
 	BC_FEATURE_FAIL_ALLOC,
+	BC_FEATURE_INLINE_CHILDREN,
+	BC_FEATURE_REGION_SIZE,
+	BC_FEATURE_NOSYNC,
+	BC_FEATURE_LOG,
 	BC_FEATURE_COUNT
 };
 
@@ -46,6 +50,17 @@ struct bc_table {
 	unsigned int max_child_segments; /* 0: no limit beyond the lower devices' */
 	unsigned int fail_alloc_percent;
 	int no_rescuer;
+	/* child objects in each DM clone's per-bio data (see bc_target_parent_state_size);
+	 * when not given, the layout's default (bc_default_inline_children) */
+	unsigned int inline_children;
+	/* mirror only: the unit of resync (sectors, a power of two; BC_REGION_SIZE_DEFAULT
+	 * when not given), and whether the legs are declared identical (no initial sync) */
+	unsigned int region_size;
+	int nosync;
+	/* mirror only: `log <dev> <offset>`, the on-disk region log (log_path NULL: none,
+	 * the log is in memory); log_path points into the caller's argv */
+	const char *log_path;
+	bc_sector_t log_offset;
 };
 
 int bc_table_parse(unsigned int argc, char **argv, struct bc_table *table, const char **error);

@@ -57,6 +57,17 @@ struct bc_target_ops {
 	 * its parent is ended: pushed inline, else bc_magazine_free_miss(magazine, child,
 	 * NULL, 0). */
 	void (*child_free)(void *ctx, const struct bc_magazine *magazine, void *child);
+	/* Optional (NULL: nothing to tell). Any context, must not sleep. */
+	/* Something a watcher of the device should hear of (dm_table_event): a mirror leg
+	 * has failed, a resync has completed. */
+	void (*event)(void *ctx);
+	/* A mirror has regions to resync: run bc_target_resync_begin/_end from a worker
+	 * that may wait for memory (WQ_MEM_RECLAIM), once the device is not suspended. */
+	void (*resync)(void *ctx);
+	/* A mirror with a disk log has something for the log worker to write: run a pass
+	 * (bc_target_log_pass_begin ... _end) from process context, NOIO, soon; writes wait
+	 * for it. Required with a disk log. Any context, must not sleep. */
+	void (*log_kick)(void *ctx);
 };
 
 int bc_target_create(const struct bc_table *table, bc_sector_t target_sectors,
@@ -67,20 +78,35 @@ int bc_target_create(const struct bc_table *table, bc_sector_t target_sectors,
  * read-side section (bc_env_synchronize_rcu): process context only. */
 void bc_target_destroy(struct bc_target *target);
 
-/* Per-parent state the shim keeps for core/ (dm_per_bio_data): this many bytes. */
-unsigned int bc_target_parent_state_size(void);
+/* Per-parent state the shim keeps for core/ (dm_per_bio_data): this many bytes, 8-byte
+ * aligned, whose contents core/ owns. After core/'s own state it holds the table's
+ * inline_children child objects: the first children of a split and a mirror write's
+ * copies are made there, before any object of the BioSet, so that the clone DM
+ * allocated (from its own mempool) brings them along. */
+unsigned int bc_target_parent_state_size(const struct bc_target *target);
 /* A parent the shim ends itself before any map call (a REQ_NOWAIT bio that must not be
  * handed back in part, refused with AGAIN): its state says so to bc_target_in_place_end,
  * which DM's end_io still calls, and which then hands its status back as it is. */
 void bc_target_parent_refused(void *parent_state, void *parent);
 
 /* Flushes, discards and write-zeroes go down whole: DM sends this many clones of each
- * (one per leg), and bc_target_map_whole says where clone nr goes. It returns 0 when no
- * part of the range lies on that leg (the shim then ends the clone). */
+ * (one per leg), and bc_target_map_whole says where clone nr goes. It returns 1 to
+ * remap it, 0 when no part of the range lies on that leg or the leg is a failed mirror
+ * leg (the shim then ends the clone), -EIO when every mirror leg has failed, -EAGAIN for
+ * a BC_MAP_NOWAIT mirror discard or write-zeroes whose regions are being resynced (the
+ * shim ends the clone with it). A mirror's discard or write-zeroes enters the write gate
+ * of its regions as a write does (waiting for a resync of one of them), and leaves it in
+ * bc_target_whole_end: every clone that was mapped must end there. parent_state is the
+ * clone's per-bio data. Process context. */
 unsigned int bc_target_whole_bios(const struct bc_target *target);
-int bc_target_map_whole(struct bc_target *target, enum bc_io_kind kind, unsigned int nr,
-			bc_sector_t sector, bc_sector_t sectors, unsigned int *leg,
-			bc_sector_t *leg_sector, bc_sector_t *leg_sectors);
+int bc_target_map_whole(struct bc_target *target, void *parent_state, enum bc_io_kind kind,
+			unsigned int nr, bc_sector_t sector, bc_sector_t sectors, unsigned int flags,
+			unsigned int *leg, bc_sector_t *leg_sector, bc_sector_t *leg_sectors);
+/* A clone of bc_target_map_whole has ended with error (0 or -errno); returns what it
+ * ends with. A mirror's: an error that says something of the leg (not AGAIN, NOTSUPP)
+ * fails the leg, and the clone then succeeds while another leg is live (dm-raid1's
+ * flush rule: a flush succeeds while one live leg's flush does). */
+int bc_target_whole_end(struct bc_target *target, void *parent_state, unsigned int nr, int error);
 
 /* Split a read or write the fast path (abi/fast_path.h) did not remap into child bios
  * and issue them. Call inside a NOIO scope; may sleep for memory. The parent is ended
@@ -158,6 +184,117 @@ struct bc_in_place_end {
 void bc_target_in_place_end(struct bc_target *target, void *parent_state, int error,
 			    struct bc_in_place_end *end);
 
+/*
+ * A mirror's resync, one region at a time, from the worker ops->resync asked for (process
+ * context, NOIO, never while the device is suspended). begin picks the next region out of
+ * sync, holds new writes to it back and waits for those in flight: 1 and the job, the
+ * region's range on its source leg and on each leg it goes to; 0 when every region is in
+ * sync (the pass is over: resyncing legs hold everything, ops->event is called if a pass
+ * had begun); -EIO when no leg can be a source (every trusted leg failed). end: copied
+ * (error 0) or not: a read error fails the source, a write error its leg (failed_legs);
+ * writes to the region go on.
+ */
+struct bc_resync_job {
+	unsigned long long region;
+	bc_sector_t sectors;			/* the region's length */
+	unsigned int source;			/* the leg read */
+	unsigned int legs;			/* the legs written, a mask */
+	bc_sector_t leg_sector[BC_MAX_LEGS];	/* where the region starts on each leg */
+};
+int bc_target_resync_begin(struct bc_target *target, struct bc_resync_job *job);
+void bc_target_resync_end(struct bc_target *target, const struct bc_resync_job *job, int read_error,
+			  unsigned int failed_legs);
+/* Whether a mirror has regions out of sync or legs still resyncing (a pass stopped
+ * after its last region): a resync is wanted. */
+int bc_target_resync_wanted(const struct bc_target *target);
+
+/*
+ * A mirror's state, carried from a table to the one that replaces it (a reload of the
+ * same device, as dm-raid1's core log would over its lifetime): the legs' failed and
+ * resyncing states and the regions in sync. size bytes; save after the device is
+ * suspended (nothing in flight). load before the new table's first I/O: a leg is found
+ * by its identity and offset wherever it is in the new table and keeps its state; a leg
+ * the state does not know is resyncing, and every region out of sync; a different
+ * length or region size keeps the legs' states and resyncs every region; a state that
+ * knows none of the legs is ignored (the table keeps its own). Returns 0, or -EINVAL for
+ * a state that is not a mirror's (the table then keeps its own).
+ */
+unsigned long bc_target_mirror_state_size(const struct bc_target *target);
+void bc_target_mirror_state_save(const struct bc_target *target, void *state);
+int bc_target_mirror_state_load(struct bc_target *target, const void *state, unsigned long size);
+
+/*
+ * A mirror's on-disk log (the table's `log <dev> <offset>`, core/target/log_format.h): the
+ * shim opens the device and does the I/O, 4 KiB blocks from the offset; core/ decides
+ * what is written when. bc_target_log_blocks: the log's length in blocks (0: no disk
+ * log). bc_target_log_check (constructor): the two header blocks as read, refused with
+ * the reason when corrupt or written for another geometry; a blank log is accepted.
+ * bc_target_log_load (before the table's first I/O, once): the whole log as read: the
+ * legs' states (a leg found by identity and offset; one the log does not know is
+ * resyncing, and every region out of sync) and the dirty regions, out of sync; a blank
+ * log is new: nosync applies to it alone.
+ */
+unsigned long long bc_target_log_blocks(const struct bc_target *target);
+int bc_target_log_check(const struct bc_target *target, const void *header0, const void *header1,
+			const char **error);
+int bc_target_log_load(struct bc_target *target, const void *blocks, const char **error);
+/*
+ * One pass of the log worker (process context, NOIO): begin returns 0 when there is
+ * nothing to write (end it anyway). Then, if pass->pre_header, a header that adds the
+ * new leg failures alone (bc_target_log_pass_header(..., 1)): a failure is on the disk
+ * before any bit this pass clears; then each bitmap block to write (block: its index on
+ * the log, buffer: kLogBlockBytes) until 0; then, if pass->header, the whole header
+ * (bc_target_log_pass_header(..., 0)): a leg resyncing is recorded only once its regions
+ * are dirty on the disk. Each written with FUA at header_block or block. end: error 0 or
+ * -errno (the log failed: writes no longer wait for it, status says so). Passes never
+ * overlap (one worker at a time).
+ */
+struct bc_log_pass {
+	unsigned long long gen;
+	int header;
+	int pre_header;
+	unsigned int failed, resyncing; /* the legs' states the header is to say */
+	unsigned long long header_block;
+};
+int bc_target_log_pass_begin(struct bc_target *target, struct bc_log_pass *pass);
+int bc_target_log_pass_block(struct bc_target *target, struct bc_log_pass *pass, unsigned long long *block,
+			     void *buffer);
+void bc_target_log_pass_header(struct bc_target *target, struct bc_log_pass *pass, void *buffer, int pre);
+void bc_target_log_pass_end(struct bc_target *target, const struct bc_log_pass *pass, int error);
+/*
+ * The lazy clearing of dirty bits, a round every few seconds from the log worker:
+ * clean_begin returns 1 when regions can be cleared once every live leg has been flushed
+ * (the shim flushes them, then calls clean_end with whether all flushes succeeded; a
+ * pass then writes what was cleared), 0 when there is nothing to do this round. A
+ * suspend's last round (nothing in flight) clears every region in sync.
+ */
+int bc_target_log_clean_begin(struct bc_target *target);
+void bc_target_log_clean_end(struct bc_target *target, int flushed);
+/*
+ * A mirror write with a disk log, before it is mapped: 0 when every region it writes has
+ * its bit on the log's disk (the common case: map it now); else the bits are set, a pass
+ * is on its way, and this is the pass to wait for: the shim defers the write rather than
+ * make its submitter wait (a submitter with many writes in flight would issue them one
+ * pass at a time), waits in a worker (bc_target_log_wait), and maps it there, as
+ * dm-raid1 queues its writes to kmirrord until its log is flushed. Any context.
+ */
+unsigned long long bc_target_log_write_prepare(struct bc_target *target, bc_sector_t sector, bc_sector_t sectors);
+int bc_target_log_written(const struct bc_target *target, unsigned long long gen);
+/* Whether the log has been read (bc_target_log_load) by this table: a later resume need
+ * not read it again. */
+int bc_target_log_loaded(const struct bc_target *target);
+/* The log could not be read at load: failed, and every region out of sync (dm-raid1
+ * goes on with a failed log the same way). */
+void bc_target_log_unreadable(struct bc_target *target);
+/* A write (or flush, discard, write-zeroes) of a mirror with a disk log that has ended
+ * is acknowledged only once the log's header records every leg failure so far (a crash
+ * must not let the failed leg's older data be read as current): 0, or the pass to wait
+ * for, from process context, with bc_target_log_wait (it is kicked already). */
+unsigned long long bc_target_log_ack_gen(const struct bc_target *target);
+void bc_target_log_wait(struct bc_target *target, unsigned long long gen);
+/* The legs the shim must flush for clean_end (live ones), as a mask. */
+unsigned int bc_target_live_legs(const struct bc_target *target);
+
 /* A child's completion (any context): error is 0 or -errno. */
 void bc_target_child_end(struct bc_target *target, void *child, int error);
 /* Issue again a child queued through ops->child_retry (process context). */
@@ -190,7 +327,8 @@ void bc_target_emit_table(const struct bc_target *target, const char *const *leg
 			  char *buf, unsigned int maxlen);
 
 /* A `dmsetup message` addressed to the target: "stats reset", "fail_alloc <percent>",
- * "reserve <n>". */
+ * "reserve <n>", "reinstate <leg>" (a mirror's failed leg is resynced and returned to
+ * service; ops->resync is called). */
 int bc_target_message(struct bc_target *target, unsigned int argc, char **argv,
 		      const char **error);
 

@@ -19,7 +19,20 @@ constexpr u32 kU32Max = ~u32{0};
 template <typename T> constexpr T min(T a, T b) { return a < b ? a : b; }
 template <typename T> constexpr T max(T a, T b) { return a < b ? b : a; }
 
+// n rounded up to a multiple of a.
+constexpr usize align_up(usize n, usize a) { return (n + a - 1) / a * a; }
+
 template <typename T, usize N> constexpr usize array_size(const T (&)[N]) { return N; }
+
+// The set bits of x. Not __builtin_popcountll: without -mpopcnt (the kernel's flags) GCC
+// calls libgcc's __popcountdi2, which the kernel does not export.
+constexpr unsigned popcount64(u64 x) {
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return unsigned((x * 0x0101010101010101ull) >> 56);
+}
+static_assert(popcount64(0) == 0 && popcount64(~0ull) == 64 && popcount64(0x8000000000000001ull) == 2, "popcount64");
 
 // Compare two NUL-terminated strings for equality (no libc in the kernel build of core/).
 constexpr bool str_equal(const char* a, const char* b) {

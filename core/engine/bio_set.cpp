@@ -4,9 +4,6 @@
 #include "base/memory.h"
 
 namespace bc {
-namespace {
-constexpr usize align_up(usize n, usize a) { return (n + a - 1) / a * a; }
-}  // namespace
 
 /*
  * Which vec classes get a reserve: only the largest (256). Any vec request can be served

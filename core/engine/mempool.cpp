@@ -69,7 +69,13 @@ void* Mempool::alloc(bool may_wait, AllocPath* path) {
         *path = AllocPath::backing;
         return element;
     }
-    {
+    // The lock only when the reserve seems to hold something: under pressure an empty
+    // reserve is what every further piece of a split finds, and each look would cost a
+    // lock with interrupts off. The look is a hint: an element freed on another CPU a
+    // moment before may be missed, which costs a caller that cannot wait one spurious
+    // miss (a split hands its rest back to DM a round early), never an element; a caller
+    // that may wait looks again under the lock below before it sleeps.
+    if (reserve_count()) {
         Guard guard(lock_);
         if (void* element = pop_locked()) {
             *path = AllocPath::reserve;

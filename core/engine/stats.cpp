@@ -8,7 +8,8 @@ const char* const kCounterNames[unsigned(Counter::count)] = {
     "reads", "writes", "flushes", "discards", "write_zeroes", "other", "read_sectors", "write_sectors", "errors",
     "alloc_percpu", "alloc_backing", "alloc_reserve", "alloc_waited", "alloc_failed", "frees",
     "rescues", "bios_rescued", "noio_violations", "children", "read_retries", "chain_recycles", "merges",
-    "partial_accepts", "depot_puts", "depot_gets", "write_turns",
+    "partial_accepts", "depot_puts", "depot_gets", "write_turns", "children_inline", "resync_regions", "resync_sectors", "write_gate_waits",
+    "log_writes", "log_waits",
 };
 
 Result<Stats*> Stats::create() {

@@ -38,6 +38,12 @@ enum class Counter : unsigned {
     depot_puts,      // batches a full magazine handed to the depot (BioSet)
     depot_gets,      // batches an empty magazine took from the depot
     write_turns,     // a mirror write's parent issued again to carry a copy itself
+    children_inline, // children made in their parent's per-bio data (no BioSet object)
+    resync_regions,  // mirror regions copied from the source leg to the others
+    resync_sectors,  // and their sectors
+    write_gate_waits,// mirror writes that waited for a region's resync to end
+    log_writes,      // blocks a mirror's disk log wrote (bitmap and header)
+    log_waits,       // mirror writes that waited for their region's bit to reach the log
     count
 };
 

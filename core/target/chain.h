@@ -35,12 +35,23 @@ struct ParentState {
     bool parent_write;
     bool parent_readahead;
     bool parent_retryable;  // the shim keeps what issuing it again needs (bc_in_place)
+    // A mirror write counted in the disk log's epoch log_epoch - 1 (DirtyLog::begin_write;
+    // 0: not counted), left with the write gate.
+    u8 log_epoch;
     u32 parent_sectors;
     // A write carried in turns: the legs still to take its piece, one after another, and
     // the legs that have it (written only while one of those has not failed).
     u16 parent_turns;
     u16 parent_landed;
     bc_sector_t parent_sector;  // the target sector of the parent's piece
+    // The child objects in the per-bio data after this state that are free, a bit each
+    // (bc_target::inline_children): only the mapper takes (clears a bit), a child's end
+    // gives back (sets it), each with one atomic operation.
+    u32 inline_free;
+    // A mirror write's regions in RegionSync's write gate (gate_regions from gate_first;
+    // 0: none), left when the parent ends.
+    u32 gate_regions;
+    u64 gate_first;
 };
 
 constexpr unsigned kNoLeg = ~0u;
@@ -55,6 +66,9 @@ public:
         parent->error = 0;
         parent->recycle_slot = nullptr;
         parent->parent_leg = kNoLeg;
+        parent->inline_free = 0;  // the mappers that use them say how many (bc_target_map*)
+        parent->gate_regions = 0;
+        parent->log_epoch = 0;
         __atomic_store_n(&parent->remaining, 1, __ATOMIC_RELAXED);
     }
     static void add_child(ParentState* parent) { __atomic_fetch_add(&parent->remaining, 1, __ATOMIC_RELAXED); }

@@ -12,7 +12,7 @@ struct bc_device_node {
     bc_device_node* next;
     unsigned long long self;
     unsigned nr_legs;
-    unsigned long long legs[BC_MAX_LEGS];
+    unsigned long long legs[BC_MAX_LEGS + 1];  // and a mirror's log device after them
     // Search marks, valid under the lock during one search: self is reachable from the
     // new table's legs, and its legs have been looked at.
     bool reached;
@@ -60,6 +60,8 @@ bool leads_to(unsigned long long self, const unsigned long long* legs, unsigned 
 
 Result<bc_device_node*> add(unsigned long long self, const unsigned long long* legs, unsigned nr_legs) {
     // Checked before anything is allocated: the common refusal costs nothing.
+    if (nr_legs > BC_MAX_LEGS + 1)
+        return invalid("Too many lower devices");
     for (unsigned i = 0; i < nr_legs; ++i)
         if (legs[i] == self)
             return invalid("Device cannot be a leg of itself");

@@ -8,8 +8,6 @@
 namespace bc {
 namespace {
 
-bool is_mirror(const bc_target* target) { return target->table.layout == BC_LAYOUT_MIRROR; }
-
 // Whether a child's error fails its mirror leg: not a NOWAIT refusal (AGAIN) nor an
 // operation the leg does not support (dm-raid1's rules), which say nothing of its data.
 bool fails_leg(int error) { return error != -BC_EAGAIN && error != -BC_EOPNOTSUPP; }
@@ -33,18 +31,120 @@ unsigned child_sectors(const bc_target* target, void* parent, bc_sector_t offset
     return sectors;
 }
 
+ChildRecord* record_of(bc_target* target, void* child) {
+    return static_cast<ChildRecord*>(target->bio_set->front(child));
+}
+
+// Fails a mirror leg: true while another leg holds the data. A watcher hears of it
+// (dm_table_event) when this call is the one that failed it.
+bool fail_mirror_leg(bc_target* target, unsigned leg) {
+    bool newly = false;
+    const bool others_hold = target->mirror.fail_leg(leg, &newly);
+    if (newly)
+        (void)leg_state_changed(target, LegChange::failed);
+    return others_hold;
+}
+
+// Whether every region of [sector, sector + sectors) is in sync (a read may go to any
+// live leg, and be retried on another).
+bool regions_in_sync(const bc_target* target, bc_sector_t sector, bc_sector_t sectors) {
+    const RegionSync& regions = target->regions;
+    const u64 last = regions.region_of(sector + max<bc_sector_t>(sectors, 1) - 1);
+    for (u64 r = regions.region_of(sector); r <= last; ++r)
+        if (!regions.in_sync(r))
+            return false;
+    return true;
+}
+
+// The leg a mirror read goes to: the least busy live leg where its regions are in sync,
+// else the source leg (nr_legs: none). The legs are read before the regions: a
+// reinstate puts every region out of sync before the leg is live (release), so a leg
+// seen live here has its regions seen out of sync below, and is not chosen for them.
+unsigned mirror_read_leg(bc_target* target, bc_sector_t sector, bc_sector_t sectors) {
+    const unsigned failed = target->mirror.failed();
+    return regions_in_sync(target, sector, sectors) ? target->mirror.least_busy_leg(failed)
+                                                    : target->mirror.source_leg(failed);
+}
+
+// The leg a mirror read that failed on failed_leg is issued to again: another live leg
+// where its regions are in sync; where they are not, no other leg has the data
+// (dm-raid1 does not retry an unsynced region either). nr_legs: none. The legs first, as
+// for mirror_read_leg.
+unsigned mirror_retry_leg(const bc_target* target, unsigned failed_leg, bc_sector_t sector, bc_sector_t sectors) {
+    const unsigned failed = target->mirror.failed();
+    if (!regions_in_sync(target, sector, sectors))
+        return target->table.nr_legs;
+    return target->mirror.read_leg_after(failed_leg, failed);
+}
+
+void leave_write_gate(bc_target* target, ParentState* parent);
+
+// A mirror write's regions enter RegionSync's gate (waiting for a resync of one of them
+// if may_wait); false, nothing entered, if one is being resynced and it may not wait.
+// With a disk log, the write then enters the log (DirtyLog::begin_write): when one of
+// its regions' bits is not on the log disk yet, it waits for the log worker's pass that
+// writes it (or, if it may not wait, leaves both and is refused with AGAIN).
+bool enter_write_gate(bc_target* target, ParentState* parent, bc_sector_t sector, bc_sector_t sectors,
+                      bool may_wait) {
+    RegionSync& regions = target->regions;
+    const u64 first = regions.region_of(sector);
+    const u64 last = regions.region_of(sector + max<bc_sector_t>(sectors, 1) - 1);
+    const u64 span = last - first + 1;
+    // Regions kBuckets apart share a bucket: entering kBuckets of them covers the rest.
+    const u32 n = u32(min<u64>(span, RegionSync::kBuckets));
+    bool waited = false;
+    for (u32 i = 0; i < n; ++i) {
+        if (!regions.enter_write(first + i, may_wait, &waited)) {
+            while (i--)
+                regions.exit_write(first + i);
+            return false;
+        }
+    }
+    if (waited)
+        target->stats->add(Counter::write_gate_waits, 1);
+    parent->gate_first = first;
+    parent->gate_regions = n;
+    parent->log_epoch = 0;
+    if (!target->log.attached())
+        return true;
+    unsigned epoch = 0;
+    bool kick = false;
+    const u64 gen = target->log.begin_write(first, last, &epoch, &kick);
+    parent->log_epoch = u8(epoch + 1);
+    if (kick)
+        target->ops.log_kick(target->ctx);
+    if (!gen)
+        return true;
+    if (!may_wait) {
+        leave_write_gate(target, parent);
+        return false;
+    }
+    target->stats->add(Counter::log_waits, 1);
+    target->log.wait_written(gen);
+    return true;
+}
+
+void leave_write_gate(bc_target* target, ParentState* parent) {
+    for (u32 i = 0; i < parent->gate_regions; ++i)
+        target->regions.exit_write(parent->gate_first + i);
+    parent->gate_regions = 0;
+    if (parent->log_epoch)
+        target->log.end_write(parent->log_epoch - 1u);
+    parent->log_epoch = 0;
+}
+
 // A mirror's in-place parent keeps its children's error in Chain::error for its own end
 // (bc_target_in_place_end), which must tell it apart from the parent's own leg's error:
 // folded into the parent's status here, a child's AGAIN would hide the parent's failed
 // leg, and a failed leg the retry it allows.
+// A parent that carries no piece itself (kNoLeg) ends here, and a mirror write among
+// them leaves the write gate first: once it has ended the target may go.
 void end_parent_if_last(bc_target* target, ParentState* parent, int error) {
-    if (target->chain.end(parent, error))
-        target->ops.parent_end(target->ctx, parent->handle,
-                               parent->parent_leg == kNoLeg ? Chain::error(parent) : 0);
-}
-
-ChildRecord* record_of(bc_target* target, void* child) {
-    return static_cast<ChildRecord*>(target->bio_set->front(child));
+    if (!target->chain.end(parent, error))
+        return;
+    if (parent->parent_leg == kNoLeg && parent->gate_regions)
+        leave_write_gate(target, parent);
+    target->ops.parent_end(target->ctx, parent->handle, parent->parent_leg == kNoLeg ? Chain::error(parent) : 0);
 }
 
 void issue(bc_target* target, void* child, void* parent_bio) {
@@ -64,30 +164,81 @@ bool merges_into(const bc_target* target, const ChildRecord* r, const Piece& pie
            (!table.max_child_sectors || r->sectors + sectors <= table.max_child_sectors);
 }
 
+// The parent's inline child objects (bc_target_parent_state_size): the bio of slot i.
+char* inline_bio(const bc_target* target, ParentState* parent, unsigned slot) {
+    char* object = reinterpret_cast<char*>(parent) + target->inline_offset + slot * target->inline_stride;
+    return static_cast<char*>(target->bio_set->bio_of(object));
+}
+
+// Which of parent's inline slots bio is, or -1 when it is the BioSet's.
+int inline_slot(const bc_target* target, ParentState* parent, const void* bio) {
+    for (unsigned slot = 0; slot < target->inline_children; ++slot)
+        if (bio == inline_bio(target, parent, slot))
+            return int(slot);
+    return -1;
+}
+
 void issue_pending(bc_target* target, ParentState* parent, PendingChild& pending) {
     if (!pending.bio)
         return;
     Chain::add_child(parent);
     target->stats->add(Counter::children, 1);
+    if (inline_slot(target, parent, pending.bio) >= 0)
+        target->stats->add(Counter::children_inline, 1);
     void* bio = pending.bio;
     pending.bio = nullptr;
     issue(target, bio, parent->handle);
 }
 
-// How a new child's object is had: only what is at hand (magazine, depot, cache, reserve),
-// or, when that is nothing, chain_next (may wait, recycling an earlier child of the same
-// parent).
+// How a new child's object is had: only what is at hand (the parent's own, magazine,
+// depot, cache, reserve), or, when that is nothing, chain_next (may wait, recycling an
+// earlier child of the same parent).
 enum class Take { wait, at_hand };
 
-// The shim's inline magazine hit, else the BioSet's miss (ops.child_alloc).
-void* object_at_hand(bc_target* target) { return target->ops.child_alloc(target->ctx, &target->magazine); }
+// A free inline object of parent's, first: DM allocated it with the clone, from its own
+// mempool, so under pressure the first pieces of a split and a mirror write's copies cost
+// the BioSet nothing. The owner word is the BioSet's, as on its objects: the rescuer
+// tells our children by it. Only the mapper takes, so the bit it saw set stays set until
+// it clears it; a child's end may set others meanwhile.
+void* inline_at_hand(bc_target* target, ParentState* parent) {
+    const u32 free = __atomic_load_n(&parent->inline_free, __ATOMIC_ACQUIRE);
+    if (!free)
+        return nullptr;
+    const unsigned slot = unsigned(__builtin_ctz(free));
+    __atomic_fetch_and(&parent->inline_free, ~(1u << slot), __ATOMIC_RELAXED);
+    char* bio = inline_bio(target, parent, slot);
+    *reinterpret_cast<BioSet**>(bio - sizeof(BioSet*)) = target->bio_set;
+    return bio;
+}
 
-void free_object(bc_target* target, void* object) { target->ops.child_free(target->ctx, &target->magazine, object); }
+// The parent's own, else the shim's inline magazine hit, else the BioSet's miss
+// (ops.child_alloc).
+void* object_at_hand(bc_target* target, ParentState* parent) {
+    if (void* object = inline_at_hand(target, parent))
+        return object;
+    return target->ops.child_alloc(target->ctx, &target->magazine);
+}
+
+// Back to the parent's slots, or to the BioSet. The release orders the child's last use
+// of the object before the mapper's next take of it.
+void free_object(bc_target* target, ParentState* parent, void* object) {
+    const int slot = inline_slot(target, parent, object);
+    if (slot >= 0)
+        __atomic_fetch_or(&parent->inline_free, 1u << slot, __ATOMIC_RELEASE);
+    else
+        target->ops.child_free(target->ctx, &target->magazine, object);
+}
 
 void* take_object(bc_target* target, ParentState* parent, Take take) {
-    if (void* object = object_at_hand(target))
+    if (void* object = object_at_hand(target, parent))
         return object;
     return take == Take::wait ? target->chain.next(parent) : nullptr;
+}
+
+// A parent's state at a map call: Chain's, and every inline object free.
+void begin_parent(bc_target* target, ParentState* parent, void* parent_bio) {
+    Chain::begin(parent, parent_bio);
+    parent->inline_free = (1u << target->inline_children) - 1;
 }
 
 // The object bio becomes the child for piece (at offset in the parent's data): its record.
@@ -205,10 +356,10 @@ bool issue_copies(InPlace& split, const Piece& piece, unsigned mask) {
     for (unsigned leg = 0; leg < target->table.nr_legs; ++leg) {
         if (!(mask >> leg & 1))
             continue;
-        if (!(objects[leg] = object_at_hand(target))) {
+        if (!(objects[leg] = object_at_hand(target, split.parent))) {
             for (void* object : objects)
                 if (object)
-                    free_object(target, object);
+                    free_object(target, split.parent, object);
             return false;
         }
     }
@@ -265,9 +416,10 @@ int mirror_write_in_place(InPlace& split) {
 // (bc_target_in_place_end); further pieces are children at hand, each retried alone. So
 // a read never waits for an object, and a NOWAIT read is never refused for want of one.
 int mirror_read_in_place(InPlace& split) {
-    const unsigned read_leg = split.target->mirror.next_read_leg();
+    const unsigned read_leg = mirror_read_leg(split.target, split.sector, split.sectors);
     if (read_leg == split.target->table.nr_legs)
         return -BC_EIO;
+    split.target->mirror.read_begins(read_leg);  // until its end (judge_in_place_end)
     split_in_place(split, read_leg);
     record_parent_piece(split, read_leg);
     split.parent->parent_retryable = true;
@@ -280,7 +432,9 @@ int mirror_read_in_place(InPlace& split) {
 
 using namespace bc;
 
-extern "C" unsigned int bc_target_parent_state_size(void) { return sizeof(ParentState); }
+extern "C" unsigned int bc_target_parent_state_size(const bc_target* target) {
+    return unsigned(target->inline_offset + target->inline_children * target->inline_stride);
+}
 
 extern "C" void bc_target_parent_refused(void* parent_state, void* parent) {
     Chain::begin(static_cast<ParentState*>(parent_state), parent);
@@ -288,21 +442,47 @@ extern "C" void bc_target_parent_refused(void* parent_state, void* parent) {
 
 extern "C" unsigned int bc_target_whole_bios(const bc_target* target) { return target->table.nr_legs; }
 
-extern "C" int bc_target_map_whole(bc_target* target, bc_io_kind kind, unsigned int nr, bc_sector_t sector,
-                                   bc_sector_t sectors, unsigned int* leg, bc_sector_t* leg_sector,
-                                   bc_sector_t* leg_count) {
+extern "C" int bc_target_map_whole(bc_target* target, void* parent_state, bc_io_kind kind, unsigned int nr,
+                                   bc_sector_t sector, bc_sector_t sectors, unsigned int flags, unsigned int* leg,
+                                   bc_sector_t* leg_sector, bc_sector_t* leg_count) {
     if (nr >= target->table.nr_legs)
         return 0;
     *leg = nr;
+    if (is_mirror(target)) {
+        auto* parent = static_cast<ParentState*>(parent_state);
+        parent->gate_regions = 0;  // bc_target_whole_end leaves what was entered
+        parent->log_epoch = 0;
+        const unsigned failed = target->mirror.failed();
+        if (target->mirror.all_failed(failed))
+            return -BC_EIO;  // nothing holds the data: never a success, never a hang
+        if (failed >> nr & 1)
+            return 0;  // a failed leg is neither written nor flushed: its data is stale
+        // Data changes like a write's: not while the resync copies one of its regions
+        // (a copy across it would leave the legs different and the region in sync).
+        if (kind != BC_IO_FLUSH && !enter_write_gate(target, parent, sector, sectors, !(flags & BC_MAP_NOWAIT)))
+            return -BC_EAGAIN;
+    }
     if (kind == BC_IO_FLUSH) {
         target->stats->add(nr, LegCounter::flushes, 1);
         *leg_sector = target->table.legs[nr].offset;
         *leg_count = 0;
         return 1;
     }
-    if (is_mirror(target) && target->mirror.is_failed(nr))
-        return 0;  // stale: nothing goes to a failed mirror leg
     return target->layout.leg_range(nr, sector, sectors, leg_sector, leg_count);
+}
+
+extern "C" int bc_target_whole_end(bc_target* target, void* parent_state, unsigned int nr, int error) {
+    if (!is_mirror(target))
+        return error;
+    auto* parent = static_cast<ParentState*>(parent_state);
+    if (parent->gate_regions)  // a discard or write-zeroes; never a flush
+        leave_write_gate(target, parent);
+    if (error) {
+        target->stats->add(nr, LegCounter::errors, 1);
+        if (fails_leg(error) && fail_mirror_leg(target, nr))
+            error = 0;  // another live leg has it: the mirror goes on degraded
+    }
+    return error;
 }
 
 extern "C" void bc_target_fast_path(const bc_target* target, bc_fast_path* path) {
@@ -331,11 +511,13 @@ extern "C" void bc_target_map(bc_target* target, void* parent_bio, void* parent_
     auto* parent = static_cast<ParentState*>(parent_state);
     const bc_table& table = target->table;
     const bool write = kind != BC_IO_READ;
-    Chain::begin(parent, parent_bio);
+    begin_parent(target, parent, parent_bio);
     int error = 0;
     unsigned read_leg = 0;
+    if (is_mirror(target) && write)
+        enter_write_gate(target, parent, sector, sectors, true);
     if (is_mirror(target) && !write) {
-        read_leg = target->mirror.next_read_leg();
+        read_leg = mirror_read_leg(target, sector, sectors);
         if (read_leg == table.nr_legs)
             error = -BC_EIO;
     }
@@ -373,7 +555,7 @@ extern "C" void bc_target_map_in_place(bc_target* target, void* parent_bio, void
     auto* parent = static_cast<ParentState*>(parent_state);
     const bool write = kind != BC_IO_READ;
     *result = bc_in_place{};
-    Chain::begin(parent, parent_bio);
+    begin_parent(target, parent, parent_bio);
     InPlace split{target,
                   parent,
                   parent_bio,
@@ -384,12 +566,17 @@ extern "C" void bc_target_map_in_place(bc_target* target, void* parent_bio, void
                   (flags & BC_MAP_READAHEAD) != 0,
                   result};
     int error;
-    if (!is_mirror(target))
+    if (!is_mirror(target)) {
         error = split_in_place(split);
-    else if (write)
-        error = mirror_write_in_place(split);
-    else
+    } else if (write) {
+        // NOWAIT: a region being resynced refuses rather than waits
+        error = enter_write_gate(target, parent, sector, sectors, !split.nowait) ? mirror_write_in_place(split)
+                                                                                  : -BC_EAGAIN;
+        if (error && parent->gate_regions)
+            leave_write_gate(target, parent);
+    } else {
         error = mirror_read_in_place(split);
+    }
     result->error = error;
     if (error) {
         result->remapped = 0;
@@ -439,7 +626,7 @@ void retry_on(bc_target* target, ParentState* parent, unsigned leg, bc_in_place_
 // differ would return old and new data by turns.
 void end_write(bc_target* target, ParentState* parent, int own, int children, bc_in_place_end* end) {
     if (!parent->parent_retryable) {
-        if (own && fails_leg(own) && target->mirror.fail_leg(parent->parent_leg))
+        if (own && fails_leg(own) && fail_mirror_leg(target, parent->parent_leg))
             own = 0;  // the copies landed: the mirror goes on degraded
         end->error = worse_error(own, children);
         return;
@@ -452,7 +639,7 @@ void end_write(bc_target* target, ParentState* parent, int own, int children, bc
             end->error = worse_error(own, children);
             return;
         }
-        target->mirror.fail_leg(parent->parent_leg);
+        fail_mirror_leg(target, parent->parent_leg);
     }
     const unsigned next = parent->parent_turns & ~target->mirror.failed();
     if (next) {
@@ -470,8 +657,8 @@ void end_write(bc_target* target, ParentState* parent, int own, int children, bc
 }
 }  // namespace
 
-extern "C" void bc_target_in_place_end(bc_target* target, void* parent_state, int error, bc_in_place_end* end) {
-    auto* parent = static_cast<ParentState*>(parent_state);
+namespace {
+void judge_in_place_end(bc_target* target, ParentState* parent, int error, bc_in_place_end* end) {
     *end = bc_in_place_end{error, 0, 0, 0, 0};
     // Only a mirror parent's own leg is ours to judge (error is then its own piece's
     // alone, and its children's is Chain::error, judged at each child's end): elsewhere
@@ -487,12 +674,15 @@ extern "C" void bc_target_in_place_end(bc_target* target, void* parent_state, in
         end_write(target, parent, own, children, end);
         return;
     }
+    target->mirror.read_ends(parent->parent_leg);
     // AGAIN and NOTSUPP say nothing about the leg's data, nor does a failed readahead.
-    if (own && fails_leg(own) && !parent->parent_readahead && target->mirror.fail_leg(parent->parent_leg)) {
+    if (own && fails_leg(own) && !parent->parent_readahead && fail_mirror_leg(target, parent->parent_leg)) {
         if (!children) {
-            const unsigned leg = target->mirror.read_leg_after(parent->parent_leg);
+            const unsigned leg =
+                mirror_retry_leg(target, parent->parent_leg, parent->parent_sector, parent->parent_sectors);
             if (leg < target->table.nr_legs) {
                 target->stats->add(Counter::read_retries, 1);
+                target->mirror.read_begins(leg);
                 retry_on(target, parent, leg, end);
                 return;
             }
@@ -504,6 +694,14 @@ extern "C" void bc_target_in_place_end(bc_target* target, void* parent_state, in
     }
     end->error = worse_error(own, children);
 }
+}  // namespace
+
+extern "C" void bc_target_in_place_end(bc_target* target, void* parent_state, int error, bc_in_place_end* end) {
+    auto* parent = static_cast<ParentState*>(parent_state);
+    judge_in_place_end(target, parent, error, end);
+    if (!end->retry && parent->gate_regions)
+        leave_write_gate(target, parent);  // its last turn: the region may be resynced
+}
 
 extern "C" void bc_target_child_end(bc_target* target, void* child, int error) {
     // Our count-down may let the parent end and the target go while we still wake its
@@ -512,11 +710,11 @@ extern "C" void bc_target_child_end(bc_target* target, void* child, int error) {
     ChildRecord* r = record_of(target, child);
     if (error) {
         target->stats->add(r->leg, LegCounter::errors, 1);
-        if (is_mirror(target) && fails_leg(error) && !r->readahead && target->mirror.fail_leg(r->leg)) {
+        if (is_mirror(target) && fails_leg(error) && !r->readahead && fail_mirror_leg(target, r->leg)) {
             if (r->write) {
                 error = 0;  // another leg holds the data: the mirror goes on degraded
             } else {
-                const unsigned leg = target->mirror.read_leg_after(r->leg);
+                const unsigned leg = mirror_retry_leg(target, r->leg, r->target_sector, r->sectors);
                 if (leg < target->table.nr_legs) {
                     r->leg = u16(leg);
                     r->leg_sector = target->layout.first_piece(r->target_sector, r->sectors, 0, leg).leg_sector;
@@ -530,7 +728,7 @@ extern "C" void bc_target_child_end(bc_target* target, void* child, int error) {
     ParentState* parent = r->parent;
     // Before the parent can end: after that the target may go, magazines and all.
     if (!target->chain.hand_over(parent, child))
-        free_object(target, child);
+        free_object(target, parent, child);
     end_parent_if_last(target, parent, error);
 }
 

@@ -21,6 +21,39 @@ Result<u64> message_number(const char* word, u64 min, u64 max, const char* range
     return value;
 }
 
+// A failed mirror leg back in service: every region out of sync first, then the leg
+// resyncing, then live, so that no read trusts it before the resync has copied to it.
+// Under state_lock against a resync pass's end, which clears resyncing legs.
+Status reinstate(bc_target* target, const char* word) {
+    if (!is_mirror(target))
+        return invalid("reinstate: for a mirror only");
+    constexpr const char* kLegRange = "reinstate: <leg> must be a leg number of the mirror";
+    const u64 leg = BC_TRY(message_number(word, 0, target->table.nr_legs - 1, kLegRange));
+    // With a disk log, the leg is reinstated under the lock a pass is taken under, once
+    // every region is dirty: a pass that has the leg resyncing has those bits too, and
+    // writes them before its header. The message returns once it is on the disk (a crash
+    // before that finds the leg failed, as it was).
+    u64 gen = 0;
+    {
+        Guard guard(target->state_lock);
+        if (!target->mirror.is_failed(unsigned(leg)))
+            return invalid("reinstate: the leg has not failed");
+        target->regions.mark_all_out_of_sync();
+        if (target->log.attached())
+            gen = target->log.mark_dirty(0, target->regions.nr_regions() - 1, true,
+                                         [&] { target->mirror.reinstate(unsigned(leg)); });
+        else
+            target->mirror.reinstate(unsigned(leg));
+    }
+    if (gen) {
+        (void)leg_state_changed(target, LegChange::reinstated);  // the kick
+        target->log.wait_written(gen);
+    }
+    if (target->ops.resync)
+        target->ops.resync(target->ctx);
+    return {};
+}
+
 Status handle_message(bc_target* target, unsigned argc, char** argv) {
     if (argc == 2 && str_equal(argv[0], "stats") && str_equal(argv[1], "reset")) {
         target->stats->reset();
@@ -41,6 +74,8 @@ Status handle_message(bc_target* target, unsigned argc, char** argv) {
             return Error{resized.error().code, "reserve: cannot allocate the larger reserve"};
         return {};
     }
+    if (argc == 2 && str_equal(argv[0], "reinstate"))
+        return reinstate(target, argv[1]);
     return invalid("Unknown message");
 }
 

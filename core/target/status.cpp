@@ -16,7 +16,13 @@ u64 feature_value(const bc_table& table, bc_feature feature) {
         return table.max_child_segments;
     case BC_FEATURE_FAIL_ALLOC:
         return table.fail_alloc_percent;
+    case BC_FEATURE_INLINE_CHILDREN:
+        return table.inline_children;
+    case BC_FEATURE_REGION_SIZE:
+        return table.region_size;
     case BC_FEATURE_NO_RESCUER:
+    case BC_FEATURE_NOSYNC:
+    case BC_FEATURE_LOG:
     case BC_FEATURE_COUNT:
         break;
     }
@@ -31,8 +37,9 @@ using namespace bc;
 // INFO: "<layout> <#words> <name> <value> ...", counted like table features so that
 // later counters can be added without breaking a parser that skips unknown names.
 // After the counters: child objects outstanding (allocated, not yet freed; 0 when idle),
-// the reserve's size, fill and low-water mark, the fault rate, then for each leg its
-// flushes, errors and whether it has failed (mirror).
+// the reserve's size, fill and low-water mark, the fault rate, a mirror's regions and
+// how many are in sync, then for each leg its flushes, errors, whether it has failed
+// and (mirror) whether it is being resynced.
 // From the totals since creation, which no `stats reset` touches: derived from counters
 // a reset zeroes, it could stay above 0 once all was freed (postsuspend WARNs on it).
 // Frees are read first: every object freed by then was allocated by the later read of
@@ -49,9 +56,12 @@ extern "C" void bc_target_emit_info(const bc_target* target, char* buf, unsigned
     const BioSet& set = *target->bio_set;
     Mempool& pool = target->bio_set->bio_pool();
     const unsigned failed = target->mirror.failed();
+    const unsigned resyncing = target->mirror.resyncing();
     const unsigned nr_legs = target->table.nr_legs;
+    const bool mirror = is_mirror(target);
+    const u64 pairs = u64(Counter::count) + 5 + 3 * u64(nr_legs) + (mirror ? 5 + u64(nr_legs) : 0);
     TextBuffer out(buf, maxlen);
-    out.word(layout_name(target->table.layout)).word((u64(Counter::count) + 5 + 3 * u64(nr_legs)) * 2);
+    out.word(layout_name(target->table.layout)).word(pairs * 2);
     for (unsigned i = 0; i < unsigned(Counter::count); ++i)
         out.word(kCounterNames[i]).word(set.count(Counter(i)));
     out.word("outstanding").word(bc_target_outstanding(target));
@@ -59,10 +69,23 @@ extern "C" void bc_target_emit_info(const bc_target* target, char* buf, unsigned
     out.word("reserve_free").word(pool.reserve_count());
     out.word("reserve_low").word(pool.low_water());
     out.word("fail_alloc").word(target->bio_set->faults().percent());
+    if (mirror) {
+        out.word("regions").word(target->regions.nr_regions());
+        out.word("regions_in_sync").word(target->regions.in_sync_count());
+        // The log: on a disk or in memory (dm-raid1's core log), whether its device has
+        // failed, and the regions it marks dirty (in memory: those out of sync).
+        const DirtyLog& log = target->log;
+        out.word("log").word(log.attached() ? "disk" : "core");
+        out.word("log_state").word(log.failed() ? "failed" : "ok");
+        out.word("log_dirty").word(log.attached() ? log.dirty_count()
+                                                  : target->regions.nr_regions() - target->regions.in_sync_count());
+    }
     for (unsigned leg = 0; leg < nr_legs; ++leg) {
         out.word("leg").number(leg).text("_flushes").word(target->stats->read(leg, LegCounter::flushes));
         out.word("leg").number(leg).text("_errors").word(target->stats->read(leg, LegCounter::errors));
         out.word("leg").number(leg).text("_failed").word((failed >> leg) & 1);
+        if (mirror)
+            out.word("leg").number(leg).text("_resyncing").word((resyncing >> leg) & 1 & ~(failed >> leg));
     }
 }
 
@@ -83,12 +106,14 @@ extern "C" void bc_target_emit_table(const bc_target* target, const char* const*
         return;
     u64 words = 0;
     for (unsigned i = 0; i < table.nr_features; ++i)
-        words += table.feature_order[i] == BC_FEATURE_NO_RESCUER ? 1 : 2;
+        words += 1 + feature_values(table.feature_order[i]);
     out.word(words);
     for (unsigned i = 0; i < table.nr_features; ++i) {
         const bc_feature feature = table.feature_order[i];
         out.word(feature_name(feature));
-        if (feature != BC_FEATURE_NO_RESCUER)
+        if (feature == BC_FEATURE_LOG)
+            out.word(leg_names[table.nr_legs]).word(table.log_offset);  // the log's name after the legs'
+        else if (feature_values(feature))
             out.word(feature_value(table, feature));
     }
 }

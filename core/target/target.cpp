@@ -1,5 +1,6 @@
 #include "target/target.h"
 
+#include "abi/limits.h"
 #include "target/chain.h"
 #include "target/layout.h"
 #include "base/memory.h"
@@ -49,8 +50,36 @@ Result<bc_target*> create_target(const bc_table& table, bc_sector_t sectors, con
     target->ctx = ctx;
     target->mirror.init(table.nr_legs);
     target->block_sectors = 1;
-    for (unsigned i = 0; i < table.nr_legs; ++i)
+    for (unsigned i = 0; i < table.nr_legs; ++i) {
         target->block_sectors = max(target->block_sectors, legs[i].logical_block_size >> BC_SECTOR_SHIFT);
+        target->leg_ids[i] = legs[i].id;
+    }
+    if (is_mirror(target)) {
+        // A new mirror resyncs every region from its first leg unless the table says the
+        // legs are identical (nosync); a reload's state replaces this
+        // (bc_target_mirror_state_load).
+        const Status regions = target->regions.init(sectors, table.region_size, table.nosync);
+        if (!regions.ok()) {
+            destroy_target(target);
+            return regions.error();
+        }
+        // Until the first pass ends only leg 0 holds the data: if it fails, no other leg
+        // may stand in for a region never copied (dm-raid1: "Primary mirror failed while
+        // out-of-sync").
+        if (!table.nosync)
+            target->mirror.set_state(0, ((1u << table.nr_legs) - 1) & ~1u);
+        // A disk log: every region dirty but for nosync, until bc_target_log_load reads
+        // what the log holds.
+        if (table.log_path) {
+            const Status log = target->log.init(target->regions.nr_regions(), !table.nosync);
+            if (!log.ok()) {
+                destroy_target(target);
+                return log.error();
+            }
+            target->table.log_path = nullptr;
+            target->log_written_failed = ~0u;  // nothing known of the disk until bc_target_log_load
+        }
+    }
 
     const Result<Stats*> stats = Stats::create();
     if (!stats.ok()) {
@@ -73,6 +102,10 @@ Result<bc_target*> create_target(const bc_table& table, bc_sector_t sectors, con
     target->bio_set->faults().set_percent(table.fail_alloc_percent);
     target->bio_set->magazine_layout(&target->magazine);
     target->chain.init(target->bio_set, target->stats);
+    static_assert(BC_INLINE_CHILDREN_MAX <= 8 * sizeof(ParentState::inline_free), "one bit per inline child");
+    target->inline_children = min(table.inline_children, unsigned(BC_INLINE_CHILDREN_MAX));
+    target->inline_offset = align_up(sizeof(ParentState), alignof(void*));
+    target->inline_stride = align_up(target->bio_set->object_size(), alignof(void*));
     return target;
 }
 
@@ -97,7 +130,8 @@ extern "C" int bc_target_create(const bc_table* table, bc_sector_t target_sector
     // The ops are the target's only way to issue children and end parents: a hole in
     // them is refused here rather than met as a NULL call on the I/O path.
     if (!ops || !ops->child_submit || !ops->parent_end || !ops->child_retry || !ops->sectors_within_segments ||
-        !ops->child_alloc || !ops->child_free) {
+        !ops->child_alloc || !ops->child_free || (table->log_path && !ops->log_kick)) {
+        // event and resync are optional, log_kick too without a disk log
         *target = nullptr;
         return to_abi(Result<bc_target*>(invalid("Incomplete target ops")), error);
     }

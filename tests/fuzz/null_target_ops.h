@@ -14,6 +14,9 @@ inline const bc_target_ops kNullTargetOps = {
     [](void*, void*, bc_sector_t, unsigned, unsigned) -> unsigned { std::abort(); },
     [](void*, const bc_magazine*) -> void* { std::abort(); },
     [](void*, const bc_magazine*, void*) { std::abort(); },
+    nullptr,  // event: optional
+    nullptr,  // resync: optional
+    [](void*) { std::abort(); },  // log_kick: a disk log's, never kicked without I/O
 };
 
 }  // namespace fuzz

@@ -2,11 +2,14 @@
 // (`status`: parse_status_info) and the TABLE line (`list`: parse_table_params). The
 // input is one line as libdevmapper hands it over. Properties:
 //   - a refusal is a message, never a crash;
-//   - an INFO line read has as many counters as its word count announces, each name one
-//     non-empty word; written back as "<layout> <#words> <name> <value> ..." it reads the
-//     same; `--json` prints one line of JSON whose strings decode to the same layout and
-//     names, with the same values; the table for people has one row per counter; rates
-//     of a report against itself are zero or absent;
+//   - an INFO line read has as many counters and labels (a value that is a word) as its
+//     word count announces, each name one non-empty word; written back as "<layout>
+//     <#words> <name> <value> ..." in the same order it reads the same; `--json` prints
+//     one line of JSON whose strings decode to the same layout and names, with the same
+//     values ("labels" only when there are some); the table for people has one row per
+//     counter and label; a mirror's has its resync progress, log and legs besides (a row
+//     each; JSON: "mirror", last, its "log" before "legs", one state per leg); rates of a
+//     report against itself are zero or absent;
 //   - a TABLE line read has the legs its layout says; written back it reads the same.
 #include <cstdint>
 #include <optional>
@@ -152,10 +155,14 @@ bool is_one_word(const std::string& word) {
 }
 
 bool same_report(const ctl::StatusReport& a, const ctl::StatusReport& b) {
-    if (a.layout != b.layout || a.counters.size() != b.counters.size())
+    if (a.layout != b.layout || a.counters.size() != b.counters.size() || a.labels.size() != b.labels.size())
         return false;
     for (std::size_t i = 0; i < a.counters.size(); ++i)
         if (a.counters[i].name != b.counters[i].name || a.counters[i].value != b.counters[i].value)
+            return false;
+    for (std::size_t i = 0; i < a.labels.size(); ++i)
+        if (a.labels[i].name != b.labels[i].name || a.labels[i].value != b.labels[i].value ||
+            a.labels[i].before != b.labels[i].before)
             return false;
     return true;
 }
@@ -167,12 +174,26 @@ void check_info(std::string_view line) {
         return;
     }
     FUZZ_CHECK(is_one_word(report->layout));
-    std::string written = report->layout + " " + std::to_string(2 * report->counters.size());
-    for (const ctl::Counter& counter : report->counters) {
+    std::string written =
+        report->layout + " " + std::to_string(2 * (report->counters.size() + report->labels.size()));
+    std::size_t next_label = 0;
+    auto write_labels = [&](std::size_t before) {
+        for (; next_label < report->labels.size() && report->labels[next_label].before <= before; ++next_label) {
+            const ctl::Label& label = report->labels[next_label];
+            FUZZ_CHECK(is_one_word(label.name) && is_one_word(label.value));
+            FUZZ_CHECK(report->label(label.name) == label.value && !report->find(label.name));
+            written += " " + label.name + " " + label.value;
+        }
+    };
+    for (std::size_t i = 0; i < report->counters.size(); ++i) {
+        const ctl::Counter& counter = report->counters[i];
+        write_labels(i);
         FUZZ_CHECK(is_one_word(counter.name));
-        FUZZ_CHECK(report->find(counter.name).has_value());
+        FUZZ_CHECK(report->find(counter.name).has_value() && !report->label(counter.name));
         written += " " + counter.name + " " + std::to_string(counter.value);
     }
+    write_labels(~std::size_t(0));
+    FUZZ_CHECK(next_label == report->labels.size());
     const ctl::Expected<ctl::StatusReport> again = ctl::parse_status_info(written);
     FUZZ_CHECK(again.ok() && same_report(*report, *again));
 
@@ -182,12 +203,35 @@ void check_info(std::string_view line) {
     for (const std::optional<double>& rate : rates)
         FUZZ_CHECK(!rate || *rate == 0.0);
 
+    const std::optional<ctl::MirrorState> mirror = ctl::mirror_state(*report);
     for (const std::vector<std::optional<double>>* with : {static_cast<const std::vector<std::optional<double>>*>(nullptr), &rates}) {
         const std::string json = ctl::format_status_json(snapshot, with);
         FUZZ_CHECK(json.find('\n') == std::string::npos);
         const std::optional<std::vector<Json::Member>> members = Json(json).document();
         FUZZ_CHECK(members.has_value());
-        FUZZ_CHECK(members->size() == (with ? 5u : 4u));
+        const bool labelled = !report->labels.empty();
+        FUZZ_CHECK(members->size() == (with ? 5u : 4u) + (labelled ? 1u : 0u) + (mirror ? 1u : 0u));
+        if (labelled) {
+            const Json::Member& labels = (*members)[4];
+            FUZZ_CHECK(labels.name == "labels" && labels.is_object && labels.members.size() == report->labels.size());
+            for (std::size_t i = 0; i < labels.members.size(); ++i)
+                FUZZ_CHECK(labels.members[i].name == report->labels[i].name &&
+                           labels.members[i].text == report->labels[i].value && !labels.members[i].is_object);
+        }
+        if (mirror) {
+            const Json::Member& last = members->back();
+            FUZZ_CHECK(last.name == "mirror" && last.is_object && !last.members.empty());
+            const Json::Member& legs = last.members.back();
+            FUZZ_CHECK(legs.name == "legs" && legs.is_object && legs.members.size() == mirror->legs.size());
+            for (std::size_t i = 0; i < legs.members.size(); ++i)
+                FUZZ_CHECK(legs.members[i].text == ctl::leg_state_name(mirror->legs[i]));
+            if (mirror->log) {
+                FUZZ_CHECK(last.members.size() >= 2);
+                const Json::Member& log = last.members[last.members.size() - 2];
+                FUZZ_CHECK(log.name == "log" && log.is_object && !log.members.empty());
+                FUZZ_CHECK(log.members[0].name == "kind" && log.members[0].text == mirror->log->kind);
+            }
+        }
         FUZZ_CHECK((*members)[1].name == "layout" && (*members)[1].text == report->layout);
         const Json::Member& counters = (*members)[3];
         FUZZ_CHECK(counters.name == "counters" && counters.is_object);
@@ -201,7 +245,9 @@ void check_info(std::string_view line) {
         std::size_t rows = 0;
         for (char c : table)
             rows += c == '\n';
-        FUZZ_CHECK(rows == 2 + report->counters.size());
+        const std::size_t mirror_rows =
+            mirror ? (mirror->resync ? 1 : 0) + (mirror->log ? 1 : 0) + mirror->legs.size() : 0;
+        FUZZ_CHECK(rows == 2 + report->counters.size() + report->labels.size() + mirror_rows);
     }
 }
 

@@ -60,6 +60,7 @@ void check_bounds(const bc_table& t, const Argv& argv) {
     }
     FUZZ_CHECK(t.reserve >= BC_RESERVE_MIN && t.reserve <= BC_RESERVE_MAX);
     FUZZ_CHECK(t.fail_alloc_percent <= BC_FAIL_ALLOC_MAX);
+    FUZZ_CHECK(t.inline_children <= BC_INLINE_CHILDREN_MAX);
     FUZZ_CHECK(t.max_child_sectors == 0 ||
                (t.max_child_sectors >= BC_MAX_CHILD_SECTORS_MIN && t.max_child_sectors <= BC_MAX_CHILD_SECTORS_MAX));
     FUZZ_CHECK(t.max_child_segments == 0 ||
@@ -69,6 +70,11 @@ void check_bounds(const bc_table& t, const Argv& argv) {
         for (unsigned j = 0; j < i; ++j)
             FUZZ_CHECK(t.feature_order[i] != t.feature_order[j]);
     FUZZ_CHECK(t.no_rescuer == 0 || t.no_rescuer == 1);
+    FUZZ_CHECK(t.nosync == 0 || (t.nosync == 1 && t.layout == BC_LAYOUT_MIRROR));
+    FUZZ_CHECK(!t.log_path || t.layout == BC_LAYOUT_MIRROR);
+    FUZZ_CHECK(t.log_path || !t.log_offset);
+    FUZZ_CHECK(t.region_size >= BC_REGION_SIZE_MIN && t.region_size <= BC_REGION_SIZE_MAX &&
+               !(t.region_size & (t.region_size - 1)));
 }
 
 // Everything of a table but its paths (the TABLE line names devices major:minor).
@@ -76,7 +82,8 @@ bool same_configuration(const bc_table& a, const bc_table& b) {
     if (a.layout != b.layout || a.nr_legs != b.nr_legs || a.chunk_sectors != b.chunk_sectors ||
         a.nr_features != b.nr_features || a.reserve != b.reserve || a.max_child_sectors != b.max_child_sectors ||
         a.max_child_segments != b.max_child_segments || a.fail_alloc_percent != b.fail_alloc_percent ||
-        a.no_rescuer != b.no_rescuer)
+        a.no_rescuer != b.no_rescuer || a.inline_children != b.inline_children || a.region_size != b.region_size ||
+        a.nosync != b.nosync || !a.log_path != !b.log_path || a.log_offset != b.log_offset)
         return false;
     for (unsigned i = 0; i < a.nr_legs; ++i)
         if (a.legs[i].offset != b.legs[i].offset)
@@ -106,6 +113,8 @@ Devices devices_for(const bc_table& t) {
         d.legs[i] = bc_leg_geometry{t.legs[i].offset + d.per_leg, whole_4k ? 4096u : 512u, 0xfd00ull + i};
         d.names.push_back("253:" + std::to_string(i));
     }
+    if (t.log_path)
+        d.names.push_back("253:99");  // the log's, after the legs' (bc_target_emit_table)
     return d;
 }
 
@@ -146,6 +155,7 @@ void check_table_line(const bc_table& table, const bc_target* target, const Devi
     FUZZ_CHECK(same_configuration(table, reparsed));
     for (unsigned i = 0; i < reparsed.nr_legs; ++i)
         FUZZ_CHECK(reparsed.legs[i].path == devices.names[i]);
+    FUZZ_CHECK(!reparsed.log_path || reparsed.log_path == devices.names.back());
 
     int rc = 0;
     bc_target* second = create(reparsed, devices, &rc, &error);
@@ -164,7 +174,7 @@ void check_table_line(const bc_table& table, const bc_target* target, const Devi
     }
     unsigned feature_words = 0;
     for (unsigned i = 0; i < table.nr_features; ++i)
-        feature_words += table.feature_order[i] == BC_FEATURE_NO_RESCUER ? 1 : 2;
+        feature_words += 1 + bc::feature_values(table.feature_order[i]);
     FUZZ_CHECK(summary->feature_words.size() == feature_words);
 }
 

@@ -2,12 +2,26 @@
 // (bc_target_ops, with this object as ctx) and the shim's map path over the fast path.
 #pragma once
 #include <cstdlib>
+#include <atomic>
 #include <functional>
 
 #include "abi/env.h"
 #include "abi/fast_path.h"
 #include "abi/target.h"
 #include "magazine_posix.h"
+#include "target/chain.h"
+
+// A parent's per-bio data as the shim gives it to core/: the state and, right after it,
+// room for the table's inline child objects (bc_target_parent_state_size says how much).
+struct ParentArea {
+    bc::ParentState state;
+    unsigned char inline_objects[2048];
+    static bool fits(const bc_target* target) {
+        return bc_target_parent_state_size(target) <= sizeof(ParentArea);
+    }
+};
+static_assert(__builtin_offsetof(ParentArea, inline_objects) == sizeof(bc::ParentState),
+              "the inline objects follow the state, as bc_target::inline_offset says");
 
 struct TargetOps {
     // child_submit must eventually call bc_target_child_end for the child.
@@ -24,6 +38,15 @@ struct TargetOps {
     // after the inline hit path (userspace/magazine_posix.h) served it. unset: nothing.
     std::function<void(void* child)> on_child_alloc;
     std::function<void(void* child)> on_child_free;
+    // A mirror's event (a leg failed, a resync completed) and its wish for a resync
+    // worker: counted, and told if set.
+    std::function<void()> on_event;
+    std::function<void()> on_resync;
+    // A disk log's pass wanted (the log worker's kick): counted, and told if set.
+    std::function<void()> on_log_kick;
+    int events = 0;
+    int resyncs_wanted = 0;
+    std::atomic<int> log_kicks{0};  // a mapper thread kicks while the test reads it
 
     // The table to hand bc_target_create with a TargetOps* as ctx. A target that never
     // maps may get a null ctx: any call then aborts.
@@ -71,6 +94,30 @@ inline const bc_target_ops TargetOps::kTable = {
         if (ops && ops->on_child_free)
             ops->on_child_free(child);
         bc::posix::child_free(ctx, magazine, child);
+    },
+    [](void* ctx) {
+        auto* ops = static_cast<TargetOps*>(ctx);
+        if (!ops)
+            return;
+        ++ops->events;
+        if (ops->on_event)
+            ops->on_event();
+    },
+    [](void* ctx) {
+        auto* ops = static_cast<TargetOps*>(ctx);
+        if (!ops)
+            return;
+        ++ops->resyncs_wanted;
+        if (ops->on_resync)
+            ops->on_resync();
+    },
+    [](void* ctx) {
+        auto* ops = static_cast<TargetOps*>(ctx);
+        if (!ops)
+            return;
+        ++ops->log_kicks;
+        if (ops->on_log_kick)
+            ops->on_log_kick();
     },
 };
 

@@ -26,21 +26,26 @@ struct Child {
 
 struct Parent {
     bc::ParentState state;
+    unsigned char inline_objects[sizeof(ParentArea) - sizeof(bc::ParentState)];  // see ParentArea
     std::atomic<int> ends{0};
     std::atomic<int> error{0};
 };
 
 struct Fixture {
-    explicit Fixture(const std::string& line, bc_sector_t length = 1ull << 20) {
+    // Leg i's identity (dev_t) is 0xfd00 + i unless ids says otherwise (a reload test's
+    // other device, or legs in another order).
+    explicit Fixture(const std::string& line, bc_sector_t length = 1ull << 20,
+                     std::vector<unsigned long long> ids = {}) {
         TableWords words(line);
         const char* error = nullptr;
         bc_table table{};
         REQUIRE(bc_table_parse(words.argc(), words.argv(), &table, &error) == 0);
         bc_leg_geometry legs[BC_MAX_LEGS];
         for (unsigned i = 0; i < BC_MAX_LEGS; ++i)
-            legs[i] = {1ull << 30, 512, 0xfd00ull + i};
+            legs[i] = {1ull << 30, 512, i < ids.size() ? ids[i] : 0xfd00ull + i};
         const bc_bio_shape shape{136, 16, 4};
         REQUIRE(bc_target_create(&table, length, legs, &shape, &TargetOps::kTable, &ops, &target, &error) == 0);
+        REQUIRE(ParentArea::fits(target));
     }
     ~Fixture() { bc_target_destroy(target); }
     void hooks(bool complete_inline, int error_for_child = 0) {
@@ -122,6 +127,41 @@ private:
     std::atomic<bool> done_{false};
     std::vector<std::thread> threads_;
 };
+
+// bc_target_map of sectors at 0 (a write) while a disk thread ends a child only when the
+// mapper waits for one in chain_next, so every object after those at hand can only come
+// from recycling (an earlier completion would put the object back in the reserve, and
+// the counts would be a race).
+void map_with_recycling_disk(Fixture& f, Parent& p, unsigned sectors) {
+    f.hooks(false);
+    std::atomic<bool> mapped{false};
+    std::thread disk([&] {
+        bc::posix::InterruptScope irq;
+        for (size_t ended = 0;;) {
+            void* child = nullptr;
+            {
+                std::lock_guard<std::mutex> guard(f.mutex);
+                // p.state is the mapper's until its first child is queued under this mutex
+                const bool waiting = ended < f.children.size() &&
+                                     __atomic_load_n(&p.state.recycle_slot, __ATOMIC_ACQUIRE) == bc::kWanted;
+                if (ended < f.children.size() && (waiting || mapped))
+                    child = f.children[ended++].bio;
+                else if (mapped && ended == f.children.size())
+                    return;
+            }
+            if (child)
+                bc_target_child_end(f.target, child, 0);
+            else
+                std::this_thread::yield();
+        }
+    });
+    {
+        bc::posix::NoioScope noio;
+        bc_target_map(f.target, &p, &p.state, BC_IO_WRITE, 0, sectors);
+    }
+    mapped = true;
+    disk.join();
+}
 
 std::string info(bc_target* t) {
     char buf[BC_STATUS_MAX];
@@ -241,8 +281,8 @@ TEST_CASE("a striped parent is cut at chunk boundaries onto the right legs") {
     CHECK(p.ends == 1);
 }
 
-TEST_CASE("a mirror write goes to every leg, reads alternate") {
-    Fixture f("mirror 2 a 0 b 500");
+TEST_CASE("a mirror write goes to every leg") {
+    Fixture f("mirror 2 a 0 b 500 1 nosync");
     f.hooks(true);
     bc::posix::NoioScope noio;
     Parent w;
@@ -253,16 +293,10 @@ TEST_CASE("a mirror write goes to every leg, reads alternate") {
     CHECK(f.children[1].leg == 1);
     CHECK(f.children[1].leg_sector == 510);
     CHECK(w.ends == 1);
-    f.children.clear();
-    Parent r1, r2;
-    bc_target_map(f.target, &r1, &r1.state, BC_IO_READ, 0, 8);
-    bc_target_map(f.target, &r2, &r2.state, BC_IO_READ, 0, 8);
-    REQUIRE(f.children.size() == 2);
-    CHECK(f.children[0].leg != f.children[1].leg);
 }
 
 TEST_CASE("a failed mirror read is retried on the other leg, which then serves alone") {
-    Fixture f("mirror 2 a 0 b 500");
+    Fixture f("mirror 2 a 0 b 500 1 nosync");
     std::vector<void*> retried;
     TargetOps& h = f.ops;
     h.child_submit = [&](void* child, void*, unsigned leg, bc_sector_t ls, bc_sector_t off, unsigned n) {
@@ -317,7 +351,7 @@ TEST_CASE("a failed mirror read is retried on the other leg, which then serves a
 }
 
 TEST_CASE("a mirror write that fails on one leg succeeds on the other") {
-    Fixture f("mirror 2 a 0 b 500");
+    Fixture f("mirror 2 a 0 b 500 1 nosync");
     f.hooks(false);
     bc::posix::NoioScope noio;
     Parent w;
@@ -331,39 +365,9 @@ TEST_CASE("a mirror write that fails on one leg succeeds on the other") {
 }
 
 TEST_CASE("chain_next: with the reserve gone, each next child recycles an earlier one") {
-    Fixture f("linear /dev/vda 0 6 max_child_sectors 8 reserve 1 fail_alloc 100");
-    f.hooks(false);
+    Fixture f("linear /dev/vda 0 8 max_child_sectors 8 reserve 1 fail_alloc 100 inline_children 0");
     Parent p;
-    // The disk ends a child only while the mapper waits for one in chain_next, so every
-    // object after the first can only come from recycling (an earlier completion would
-    // put the object back in the reserve, and the count below would be a race).
-    std::atomic<bool> mapped{false};
-    std::thread disk([&] {
-        bc::posix::InterruptScope irq;
-        for (size_t ended = 0;;) {
-            void* child = nullptr;
-            {
-                std::lock_guard<std::mutex> guard(f.mutex);
-                // p.state is the mapper's until its first child is queued under this mutex
-                const bool waiting = ended < f.children.size() &&
-                                     __atomic_load_n(&p.state.recycle_slot, __ATOMIC_ACQUIRE) == bc::kWanted;
-                if (ended < f.children.size() && (waiting || mapped))
-                    child = f.children[ended++].bio;
-                else if (mapped && ended == f.children.size())
-                    return;
-            }
-            if (child)
-                bc_target_child_end(f.target, child, 0);
-            else
-                std::this_thread::yield();
-        }
-    });
-    {
-        bc::posix::NoioScope noio;
-        bc_target_map(f.target, &p, &p.state, BC_IO_WRITE, 0, 32);
-    }
-    mapped = true;
-    disk.join();
+    map_with_recycling_disk(f, p, 32);
     const std::string status = info(f.target);
     CHECK(p.ends == 1);
     CHECK(p.error == 0);
@@ -556,7 +560,7 @@ TEST_CASE("in place: a striped parent carries its first chunk, children the rest
 // after that the target, magazines and all, may be destroyed.
 TEST_CASE("in place: children are taken and given back through the shim's magazine ops, before the parent ends") {
     bc::posix::CpuScope cpu(0);
-    Fixture f("striped 2 8 a 0 b 0");
+    Fixture f("striped 2 8 a 0 b 0 2 inline_children 0");  // every child the magazine's
     f.hooks(false);
     std::vector<std::string> events;
     std::vector<void*> taken, given;
@@ -596,7 +600,7 @@ TEST_CASE("in place: children are taken and given back through the shim's magazi
 TEST_CASE("in place: with nothing at hand a split hands the rest back and never waits") {
     // every backing allocation fails and the reserve holds one object: the first child
     // takes it, and with children held in flight nothing more comes back
-    Fixture f("striped 2 8 a 0 b 0 4 reserve 1 fail_alloc 100");
+    Fixture f("striped 2 8 a 0 b 0 6 reserve 1 fail_alloc 100 inline_children 0");
     f.hooks(false);
     DmBio bio;
     map_like_dm(f, bio, BC_IO_READ, 0, 64);
@@ -617,6 +621,120 @@ TEST_CASE("in place: with nothing at hand a split hands the rest back and never 
         CHECK(clone->ends == 1);
 }
 
+// The first children of a split are made in the parent's own per-bio data (as many as the
+// table's inline_children), before the BioSet: under pressure a round carries the parent's
+// piece, those, and what the reserve holds. They go back to the parent, not the BioSet.
+TEST_CASE("in place: the first children are the parent's inline objects, then the BioSet's") {
+    Fixture f("striped 3 8 a 0 b 0 c 0 4 reserve 1 fail_alloc 100", 24 * 1000);  // 2 inline by default
+    f.hooks(false);
+    std::vector<void*> taken, given;
+    f.ops.on_child_alloc = [&](void* child) { taken.push_back(child); };
+    f.ops.on_child_free = [&](void* child) { given.push_back(child); };
+    // an inline object is back in its parent before the parent ends: DM may free it then
+    std::vector<unsigned> free_at_end;
+    auto parent_end = f.ops.parent_end;
+    f.ops.parent_end = [&, parent_end](void* parent, int error) {
+        free_at_end.push_back(static_cast<Parent*>(parent)->state.inline_free);
+        parent_end(parent, error);
+    };
+    DmBio bio;
+    map_like_dm(f, bio, BC_IO_READ, 0, 48);  // 6 chunks: legs 0 1 2 0 1 2
+    // round 1: the parent's chunk, two inline children, the reserve's object; then the
+    // rest (2 chunks) in a second round: the parent's chunk and an inline child
+    REQUIRE(bio.rounds == 2);
+    CHECK(bio.results[0].accepted == 32);
+    REQUIRE(f.children.size() == 4);
+    const auto* area0 = reinterpret_cast<const unsigned char*>(&bio.clones[0]->state);
+    const size_t size = bc_target_parent_state_size(f.target);
+    auto inside = [size](const void* bio_mem, const unsigned char* area) {
+        const auto* b = static_cast<const unsigned char*>(bio_mem);
+        return b > area && b < area + size;
+    };
+    CHECK(inside(f.children[0].bio, area0));
+    CHECK(inside(f.children[1].bio, area0));
+    CHECK(!inside(f.children[2].bio, area0));
+    // the shim's ops see the BioSet's alone: the reserve's object, then the try that found
+    // nothing and ended the round
+    CHECK(taken == std::vector<void*>{f.children[2].bio, nullptr});
+    CHECK(inside(f.children[3].bio, reinterpret_cast<const unsigned char*>(&bio.clones[1]->state)));
+    CHECK(f.children[0].offset == 8);
+    CHECK(f.children[2].offset == 24);
+    CHECK(f.children[3].offset == 8);  // in the second round's parent, which starts at 32
+    CHECK(counter(f.target, "children_inline") == 3);
+    CHECK(counter(f.target, "alloc_reserve") == 1);
+    CHECK(counter(f.target, "partial_accepts") == 1);
+    for (const Child& c : f.children)
+        bc_target_child_end(f.target, c.bio, 0);
+    CHECK(given == std::vector<void*>{f.children[2].bio});
+    CHECK(free_at_end == std::vector<unsigned>{3u, 3u});
+    for (auto& clone : bio.clones) {
+        CHECK(clone->ends == 1);
+        CHECK(clone->state.inline_free == 3u);  // both back to their parent
+    }
+    CHECK(counter(f.target, "outstanding") == 0);
+    CHECK(counter(f.target, "frees") == 1);
+}
+
+// An inline object given back while the mapper is still issuing serves the same split
+// again; the children of one parent never share one.
+TEST_CASE("in place: an inline child that ends while the split goes on is taken again") {
+    Fixture f("striped 2 8 a 0 b 0 6 reserve 1 fail_alloc 100 inline_children 1");
+    f.hooks(true);  // every child ends inside its submit
+    DmBio bio;
+    map_like_dm(f, bio, BC_IO_READ, 0, 64);
+    // each child ends as it is issued, so the one inline object serves every piece
+    CHECK(bio.rounds == 1);
+    CHECK(f.children.size() == 7);
+    for (const Child& c : f.children)
+        CHECK(c.bio == f.children[0].bio);
+    CHECK(counter(f.target, "children_inline") == 7);
+    CHECK(counter(f.target, "alloc_reserve") == 0);
+    CHECK(bio.clones[0]->ends == 1);
+    CHECK(counter(f.target, "outstanding") == 0);
+}
+
+// A mirror write's copies are inline objects: with one other leg per inline object, the
+// write needs nothing of the BioSet and never goes in turns, whatever the pressure.
+TEST_CASE("in place: a mirror write's copies are the parent's inline objects, never in turns") {
+    Fixture f("mirror 3 a 0 b 100 c 200 5 reserve 1 fail_alloc 100 nosync");
+    f.hooks(false);
+    DmBio bio;
+    map_like_dm(f, bio, BC_IO_WRITE, 0, 16, BC_MAP_NOWAIT);  // NOWAIT: nothing to refuse
+    REQUIRE(bio.rounds == 1);
+    CHECK(bio.results[0].error == 0);
+    CHECK(bio.results[0].retryable == 0);
+    REQUIRE(f.children.size() == 2);
+    CHECK(f.children[0].leg == 1);
+    CHECK(f.children[0].leg_sector == 100);
+    CHECK(f.children[1].leg == 2);
+    CHECK(counter(f.target, "children_inline") == 2);
+    CHECK(counter(f.target, "alloc_reserve") == 0);
+    for (const Child& c : f.children)
+        bc_target_child_end(f.target, c.bio, 0);
+    const bc_in_place_end end = in_place_end(f.target, *bio.clones[0], 0);
+    CHECK(end.retry == 0);
+    CHECK(end.error == 0);
+    CHECK(counter(f.target, "write_turns") == 0);
+    CHECK(counter(f.target, "outstanding") == 0);
+}
+
+// chain_next (bc_target_map, which may wait) recycles an inline child like any other: it
+// serves the same parent's next child, and goes back to that parent in the end.
+TEST_CASE("chain_next recycles an inline child, which ends back in its parent") {
+    Fixture f("linear /dev/vda 0 8 max_child_sectors 8 reserve 1 fail_alloc 100 inline_children 1");
+    Parent p;
+    map_with_recycling_disk(f, p, 32);
+    CHECK(p.ends == 1);
+    CHECK(p.error == 0);
+    CHECK(counter(f.target, "children") == 4);
+    CHECK(counter(f.target, "alloc_reserve") == 1);    // the second
+    CHECK(counter(f.target, "chain_recycles") == 2);   // the two after them: the first's object,
+    CHECK(counter(f.target, "children_inline") == 2);  // inline, then the second's
+    CHECK(counter(f.target, "alloc_waited") == 0);
+    CHECK(p.state.inline_free == 1u);
+    CHECK(counter(f.target, "outstanding") == 0);
+}
+
 TEST_CASE("in place: a contiguous next piece on the parent's leg joins the parent") {
     Fixture f("striped 1 8 a 0");
     f.hooks(false);
@@ -629,7 +747,7 @@ TEST_CASE("in place: a contiguous next piece on the parent's leg joins the paren
 }
 
 TEST_CASE("in place: a mirror write's parent goes to the first live leg, a copy to each other") {
-    Fixture f("mirror 3 a 0 b 100 c 200");
+    Fixture f("mirror 3 a 0 b 100 c 200 1 nosync");
     f.hooks(false);
     DmBio bio;
     map_like_dm(f, bio, BC_IO_WRITE, 8, 16);
@@ -673,7 +791,7 @@ TEST_CASE("in place: a mirror write's parent goes to the first live leg, a copy 
 // A 2-leg mirror whose one object (reserve 1, every backing allocation failing) is held
 // by an earlier write's copy: every write mapped after it goes in turns.
 struct HeldMirror {
-    Fixture f{"mirror 2 a 0 b 0 4 reserve 1 fail_alloc 100"};
+    Fixture f{"mirror 2 a 0 b 0 7 reserve 1 fail_alloc 100 inline_children 0 nosync"};
     DmBio holder;
     HeldMirror() {
         f.hooks(false);
@@ -687,7 +805,7 @@ struct HeldMirror {
 // write at a time through the whole device (a swap hog at reserve 1 took 5x dm-linear's
 // time): now the parent carries them itself, a leg at a time, and the mapper never waits.
 TEST_CASE("in place: a mirror write whose copies are not at hand carries them itself, leg after leg") {
-    Fixture f("mirror 3 a 0 b 100 c 200 4 reserve 1 fail_alloc 100");
+    Fixture f("mirror 3 a 0 b 100 c 200 7 reserve 1 fail_alloc 100 inline_children 0 nosync");
     f.hooks(false);
     DmBio bio;
     map_like_dm(f, bio, BC_IO_WRITE, 8, 16);
@@ -817,7 +935,7 @@ TEST_CASE("in place: a mirror write's turn refused with AGAIN ends the write wit
 }
 
 TEST_CASE("in place: a NOWAIT split takes what it needs at hand, all or nothing") {
-    Fixture f("mirror 2 a 0 b 0 4 reserve 1 fail_alloc 100");
+    Fixture f("mirror 2 a 0 b 0 7 reserve 1 fail_alloc 100 inline_children 0 nosync");
     f.hooks(false);
     bc::posix::NoioScope noio;
     Parent first;
@@ -859,7 +977,7 @@ TEST_CASE("in place: a NOWAIT split takes what it needs at hand, all or nothing"
 }
 
 TEST_CASE("in place: a mirror read's parent reads its first piece, and is issued again on another leg") {
-    Fixture f("mirror 3 a 0 b 100 c 200");
+    Fixture f("mirror 3 a 0 b 100 c 200 1 nosync");
     f.hooks(false);
     DmBio bio;
     map_like_dm(f, bio, BC_IO_READ, 8, 16);
@@ -893,7 +1011,7 @@ TEST_CASE("in place: a mirror read's parent reads its first piece, and is issued
 }
 
 TEST_CASE("in place: a mirror read's further pieces are children at hand, each retried alone") {
-    Fixture f("mirror 2 a 0 b 0 2 max_child_sectors 8");
+    Fixture f("mirror 2 a 0 b 0 3 max_child_sectors 8 nosync");
     f.hooks(false);
     std::vector<void*> retried;
     f.ops.child_retry = [&](void* child) { retried.push_back(child); };
@@ -917,7 +1035,7 @@ TEST_CASE("in place: a mirror read's further pieces are children at hand, each r
 // the parent's status with the parent's own EIO: the end saw "a child failed", judged no
 // leg, and the reader got EIO although the other leg held the data.
 TEST_CASE("in place: a child's AGAIN does not hide the mirror parent's failed leg") {
-    Fixture f("mirror 2 a 0 b 0 2 max_child_sectors 8");
+    Fixture f("mirror 2 a 0 b 0 3 max_child_sectors 8 nosync");
     f.hooks(false);
     DmBio bio;
     map_like_dm(f, bio, BC_IO_READ, 0, 16, BC_MAP_NOWAIT);
@@ -935,7 +1053,7 @@ TEST_CASE("in place: a child's AGAIN does not hide the mirror parent's failed le
 }
 
 TEST_CASE("in place: a mirror parent ends with its children's error when its own piece is clean") {
-    Fixture f("mirror 2 a 0 b 0");
+    Fixture f("mirror 2 a 0 b 0 1 nosync");
     f.hooks(false);
     DmBio bio;
     map_like_dm(f, bio, BC_IO_WRITE, 0, 8);
@@ -953,7 +1071,7 @@ TEST_CASE("in place: a mirror parent ends with its children's error when its own
 }
 
 TEST_CASE("in place: a failed readahead fails no mirror leg and is not retried") {
-    Fixture f("mirror 2 a 0 b 0 2 max_child_sectors 8");
+    Fixture f("mirror 2 a 0 b 0 3 max_child_sectors 8 nosync");
     f.hooks(false);
     f.ops.child_retry = [](void*) { FAIL("a readahead must not be retried"); };
     bc::posix::NoioScope noio;
@@ -992,7 +1110,7 @@ TEST_CASE("in place: a failed readahead fails no mirror leg and is not retried")
 
 TEST_CASE("a mirror's writes are copied: the shim sends them down without NOWAIT") {
     bc_fast_path path;
-    Fixture m("mirror 2 a 0 b 0");
+    Fixture m("mirror 2 a 0 b 0 1 nosync");
     bc_target_fast_path(m.target, &path);
     CHECK(path.writes_copied == 1);
     Fixture s("striped 2 8 a 0 b 0");
@@ -1004,7 +1122,7 @@ TEST_CASE("a mirror's writes are copied: the shim sends them down without NOWAIT
 // end_io still asks core/ about a mirror's: its state was never begun, and whatever the
 // memory held (here a mirror write's leg, in turns) was judged, a leg failed by a refusal.
 TEST_CASE("a parent refused before any map call ends with its own status, nothing judged") {
-    Fixture f("mirror 2 a 0 b 0");
+    Fixture f("mirror 2 a 0 b 0 1 nosync");
     bc::ParentState state;
     std::memset(&state, 0, sizeof state);  // what a recycled per-bio area may hold
     state.parent_write = true;
@@ -1024,7 +1142,7 @@ TEST_CASE("a parent refused before any map call ends with its own status, nothin
 // already the bio's.
 TEST_CASE("only a mirror's ends are judged in core/") {
     bc_fast_path path;
-    Fixture m("mirror 2 a 0 b 0");
+    Fixture m("mirror 2 a 0 b 0 1 nosync");
     bc_target_fast_path(m.target, &path);
     CHECK(path.ends_judged == 1);
     Fixture limited("striped 2 8 a 0 b 0 2 max_child_sectors 8");
@@ -1042,4 +1160,939 @@ TEST_CASE("only a mirror's ends are judged in core/") {
     bc_target_child_end(limited.target, limited.children[0].bio, -BC_EIO);
     CHECK(bio.clones[0]->error == -BC_EIO);  // the children's error is the clone's status
     CHECK(in_place_end(limited.target, *bio.clones[0], -BC_EIO).error == -BC_EIO);
+}
+
+// ------------------------------------------------------------ a mirror's regions and resync
+
+namespace {
+// One flush, discard or write-zeroes clone, mapped and ended as the shim does.
+struct WholeClone {
+    ParentArea area;
+    int map(bc_target* t, bc_io_kind kind, unsigned nr, bc_sector_t sector = 0, bc_sector_t sectors = 0,
+            unsigned flags = 0) {
+        unsigned leg;
+        bc_sector_t leg_sector, leg_sectors;
+        bc::posix::NoioScope noio;
+        return bc_target_map_whole(t, &area.state, kind, nr, sector, sectors, flags, &leg, &leg_sector,
+                                   &leg_sectors);
+    }
+    int end(bc_target* t, unsigned nr, int error) {
+        return bc_target_whole_end(t, &area.state, nr, error);
+    }
+};
+
+// Runs a resync pass to its end; returns the regions copied.
+unsigned resync_all(bc_target* t) {
+    unsigned copied = 0;
+    bc_resync_job job;
+    while (bc_target_resync_begin(t, &job) > 0) {
+        bc_target_resync_end(t, &job, 0, 0);
+        ++copied;
+    }
+    return copied;
+}
+
+// Leg fails (a flush error on it), then the message reinstates it: every region out of
+// sync, the leg resyncing.
+void fail_and_reinstate(bc_target* t, unsigned leg) {
+    WholeClone flush;
+    REQUIRE(flush.map(t, BC_IO_FLUSH, leg) == 1);
+    REQUIRE(flush.end(t, leg, -BC_EIO) == 0);
+    TableWords words("reinstate " + std::to_string(leg));
+    const char* error = nullptr;
+    REQUIRE(bc_target_message(t, words.argc(), words.argv(), &error) == 0);
+}
+
+bool has(const std::string& s, const std::string& words) { return s.find(" " + words + " ") != std::string::npos ||
+                                                                   s.size() >= words.size() + 1 &&
+                                                                       s.compare(s.size() - words.size() - 1, std::string::npos, " " + words) == 0; }
+}  // namespace
+
+TEST_CASE("mirror: a new mirror reads regions out of sync from its first leg, and retries them nowhere") {
+    Fixture f("mirror 3 a 0 b 100 c 200", 4096);  // 4 regions of 1024, none in sync
+    f.hooks(false);
+    CHECK(has(info(f.target), "regions 4 regions_in_sync 0"));
+    for (int i = 0; i < 4; ++i) {
+        DmBio bio;
+        map_like_dm(f, bio, BC_IO_READ, 8, 8);
+        CHECK(bio.results[0].leg == 0);  // never rotated: the other legs may hold other data
+        CHECK(in_place_end(f.target, *bio.clones[0], 0).error == 0);
+    }
+    CHECK(has(info(f.target), "leg1_failed 0 leg1_resyncing 1"));  // they hold nothing yet
+    DmBio bio;
+    map_like_dm(f, bio, BC_IO_READ, 8, 8);
+    const bc_in_place_end end = in_place_end(f.target, *bio.clones[0], -BC_EIO);
+    CHECK(end.retry == 0);  // leg 1 and 2 do not hold this region: no retry there
+    CHECK(end.error == -BC_EIO);
+    CHECK(f.ops.events == 1);  // leg 0 failed: an event
+    // No leg holds the regions never copied (dm-raid1: "Primary mirror failed while
+    // out-of-sync"): a read of one fails, and the resync has nothing to copy from.
+    Parent next;
+    bc_in_place r;
+    bc_target_map_in_place(f.target, &next, &next.state, BC_IO_READ, 8, 8, 0, &r);
+    CHECK(r.error == -BC_EIO);
+    bc_resync_job job;
+    CHECK(bc_target_resync_begin(f.target, &job) == -BC_EIO);
+    CHECK(has(info(f.target), "regions_in_sync 0"));
+}
+
+TEST_CASE("mirror: a resync pass copies every region from the source to the reinstated leg, then it serves reads") {
+    Fixture f("mirror 3 a 0 b 100 c 200 1 nosync", 4096);
+    f.hooks(false);
+    WholeClone flush;
+    REQUIRE(flush.map(f.target, BC_IO_FLUSH, 2) == 1);
+    CHECK(flush.end(f.target, 2, -BC_EIO) == 0);  // leg 2 failed; the others hold it
+    CHECK(has(info(f.target), "leg2_failed 1 leg2_resyncing 0"));
+    CHECK(f.ops.events == 1);
+    CHECK_FALSE(bc_target_resync_wanted(f.target));
+
+    const char* error = nullptr;
+    TableWords words("reinstate 2");
+    REQUIRE(bc_target_message(f.target, words.argc(), words.argv(), &error) == 0);
+    CHECK(f.ops.resyncs_wanted == 1);
+    CHECK(bc_target_resync_wanted(f.target));
+    CHECK(has(info(f.target), "regions 4 regions_in_sync 0"));
+    CHECK(has(info(f.target), "leg2_failed 0 leg2_resyncing 1"));
+
+    bc_resync_job job;
+    REQUIRE(bc_target_resync_begin(f.target, &job) == 1);
+    CHECK(job.source == 0);  // the first live leg that is not resyncing
+    CHECK(job.legs == 0b110u);
+    CHECK(job.sectors == 1024);
+    CHECK(job.leg_sector[0] == job.region * 1024);
+    CHECK(job.leg_sector[1] == job.region * 1024 + 100);
+    CHECK(job.leg_sector[2] == job.region * 1024 + 200);
+    bc_target_resync_end(f.target, &job, 0, 0);
+    CHECK(has(info(f.target), "regions_in_sync 1"));
+    // a region out of sync is still read from the source, whatever the rotation
+    for (int i = 0; i < 3; ++i) {
+        DmBio bio;
+        map_like_dm(f, bio, BC_IO_READ, (job.region + 1) % 4 * 1024, 8);
+        CHECK(bio.results[0].leg == 0);
+        in_place_end(f.target, *bio.clones[0], 0);
+    }
+    CHECK(resync_all(f.target) == 3);
+    CHECK(has(info(f.target), "leg2_failed 0 leg2_resyncing 0"));
+    CHECK(f.ops.events == 2);  // the pass completed
+    CHECK(counter(f.target, "resync_regions") == 4);
+    CHECK(counter(f.target, "resync_sectors") == 4096);
+    // in sync: three reads in flight go to the three legs, the reinstated one too
+    DmBio reads[3];
+    unsigned legs = 0;
+    for (DmBio& bio : reads) {
+        map_like_dm(f, bio, BC_IO_READ, 8, 8);
+        legs |= 1u << bio.results[0].leg;
+    }
+    CHECK(legs == 0b111u);
+    for (DmBio& bio : reads)
+        in_place_end(f.target, *bio.clones[0], 0);
+}
+
+TEST_CASE("mirror: a read goes to the leg with the fewest reads in flight, the next one on a tie") {
+    Fixture f("mirror 2 a 0 b 500 1 nosync", 4096);
+    f.hooks(false);
+    DmBio first, second, third;
+    map_like_dm(f, first, BC_IO_READ, 0, 8);
+    map_like_dm(f, second, BC_IO_READ, 64, 8);
+    CHECK(first.results[0].leg != second.results[0].leg);  // one in flight on each
+    in_place_end(f.target, *second.clones[0], 0);
+    map_like_dm(f, third, BC_IO_READ, 128, 8);
+    CHECK(third.results[0].leg == second.results[0].leg);  // the idle one
+    in_place_end(f.target, *first.clones[0], 0);
+    in_place_end(f.target, *third.clones[0], 0);
+    // one at a time (queue depth 1): every leg in turn, so a failing one is met
+    std::vector<unsigned> legs;
+    for (bc_sector_t sector = 0; sector < 32; sector += 8) {
+        DmBio bio;
+        map_like_dm(f, bio, BC_IO_READ, sector, 8);
+        legs.push_back(bio.results[0].leg);
+        in_place_end(f.target, *bio.clones[0], 0);
+    }
+    CHECK(legs == std::vector<unsigned>{legs[0], 1 - legs[0], legs[0], 1 - legs[0]});
+    // a read retried elsewhere is counted there: the failed leg's count is gone with it
+    DmBio failing;
+    map_like_dm(f, failing, BC_IO_READ, 0, 8);
+    const bc_in_place_end again = in_place_end(f.target, *failing.clones[0], -BC_EIO);
+    REQUIRE(again.retry == 1);
+    DmBio busy;
+    map_like_dm(f, busy, BC_IO_READ, 64, 8);
+    CHECK(busy.results[0].leg == again.leg);  // the only live leg
+    in_place_end(f.target, *failing.clones[0], 0);
+    in_place_end(f.target, *busy.clones[0], 0);
+}
+
+TEST_CASE("mirror: a resync read error fails the source, a write error its leg, and the region stays out of sync") {
+    // legs 0 and 1 hold the data, leg 2 is reinstated
+    Fixture f("mirror 3 a 0 b 100 c 200 1 nosync", 2048);
+    f.hooks(false);
+    fail_and_reinstate(f.target, 2);
+    bc_resync_job job;
+    REQUIRE(bc_target_resync_begin(f.target, &job) == 1);
+    CHECK(job.source == 0);
+    bc_target_resync_end(f.target, &job, -BC_EIO, 0);
+    CHECK(has(info(f.target), "leg0_failed 1"));
+    CHECK(has(info(f.target), "regions_in_sync 0"));
+    REQUIRE(bc_target_resync_begin(f.target, &job) == 1);
+    CHECK(job.source == 1);
+    CHECK(job.legs == 0b100u);  // leg 0 failed: not written
+    bc_target_resync_end(f.target, &job, 0, 0b100u);
+    CHECK(has(info(f.target), "leg2_failed 1"));
+    CHECK(f.ops.events == 3);
+    CHECK(has(info(f.target), "regions_in_sync 1"));  // in sync on the one leg left
+}
+
+TEST_CASE("mirror: a write to the region being resynced waits for the copy, a NOWAIT one is refused") {
+    Fixture f("mirror 2 a 0 b 0", 4096);
+    f.hooks(true);
+    bc_resync_job job;
+    REQUIRE(bc_target_resync_begin(f.target, &job) == 1);
+    const bc_sector_t in_copy = job.region * 1024 + 8, elsewhere = (job.region + 1) % 4 * 1024;
+    Parent refused;
+    bc_in_place r;
+    {
+        bc::posix::NoioScope noio;
+        bc_target_map_in_place(f.target, &refused, &refused.state, BC_IO_WRITE, in_copy, 8, BC_MAP_NOWAIT, &r);
+    }
+    CHECK(r.error == -BC_EAGAIN);
+    DmBio other;
+    map_like_dm(f, other, BC_IO_WRITE, elsewhere, 8, BC_MAP_NOWAIT);  // another bucket: never waits
+    in_place_end(f.target, *other.clones[0], 0);
+
+    std::atomic<bool> mapped{false};
+    Parent waiting;
+    std::thread writer([&] {
+        bc::posix::NoioScope noio;
+        bc_in_place w;
+        bc_target_map_in_place(f.target, &waiting, &waiting.state, BC_IO_WRITE, in_copy, 8, 0, &w);
+        mapped = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK_FALSE(mapped);
+    bc_target_resync_end(f.target, &job, 0, 0);
+    writer.join();
+    CHECK(mapped);
+    in_place_end(f.target, waiting, 0);
+    CHECK(counter(f.target, "write_gate_waits") == 1);
+}
+
+TEST_CASE("mirror: the resync waits for the writes in flight to its region before it copies") {
+    Fixture f("mirror 2 a 0 b 0", 4096);
+    f.hooks(true);
+    DmBio write;
+    map_like_dm(f, write, BC_IO_WRITE, 8, 8);  // region 0, in flight until its end
+    std::atomic<bool> begun{false};
+    bc_resync_job job;
+    int begin = 0;
+    std::thread resync([&] {  // no Catch2 assertion in a thread: they are not thread-safe
+        begin = bc_target_resync_begin(f.target, &job);
+        begun = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK_FALSE(begun);
+    in_place_end(f.target, *write.clones[0], 0);
+    resync.join();
+    REQUIRE(begin == 1);
+    CHECK(job.region == 0);
+    bc_target_resync_end(f.target, &job, 0, 0);
+}
+
+TEST_CASE("mirror: flushes go to live legs only, and succeed while one live leg's flush does") {
+    Fixture f("mirror 2 a 0 b 0 1 nosync", 4096);
+    WholeClone c;
+    CHECK(c.map(f.target, BC_IO_FLUSH, 0) == 1);
+    CHECK(c.map(f.target, BC_IO_FLUSH, 1) == 1);
+    CHECK(c.end(f.target, 1, -BC_EOPNOTSUPP) == -BC_EOPNOTSUPP);  // says nothing of the leg
+    CHECK(c.end(f.target, 1, -BC_EAGAIN) == -BC_EAGAIN);
+    CHECK(has(info(f.target), "leg1_failed 0"));
+    CHECK(c.end(f.target, 1, -BC_EIO) == 0);
+    CHECK(has(info(f.target), "leg1_failed 1"));
+    CHECK(c.map(f.target, BC_IO_FLUSH, 1) == 0);  // not sent to the failed leg
+    CHECK(c.map(f.target, BC_IO_DISCARD, 1, 0, 8) == 0);
+    CHECK(c.end(f.target, 0, -BC_EIO) == -BC_EIO);  // the last live leg: the flush fails
+    CHECK(c.map(f.target, BC_IO_FLUSH, 0) == -BC_EIO);  // no live leg: never a success
+    CHECK(c.map(f.target, BC_IO_WRITE_ZEROES, 0, 0, 8) == -BC_EIO);
+    CHECK(f.ops.events == 2);
+}
+
+TEST_CASE("mirror: a discard or write-zeroes waits for the copy of its regions, and the copy for it") {
+    Fixture f("mirror 2 a 0 b 0", 4096);
+    bc_resync_job job;
+    REQUIRE(bc_target_resync_begin(f.target, &job) == 1);
+    REQUIRE(job.region == 0);
+    WholeClone refused;
+    CHECK(refused.map(f.target, BC_IO_DISCARD, 1, 0, 2048, BC_MAP_NOWAIT) == -BC_EAGAIN);
+    std::atomic<bool> mapped{false};
+    WholeClone zeroes;
+    int map = 0;
+    std::thread writer([&] {  // no Catch2 assertion in a thread: they are not thread-safe
+        map = zeroes.map(f.target, BC_IO_WRITE_ZEROES, 1, 0, 2048);
+        mapped = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK_FALSE(mapped);  // region 0 is being copied
+    bc_target_resync_end(f.target, &job, 0, 0);
+    writer.join();
+    CHECK(map == 1);
+    // in flight on regions 0 and 1: the copy of region 1 waits for it
+    std::atomic<bool> begun{false};
+    int begin = 0;
+    std::thread resync([&] {
+        begin = bc_target_resync_begin(f.target, &job);
+        begun = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK_FALSE(begun);
+    CHECK(zeroes.end(f.target, 1, 0) == 0);
+    resync.join();
+    REQUIRE(begin == 1);
+    CHECK(job.region == 1);
+    bc_target_resync_end(f.target, &job, 0, 0);
+    CHECK(resync_all(f.target) == 2);
+}
+
+TEST_CASE("mirror: a reload carries the legs' states over by identity, and the regions by geometry") {
+    Fixture old("mirror 2 a 0 b 0 1 nosync", 4096);
+    WholeClone c;
+    REQUIRE(c.map(old.target, BC_IO_FLUSH, 1) == 1);
+    REQUIRE(c.end(old.target, 1, -BC_EIO) == 0);
+    std::vector<unsigned char> state(bc_target_mirror_state_size(old.target));
+    bc_target_mirror_state_save(old.target, state.data());
+
+    Fixture same("mirror 2 a 0 b 0 1 nosync", 4096);
+    REQUIRE(bc_target_mirror_state_load(same.target, state.data(), state.size()) == 0);
+    CHECK(has(info(same.target), "regions 4 regions_in_sync 4"));
+    CHECK(has(info(same.target), "leg1_failed 1 leg1_resyncing 0"));
+
+    Fixture fresh("mirror 2 a 0 b 0", 4096);  // nosync or not, the carried state wins
+    REQUIRE(bc_target_mirror_state_load(fresh.target, state.data(), state.size()) == 0);
+    CHECK(has(info(fresh.target), "regions_in_sync 4"));
+
+    Fixture replaced("mirror 2 a 0 b 0 1 nosync", 4096, {0xfd00, 0xfe01});  // another device at index 1
+    REQUIRE(bc_target_mirror_state_load(replaced.target, state.data(), state.size()) == 0);
+    CHECK(has(info(replaced.target), "leg0_failed 0 leg0_resyncing 0"));
+    CHECK(has(info(replaced.target), "leg1_failed 0 leg1_resyncing 1"));
+    CHECK(has(info(replaced.target), "regions_in_sync 0"));
+
+    Fixture resized("mirror 2 a 0 b 0 3 region_size 512 nosync", 4096);
+    REQUIRE(bc_target_mirror_state_load(resized.target, state.data(), state.size()) == 0);
+    CHECK(has(info(resized.target), "regions 8 regions_in_sync 0"));
+    CHECK(has(info(resized.target), "leg1_failed 1"));
+
+    std::vector<unsigned char> garbage(state.size(), 0x5a);
+    CHECK(bc_target_mirror_state_load(same.target, garbage.data(), garbage.size()) == -BC_EINVAL);
+    Fixture linear("linear a 0", 4096);
+    CHECK(bc_target_mirror_state_size(linear.target) == 0);
+}
+
+TEST_CASE("mirror: reinstate refuses a live leg, a leg that is not there, and a target that is not a mirror") {
+    Fixture f("mirror 2 a 0 b 0 1 nosync", 4096);
+    Fixture linear("linear a 0", 4096);
+    const std::pair<const char*, const char*> cases[] = {
+        {"reinstate 1", "reinstate: the leg has not failed"},
+        {"reinstate 2", "reinstate: <leg> must be a leg number of the mirror"},
+        {"reinstate -1", "reinstate: <leg> must be a leg number of the mirror"},
+        {"reinstate", "Unknown message"},
+    };
+    for (const auto& [line, message] : cases) {
+        TableWords words(line);
+        const char* error = nullptr;
+        CHECK(bc_target_message(f.target, words.argc(), words.argv(), &error) == -BC_EINVAL);
+        CHECK(std::string(error) == message);
+    }
+    TableWords words("reinstate 0");
+    const char* error = nullptr;
+    CHECK(bc_target_message(linear.target, words.argc(), words.argv(), &error) == -BC_EINVAL);
+    CHECK(std::string(error) == "reinstate: for a mirror only");
+    CHECK(f.ops.resyncs_wanted == 0);
+}
+
+TEST_CASE("mirror: the resync takes its source after the writes in flight, and a source that fails meanwhile marks nothing") {
+    Fixture f("mirror 3 a 0 b 100 c 200 1 nosync", 4096);
+    f.hooks(false);
+    fail_and_reinstate(f.target, 2);
+    // a write in flight on region 0, its parent on leg 0, copies on legs 1 and 2
+    DmBio write;
+    map_like_dm(f, write, BC_IO_WRITE, 8, 8);
+    REQUIRE(write.results[0].leg == 0);
+    bc_resync_job job;
+    int begin = 0;
+    std::thread resync([&] { begin = bc_target_resync_begin(f.target, &job); });  // asserted after join
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (const Child& c : f.children)
+        bc_target_child_end(f.target, c.bio, 0);
+    CHECK(in_place_end(f.target, *write.clones[0], -BC_EIO).error == 0);  // leg 0 failed; 1 and 2 have it
+    resync.join();
+    REQUIRE(begin == 1);
+    CHECK(job.source == 1);  // not leg 0, whose data is older than the write just acknowledged
+    CHECK(job.legs == 0b100u);
+    bc_target_resync_end(f.target, &job, 0, 0);
+    // the source fails while its region is being copied: the region stays out of sync
+    REQUIRE(bc_target_resync_begin(f.target, &job) == 1);
+    REQUIRE(job.source == 1);
+    WholeClone flush;
+    REQUIRE(flush.map(f.target, BC_IO_FLUSH, 1) == 1);
+    REQUIRE(flush.end(f.target, 1, -BC_EIO) == 0);
+    bc_target_resync_end(f.target, &job, 0, 0);
+    CHECK(has(info(f.target), "regions_in_sync 1"));
+}
+
+TEST_CASE("mirror: a pass stopped after its last region is taken up again (the resyncing legs are done then)") {
+    Fixture f("mirror 2 a 0 b 0 1 nosync", 2048);
+    fail_and_reinstate(f.target, 1);
+    bc_resync_job job;
+    for (int i = 0; i < 2; ++i) {
+        REQUIRE(bc_target_resync_begin(f.target, &job) == 1);
+        bc_target_resync_end(f.target, &job, 0, 0);
+    }
+    // the worker stopped here (a suspend): every region in sync, leg 1 still resyncing
+    CHECK(bc_target_resync_wanted(f.target));
+    CHECK(bc_target_resync_begin(f.target, &job) == 0);
+    CHECK(has(info(f.target), "leg1_failed 0 leg1_resyncing 0"));
+    CHECK_FALSE(bc_target_resync_wanted(f.target));
+}
+
+TEST_CASE("mirror: a reload finds each leg by device and offset, wherever it is in the table") {
+    Fixture old("mirror 2 a 0 b 100 1 nosync", 4096);
+    WholeClone c;
+    REQUIRE(c.map(old.target, BC_IO_FLUSH, 1) == 1);
+    REQUIRE(c.end(old.target, 1, -BC_EIO) == 0);  // b failed
+    std::vector<unsigned char> state(bc_target_mirror_state_size(old.target));
+    bc_target_mirror_state_save(old.target, state.data());
+
+    Fixture swapped("mirror 2 b 100 a 0 1 nosync", 4096, {0xfd01, 0xfd00});
+    REQUIRE(bc_target_mirror_state_load(swapped.target, state.data(), state.size()) == 0);
+    CHECK(has(info(swapped.target), "leg0_failed 1 leg0_resyncing 0"));
+    CHECK(has(info(swapped.target), "leg1_failed 0 leg1_resyncing 0"));
+    CHECK(has(info(swapped.target), "regions_in_sync 4"));
+
+    Fixture moved("mirror 2 a 0 b 200 1 nosync", 4096);  // b at another offset: another leg
+    REQUIRE(bc_target_mirror_state_load(moved.target, state.data(), state.size()) == 0);
+    CHECK(has(info(moved.target), "leg1_failed 0 leg1_resyncing 1"));
+    CHECK(has(info(moved.target), "regions_in_sync 0"));
+
+    Fixture all_new("mirror 2 c 0 d 0", 4096, {0xfe00, 0xfe01});  // nothing in common: its own state
+    REQUIRE(bc_target_mirror_state_load(all_new.target, state.data(), state.size()) == 0);
+    CHECK(has(info(all_new.target), "leg0_failed 0 leg0_resyncing 0"));
+    CHECK(has(info(all_new.target), "leg1_failed 0 leg1_resyncing 1"));
+}
+
+// ------------------------------------------------------------------ the disk log
+
+namespace {
+
+// A log device in memory: what the shim's log worker writes, pass by pass.
+struct LogDisk {
+    std::vector<unsigned char> bytes;
+    std::vector<unsigned long long> order;  // the blocks in the order written
+    int fail = 0;                            // the error every write returns
+
+    explicit LogDisk(bc_target* t) : bytes(bc_target_log_blocks(t) * bc::kLogBlockBytes) {}
+    unsigned char* block(unsigned long long i) { return bytes.data() + i * bc::kLogBlockBytes; }
+    // One pass, as module/mirror_log.c runs it.
+    void pass(bc_target* t) {
+        bc_log_pass p;
+        std::vector<unsigned char> buffer(bc::kLogBlockBytes);
+        if (bc_target_log_pass_begin(t, &p)) {
+            if (p.pre_header) {
+                bc_target_log_pass_header(t, &p, buffer.data(), 1);
+                write(p.header_block, buffer);
+            }
+            unsigned long long index;
+            while (bc_target_log_pass_block(t, &p, &index, buffer.data()))
+                write(index, buffer);
+            if (p.header) {
+                bc_target_log_pass_header(t, &p, buffer.data(), 0);
+                write(p.header_block, buffer);
+            }
+        }
+        bc_target_log_pass_end(t, &p, fail);
+    }
+    void write(unsigned long long index, const std::vector<unsigned char>& buffer) {
+        order.push_back(index);
+        if (!fail)
+            std::memcpy(block(index), buffer.data(), buffer.size());
+    }
+    // A cleaning round: the legs flushed (flushed), then a pass.
+    void clean(bc_target* t, bool flushed = true) {
+        if (bc_target_log_clean_begin(t))
+            bc_target_log_clean_end(t, flushed);
+        pass(t);
+    }
+    bool dirty(unsigned long long region) {
+        return block(bc::kLogHeaderCopies + region / bc::kLogRegionsPerBlock)[region % bc::kLogRegionsPerBlock / 8] >>
+                   (region % 8) & 1;
+    }
+    bc::LogHeader header() {
+        bc::LogHeader h{};
+        REQUIRE(bc::decode_log_header(block(0), block(1), &h).ok());
+        return h;
+    }
+};
+
+// A mirror with a disk log over 4 regions of 1024 sectors, its log passes run at once
+// by the kick (auto_pass) or by the test.
+struct LoggedMirror {
+    explicit LoggedMirror(const std::string& features = "4 log c 0 nosync",
+                          std::vector<unsigned long long> ids = {}, bool auto_pass = true)
+        : f("mirror 2 a 0 b 0 " + features, 4096, ids), disk(f.target) {
+        f.hooks(true);
+        if (auto_pass)
+            f.ops.on_log_kick = [this] { disk.pass(f.target); };
+        const char* error = nullptr;
+        REQUIRE(bc_target_log_load(f.target, disk.bytes.data(), &error) == 0);
+        disk.pass(f.target);  // the first pass formats the log
+    }
+    void write(bc_sector_t sector, unsigned sectors = 8) {
+        DmBio bio;
+        map_like_dm(f, bio, BC_IO_WRITE, sector, sectors);
+        for (auto& clone : bio.clones)
+            in_place_end(f.target, *clone, 0);
+    }
+    Fixture f;
+    LogDisk disk;
+};
+
+// A new table over the log as `from` left it (a crash, a reboot): loaded from its bytes.
+int load_from(Fixture& g, const LogDisk& from, const char** error) {
+    return bc_target_log_load(g.target, from.bytes.data(), error);
+}
+
+}  // namespace
+
+TEST_CASE("log format: CRC-32C's check value, and a header read back as written") {
+    const char* check = "123456789";
+    CHECK((bc::crc32c(~0u, reinterpret_cast<const bc::u8*>(check), 9) ^ ~0u) == 0xe3069283u);
+    bc::LogHeader h{};
+    h.seq = 7;
+    h.target_sectors = 4096;
+    h.region_sectors = 1024;
+    h.nr_regions = 4;
+    h.nr_legs = 2;
+    h.failed = 2;
+    h.leg_ids[0] = 0xfd00;
+    h.leg_offsets[1] = 99;
+    std::vector<bc::u8> a(bc::kLogBlockBytes), b(bc::kLogBlockBytes, 0);
+    bc::encode_log_header(h, a.data());
+    bc::LogHeader got{};
+    auto read = bc::decode_log_header(a.data(), b.data(), &got);
+    REQUIRE(read.ok());
+    CHECK(read.value() == bc::LogRead::valid);
+    CHECK(got.seq == 7);
+    CHECK(got.failed == 2);
+    CHECK(got.leg_ids[0] == 0xfd00);
+    CHECK(got.leg_offsets[1] == 99);
+    CHECK(bc::check_log_geometry(got, 4096, 1024, 4).ok());
+    CHECK(std::string(bc::check_log_geometry(got, 4096, 512, 8).error().message) ==
+          "log: written for another region_size: not overwritten");
+    CHECK(std::string(bc::check_log_geometry(got, 8192, 1024, 8).error().message) ==
+          "log: written for a device of another length: not overwritten");
+}
+
+TEST_CASE("log format: blank, a torn copy beside a whole one, the newer copy, and a corrupt log refused") {
+    std::vector<bc::u8> a(bc::kLogBlockBytes, 0), b(bc::kLogBlockBytes, 0);
+    bc::LogHeader got{};
+    CHECK(bc::decode_log_header(a.data(), b.data(), &got).value() == bc::LogRead::blank);
+    bc::LogHeader h{};
+    h.region_sectors = 1024;
+    h.nr_regions = 4;
+    h.nr_legs = 2;
+    h.seq = 1;
+    bc::encode_log_header(h, a.data());
+    h.seq = 2;
+    bc::encode_log_header(h, b.data());
+    REQUIRE(bc::decode_log_header(a.data(), b.data(), &got).ok());
+    CHECK(got.seq == 2);  // the newer
+    b[100] ^= 1;          // a torn write of the newer copy: the older stands
+    REQUIRE(bc::decode_log_header(a.data(), b.data(), &got).ok());
+    CHECK(got.seq == 1);
+    a[20] ^= 1;  // both torn: refused, never taken for blank
+    auto read = bc::decode_log_header(a.data(), b.data(), &got);
+    REQUIRE_FALSE(read.ok());
+    CHECK(std::string(read.error().message) == "log: corrupt header (checksum or version): not overwritten");
+}
+
+TEST_CASE("mirror log: a write to a clean region waits until a pass has written its bit, the next one does not") {
+    LoggedMirror m("4 log c 0 nosync", {}, false);
+    CHECK(has(info(m.f.target), "log disk log_state ok log_dirty 0"));
+    CHECK_FALSE(m.disk.dirty(1));
+    std::atomic<bool> mapped{false};
+    std::thread writer([&] {
+        m.write(1024 + 8);
+        mapped = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK_FALSE(mapped);  // waiting for the log
+    CHECK(m.f.ops.log_kicks == 1);
+    m.disk.pass(m.f.target);
+    writer.join();
+    CHECK(mapped);
+    CHECK(m.disk.dirty(1));
+    CHECK_FALSE(m.disk.dirty(0));
+    CHECK(counter(m.f.target, "log_waits") == 1);
+    m.write(1024 + 64);  // its bit is on the disk: no wait, no pass
+    CHECK(counter(m.f.target, "log_waits") == 1);
+    CHECK(m.f.ops.log_kicks == 1);
+}
+
+TEST_CASE("mirror log: a NOWAIT write to a clean region is refused with AGAIN, and nothing is left entered") {
+    LoggedMirror m("4 log c 0 nosync", {}, false);
+    Parent refused;
+    bc_in_place r;
+    {
+        bc::posix::NoioScope noio;
+        bc_target_map_in_place(m.f.target, &refused, &refused.state, BC_IO_WRITE, 2048, 8, BC_MAP_NOWAIT, &r);
+    }
+    CHECK(r.error == -BC_EAGAIN);
+    m.disk.pass(m.f.target);  // the bit it set is written all the same
+    CHECK(m.disk.dirty(2));
+    DmBio again;  // now it goes through without waiting
+    map_like_dm(m.f, again, BC_IO_WRITE, 2048, 8, BC_MAP_NOWAIT);
+    in_place_end(m.f.target, *again.clones[0], 0);
+    // nothing in flight: the resync gate and the log's epochs are free (a round clears it)
+    m.disk.clean(m.f.target);
+    m.disk.clean(m.f.target);
+    CHECK_FALSE(m.disk.dirty(2));
+}
+
+TEST_CASE("mirror log: bits are cleared lazily, after the writes end and the legs are flushed") {
+    LoggedMirror m;
+    DmBio inflight;
+    map_like_dm(m.f, inflight, BC_IO_WRITE, 0, 8);  // region 0, not ended yet
+    m.write(3072);                                  // region 3, ended
+    CHECK(m.disk.dirty(0));
+    CHECK(m.disk.dirty(3));
+    m.disk.clean(m.f.target);  // flips the epoch; the old epoch's write 0 is in flight
+    CHECK(m.disk.dirty(3));
+    CHECK(m.disk.dirty(0));
+    in_place_end(m.f.target, *inflight.clones[0], 0);
+    m.disk.clean(m.f.target, false);  // a leg's flush failed: nothing is cleared
+    CHECK(m.disk.dirty(3));
+    CHECK(m.disk.dirty(0));
+    REQUIRE(bc_target_log_clean_begin(m.f.target) == 1);
+    m.write(3072 + 8);  // between the flush and the clearing: its data may not be flushed
+    bc_target_log_clean_end(m.f.target, 1);
+    m.disk.pass(m.f.target);
+    CHECK_FALSE(m.disk.dirty(0));
+    CHECK(m.disk.dirty(3));  // kept
+    m.disk.clean(m.f.target);
+    CHECK_FALSE(m.disk.dirty(3));
+    CHECK(has(info(m.f.target), "log_dirty 0"));
+}
+
+TEST_CASE("mirror log: a region out of sync keeps its bit until the resync has copied it") {
+    LoggedMirror m("3 log c 0");  // no nosync: a new log, every region dirty and out of sync
+    for (unsigned r = 0; r < 4; ++r)
+        CHECK(m.disk.dirty(r));
+    m.disk.clean(m.f.target);
+    m.disk.clean(m.f.target);
+    CHECK(m.disk.dirty(0));  // out of sync: kept
+    CHECK(resync_all(m.f.target) == 4);
+    m.disk.clean(m.f.target);
+    m.disk.clean(m.f.target);
+    for (unsigned r = 0; r < 4; ++r)
+        CHECK_FALSE(m.disk.dirty(r));
+    CHECK(m.disk.header().resyncing == 0);  // the pass's end is in the header
+}
+
+TEST_CASE("mirror log: after a crash, a new table resyncs only the regions the log marks dirty, nosync or not") {
+    LoggedMirror m;
+    m.write(1024);
+    m.write(3072);
+    m.disk.clean(m.f.target);
+    m.disk.clean(m.f.target);
+    m.write(1024 + 8);  // the crash comes now: region 1 dirty, 3 cleared
+    CHECK(m.disk.dirty(1));
+    CHECK_FALSE(m.disk.dirty(3));
+    Fixture g("mirror 2 a 0 b 0 4 log c 0 nosync", 4096);
+    g.hooks(true);
+    const char* error = nullptr;
+    REQUIRE(load_from(g, m.disk, &error) == 0);
+    CHECK(has(info(g.target), "regions 4 regions_in_sync 3"));
+    CHECK(has(info(g.target), "leg1_failed 0 leg1_resyncing 0"));
+    CHECK(resync_all(g.target) == 1);
+}
+
+TEST_CASE("mirror log: a failed leg is in the header, and a new table finds it failed") {
+    LoggedMirror m;
+    WholeClone flush;
+    REQUIRE(flush.map(m.f.target, BC_IO_FLUSH, 1) == 1);
+    REQUIRE(flush.end(m.f.target, 1, -BC_EIO) == 0);  // leg 1 fails; its kick ran a pass
+    CHECK(m.disk.header().failed == 2);
+    Fixture g("mirror 2 a 0 b 0 4 log c 0 nosync", 4096);
+    const char* error = nullptr;
+    REQUIRE(load_from(g, m.disk, &error) == 0);
+    CHECK(has(info(g.target), "leg1_failed 1"));
+}
+
+TEST_CASE("mirror log: reinstate writes every region dirty, then the header with the leg resyncing") {
+    LoggedMirror m;
+    m.disk.order.clear();
+    fail_and_reinstate(m.f.target, 1);
+    for (unsigned r = 0; r < 4; ++r)
+        CHECK(m.disk.dirty(r));
+    const bc::LogHeader h = m.disk.header();
+    CHECK(h.failed == 0);
+    CHECK(h.resyncing == 2);
+    REQUIRE(m.disk.order.size() >= 2);
+    CHECK(m.disk.order.back() < bc::kLogHeaderCopies);     // the header last
+    CHECK(m.disk.order[m.disk.order.size() - 2] == 2);     // after the bitmap
+}
+
+TEST_CASE("mirror log: a replaced leg resyncs completely, a log of another mirror is taken as new") {
+    LoggedMirror m;
+    Fixture replaced("mirror 2 a 0 b 0 4 log c 0 nosync", 4096, {0xfd00, 0xfe01});
+    const char* error = nullptr;
+    REQUIRE(load_from(replaced, m.disk, &error) == 0);
+    CHECK(has(info(replaced.target), "regions 4 regions_in_sync 0"));
+    CHECK(has(info(replaced.target), "leg1_failed 0 leg1_resyncing 1"));
+    CHECK(has(info(replaced.target), "log_dirty 4"));
+    Fixture other("mirror 2 a 0 b 0 4 log c 0 nosync", 4096, {0xfe00, 0xfe01});
+    REQUIRE(load_from(other, m.disk, &error) == 0);
+    CHECK(has(info(other.target), "regions_in_sync 0"));  // nosync applies to a blank log only
+    CHECK(has(info(other.target), "leg0_resyncing 0"));
+    CHECK(has(info(other.target), "leg1_resyncing 1"));
+}
+
+TEST_CASE("mirror log: a log of another geometry or a corrupt one is refused, a blank one taken") {
+    LoggedMirror m;
+    Fixture other_size("mirror 2 a 0 b 0 4 log c 0 nosync", 8192);
+    const char* error = nullptr;
+    CHECK(bc_target_log_check(other_size.target, m.disk.block(0), m.disk.block(1), &error) != 0);
+    CHECK(std::string(error) == "log: written for a device of another length: not overwritten");
+    Fixture other_region("mirror 2 a 0 b 0 6 region_size 512 log c 0 nosync", 4096);
+    CHECK(bc_target_log_check(other_region.target, m.disk.block(0), m.disk.block(1), &error) != 0);
+    CHECK(std::string(error) == "log: written for another region_size: not overwritten");
+    WholeClone flush;  // a second header (a leg failure): both copies written
+    REQUIRE(flush.map(m.f.target, BC_IO_FLUSH, 1) == 1);
+    REQUIRE(flush.end(m.f.target, 1, -BC_EIO) == 0);
+    REQUIRE(m.disk.header().seq >= 2);
+    m.disk.block(0)[30] ^= 1;
+    m.disk.block(1)[30] ^= 1;
+    Fixture same("mirror 2 a 0 b 0 4 log c 0 nosync", 4096);
+    CHECK(bc_target_log_check(same.target, m.disk.block(0), m.disk.block(1), &error) != 0);
+    CHECK(std::string(error) == "log: corrupt header (checksum or version): not overwritten");
+    std::vector<unsigned char> blank(bc::kLogBlockBytes, 0);
+    CHECK(bc_target_log_check(same.target, blank.data(), blank.data(), &error) == 0);
+}
+
+TEST_CASE("mirror log: a log whose writes fail is failed: writes go on without waiting, status says so") {
+    LoggedMirror m("4 log c 0 nosync", {}, false);
+    m.disk.fail = -BC_EIO;
+    std::thread writer([&] { m.write(1024); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    m.disk.pass(m.f.target);  // fails: the writer goes on
+    writer.join();
+    CHECK(has(info(m.f.target), "log disk log_state failed"));
+    CHECK(m.f.ops.events == 1);
+    m.write(2048);  // no wait, no kick
+    CHECK(m.f.ops.log_kicks == 1);
+}
+
+TEST_CASE("mirror log: a write ending after a leg failed is acknowledged only once the header has the failure") {
+    LoggedMirror m("4 log c 0 nosync", {}, false);
+    CHECK(bc_target_log_ack_gen(m.f.target) == 0);
+    WholeClone flush;
+    REQUIRE(flush.map(m.f.target, BC_IO_FLUSH, 1) == 1);
+    REQUIRE(flush.end(m.f.target, 1, -BC_EIO) == 0);  // leg 1 fails: the header is pending
+    const unsigned long long gen = bc_target_log_ack_gen(m.f.target);
+    CHECK(gen != 0);
+    CHECK(m.f.ops.log_kicks >= 1);  // the pass that writes it is on its way
+    std::atomic<bool> waited{false};
+    std::thread acker([&] {
+        bc_target_log_wait(m.f.target, gen);
+        waited = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK_FALSE(waited);
+    m.disk.pass(m.f.target);
+    acker.join();
+    CHECK(m.disk.header().failed == 2);
+    CHECK(bc_target_log_ack_gen(m.f.target) == 0);
+    Fixture core_log("mirror 2 a 0 b 0 1 nosync", 4096);  // no disk log: nothing held
+    CHECK(bc_target_log_ack_gen(core_log.target) == 0);
+}
+
+TEST_CASE("log format: a header torn on the very first format leaves a blank log, not a corrupt one") {
+    std::vector<bc::u8> a(bc::kLogBlockBytes, 0), b(bc::kLogBlockBytes, 0);
+    bc::LogHeader h{};
+    h.region_sectors = 1024; h.nr_regions = 4; h.nr_legs = 2; h.seq = 1;
+    bc::encode_log_header(h, b.data());   // seq 1 goes to copy 1
+    b[200] ^= 1;                          // torn
+    bc::LogHeader got{};
+    auto read = bc::decode_log_header(a.data(), b.data(), &got);
+    REQUIRE(read.ok());
+    CHECK(read.value() == bc::LogRead::blank);  // nothing was ever recorded: pass 1 comes before any write
+}
+
+TEST_CASE("mirror log: a log that knows none of the legs keeps the failure a reload carried") {
+    Fixture old("mirror 2 a 0 b 0 1 nosync", 4096);
+    old.hooks(true);
+    WholeClone flush;
+    REQUIRE(flush.map(old.target, BC_IO_FLUSH, 0) == 1);
+    REQUIRE(flush.end(old.target, 0, -BC_EIO) == 0);  // leg 0 failed
+    std::vector<unsigned char> state(bc_target_mirror_state_size(old.target));
+    bc_target_mirror_state_save(old.target, state.data());
+    LoggedMirror other("4 log c 0 nosync", {0xaa00, 0xaa01});  // a log naming other legs
+    Fixture g("mirror 2 a 0 b 0 4 log c 0 nosync", 4096);
+    g.hooks(true);
+    REQUIRE(bc_target_mirror_state_load(g.target, state.data(), state.size()) == 0);
+    CHECK(has(info(g.target), "leg0_failed 1"));
+    const char* error = nullptr;
+    REQUIRE(load_from(g, other.disk, &error) == 0);
+    CHECK(has(info(g.target), "leg0_failed 1"));
+    CHECK(has(info(g.target), "regions_in_sync 0"));  // every region from leg 1, the live one
+    CHECK(has(info(g.target), "leg1_resyncing 0"));
+}
+
+TEST_CASE("mirror log: a pass writes a new leg failure's header before the bitmap it clears") {
+    LoggedMirror m;
+    m.write(1024);                 // region 1 dirty, epoch 0, ended
+    m.f.ops.on_log_kick = nullptr; // passes by hand now
+    WholeClone flush;
+    REQUIRE(flush.map(m.f.target, BC_IO_FLUSH, 1) == 1);
+    REQUIRE(flush.end(m.f.target, 1, -BC_EIO) == 0);  // leg 1 fails; header pending
+    LogDisk before = m.disk;
+    m.disk.order.clear();
+    m.disk.clean(m.f.target);
+    REQUIRE(m.disk.order.size() >= 2);
+    CHECK(m.disk.order[0] < bc::kLogHeaderCopies);  // the failure first
+    CHECK_FALSE(m.disk.dirty(1));
+    // a crash after the bitmap block of that pass, whatever came after it:
+    std::memcpy(before.block(2), m.disk.block(2), bc::kLogBlockBytes);
+    std::memcpy(before.block(m.disk.order[0]), m.disk.block(m.disk.order[0]), bc::kLogBlockBytes);
+    Fixture g("mirror 2 a 0 b 0 4 log c 0 nosync", 4096);
+    const char* error = nullptr;
+    REQUIRE(load_from(g, before, &error) == 0);
+    CHECK(has(info(g.target), "leg1_failed 1"));
+}
+
+TEST_CASE("mirror log: a reinstate during a pass is in a later pass, its bitmap before its header") {
+    Fixture f("mirror 3 a 0 b 0 c 0 4 log d 0 nosync", 4096);
+    f.hooks(true);
+    LogDisk disk(f.target);
+    const char* error = nullptr;
+    REQUIRE(bc_target_log_load(f.target, disk.bytes.data(), &error) == 0);
+    disk.pass(f.target);
+    WholeClone f1, f2;
+    REQUIRE(f1.map(f.target, BC_IO_FLUSH, 1) == 1);
+    REQUIRE(f1.end(f.target, 1, -BC_EIO) == 0);
+    disk.pass(f.target);                    // leg 1 failed on disk
+    REQUIRE(f2.map(f.target, BC_IO_FLUSH, 2) == 1);
+    REQUIRE(f2.end(f.target, 2, -BC_EIO) == 0);  // leg 2 fails: header pending
+    bc_log_pass p;
+    std::vector<unsigned char> buffer(bc::kLogBlockBytes);
+    REQUIRE(bc_target_log_pass_begin(f.target, &p));  // pass P taken, header in it
+    REQUIRE(p.header);
+    std::thread admin([&] {
+        TableWords words("reinstate 1");
+        const char* e = nullptr;
+        bc_target_message(f.target, words.argc(), words.argv(), &e);
+    });
+    for (int i = 0; i < 200 && !has(info(f.target), "leg1_failed 0"); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (p.pre_header) {
+        bc_target_log_pass_header(f.target, &p, buffer.data(), 1);
+        disk.write(p.header_block, buffer);
+    }
+    unsigned long long index;
+    while (bc_target_log_pass_block(f.target, &p, &index, buffer.data()))
+        disk.write(index, buffer);
+    bc_target_log_pass_header(f.target, &p, buffer.data(), 0);
+    disk.write(p.header_block, buffer);
+    LogDisk crashed = disk;  // the crash comes after P
+    bc_target_log_pass_end(f.target, &p, 0);
+    disk.pass(f.target);
+    admin.join();
+    Fixture g("mirror 3 a 0 b 0 c 0 4 log d 0 nosync", 4096);
+    REQUIRE(load_from(g, crashed, &error) == 0);
+    INFO(info(g.target));
+    CHECK((has(info(g.target), "leg1_failed 1") || has(info(g.target), "regions_in_sync 0")));
+}
+
+TEST_CASE("mirror log: a reload over a log that failed keeps what the old table knew") {
+    Fixture three("mirror 3 a 0 b 0 c 0 4 log d 0 nosync", 4096);
+    three.hooks(true);
+    LogDisk disk(three.target);
+    three.ops.on_log_kick = [&] { disk.pass(three.target); };
+    const char* error = nullptr;
+    REQUIRE(bc_target_log_load(three.target, disk.bytes.data(), &error) == 0);
+    disk.pass(three.target);
+    disk.fail = -BC_EIO;
+    three.ops.on_log_kick = nullptr;
+    // the log fails on some pass
+    WholeClone fl;
+    REQUIRE(fl.map(three.target, BC_IO_FLUSH, 2) == 1);
+    REQUIRE(fl.end(three.target, 2, -BC_EIO) == 0);
+    disk.pass(three.target);  // fails: log failed, leg 2 failure not on disk
+    CHECK(has(info(three.target), "log_state failed"));
+    std::vector<unsigned char> state(bc_target_mirror_state_size(three.target));
+    bc_target_mirror_state_save(three.target, state.data());
+    disk.fail = 0;  // the device is back (transient) for the new table
+    Fixture g("mirror 3 a 0 b 0 c 0 4 log d 0 nosync", 4096);
+    g.hooks(true);
+    REQUIRE(bc_target_mirror_state_load(g.target, state.data(), state.size()) == 0);
+    CHECK(has(info(g.target), "leg2_failed 1"));
+    REQUIRE(load_from(g, disk, &error) == 0);
+    CHECK(has(info(g.target), "leg2_failed 1"));
+}
+
+TEST_CASE("mirror log: a write to a region long on the disk does not wait for another region's pass") {
+    LoggedMirror m("4 log c 0 nosync", {}, false);
+    std::thread w1([&] { m.write(0); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    m.disk.pass(m.f.target);
+    w1.join();  // region 0 on disk
+    const auto waits = counter(m.f.target, "log_waits");
+    std::thread w2([&] { m.write(1024); });  // region 1 newly dirty, waiting
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::atomic<bool> done{false};
+    std::thread w3([&] { m.write(8); done = true; });  // region 0 again
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK(done);
+    m.disk.pass(m.f.target);
+    w2.join(); w3.join();
+    CHECK(counter(m.f.target, "log_waits") == waits + 1);
+}
+
+TEST_CASE("mirror log: a log recording a failed leg that none of the table's legs is, is refused") {
+    LoggedMirror m;
+    WholeClone flush;
+    REQUIRE(flush.map(m.f.target, BC_IO_FLUSH, 1) == 1);
+    REQUIRE(flush.end(m.f.target, 1, -BC_EIO) == 0);
+    REQUIRE(m.disk.header().failed == 2);
+    Fixture renumbered("mirror 2 a 0 b 0 4 log c 0 nosync", 4096, {0xfe00, 0xfe01});
+    const char* error = nullptr;
+    CHECK(load_from(renumbered, m.disk, &error) != 0);
+    CHECK(std::string(error) ==
+          "log: records a failed or resyncing leg that is none of the table's (device numbers changed?): "
+          "not overwritten");
+}
+
+TEST_CASE("mirror log: a write is prepared before it is mapped: deferred until its bit is on the disk") {
+    LoggedMirror m("4 log c 0 nosync", {}, false);
+    const unsigned long long gen = bc_target_log_write_prepare(m.f.target, 1024, 8);
+    CHECK(gen != 0);
+    CHECK(m.f.ops.log_kicks == 1);
+    CHECK_FALSE(bc_target_log_written(m.f.target, gen));
+    CHECK(bc_target_log_write_prepare(m.f.target, 1024 + 8, 8) == gen);  // the same pass
+    m.disk.pass(m.f.target);
+    CHECK(bc_target_log_written(m.f.target, gen));
+    CHECK(m.disk.dirty(1));
+    CHECK(bc_target_log_write_prepare(m.f.target, 1024, 8) == 0);  // on the disk: map it now
+    m.write(1024);                                                  // and mapped, it does not wait
+    CHECK(counter(m.f.target, "log_waits") == 2);  // the two deferred
+    Fixture no_log("mirror 2 a 0 b 0 1 nosync", 4096);
+    CHECK(bc_target_log_write_prepare(no_log.target, 0, 8) == 0);
+}
+
+TEST_CASE("mirror log: a refused log is read again at the next resume, not taken as loaded") {
+    LoggedMirror m;
+    WholeClone flush;
+    REQUIRE(flush.map(m.f.target, BC_IO_FLUSH, 1) == 1);
+    REQUIRE(flush.end(m.f.target, 1, -BC_EIO) == 0);
+    Fixture renumbered("mirror 2 a 0 b 0 4 log c 0 nosync", 4096, {0xfe00, 0xfe01});
+    const char* error = nullptr;
+    REQUIRE(load_from(renumbered, m.disk, &error) != 0);
+    CHECK_FALSE(bc_target_log_loaded(renumbered.target));
+    CHECK(load_from(renumbered, m.disk, &error) != 0);  // refused again, not skipped
 }

@@ -138,6 +138,8 @@ Words written_back(const Outcome& o) {
         case BC_FEATURE_MAX_CHILD_SECTORS: features.push_back(std::to_string(t.max_child_sectors)); break;
         case BC_FEATURE_MAX_CHILD_SEGMENTS: features.push_back(std::to_string(t.max_child_segments)); break;
         case BC_FEATURE_FAIL_ALLOC: features.push_back(std::to_string(t.fail_alloc_percent)); break;
+        case BC_FEATURE_INLINE_CHILDREN: features.push_back(std::to_string(t.inline_children)); break;
+        case BC_FEATURE_REGION_SIZE: features.push_back(std::to_string(t.region_size)); break;
         default: break;
         }
     }
@@ -163,6 +165,9 @@ void check_same_table(const Outcome& a, const Outcome& b) {
     CHECK(a.table.max_child_segments == b.table.max_child_segments);
     CHECK(a.table.fail_alloc_percent == b.table.fail_alloc_percent);
     CHECK(a.table.no_rescuer == b.table.no_rescuer);
+    CHECK(a.table.inline_children == b.table.inline_children);
+    CHECK(a.table.region_size == b.table.region_size);
+    CHECK(a.table.nosync == b.table.nosync);
 }
 
 class Generator {
@@ -196,7 +201,10 @@ public:
             w.push_back(std::to_string(edgy(0, ~0ull >> BC_SECTOR_SHIFT)));
         }
         Words features;
-        std::vector<unsigned> order{0, 1, 2, 3, 4};
+        // a mirror's own features (region_size, nosync) only on a mirror
+        std::vector<unsigned> order{0, 1, 2, 3, 4, 5};
+        if (layout == 2)
+            order.insert(order.end(), {6, 7});
         for (unsigned i = 0; i < order.size(); ++i)
             std::swap(order[i], order[i + below(unsigned(order.size()) - i)]);
         for (unsigned f : order) {
@@ -208,6 +216,9 @@ public:
             case 2: features.insert(features.end(), {"max_child_segments", std::to_string(edgy(BC_MAX_CHILD_SEGMENTS_MIN, BC_MAX_CHILD_SEGMENTS_MAX))}); break;
             case 3: features.push_back("no_rescuer"); break;
             case 4: features.insert(features.end(), {"fail_alloc", std::to_string(edgy(BC_FAIL_ALLOC_MIN, BC_FAIL_ALLOC_MAX))}); break;
+            case 5: features.insert(features.end(), {"inline_children", std::to_string(edgy(BC_INLINE_CHILDREN_MIN, BC_INLINE_CHILDREN_MAX))}); break;
+            case 6: features.insert(features.end(), {"region_size", std::to_string(1ull << in(3, 21))}); break;
+            case 7: features.push_back("nosync"); break;
             }
         }
         if (!features.empty() || chance(10)) {
@@ -253,7 +264,7 @@ private:
     std::string vocabulary_word() {
         static const char* const kWords[] = {
             "linear", "striped", "mirror", "Linear", "stripe", "reserve", "max_child_sectors",
-            "max_child_segments", "no_rescuer", "fail_alloc", "0", "1", "2", "3", "7", "8", "16",
+            "max_child_segments", "no_rescuer", "fail_alloc", "region_size", "nosync", "1024", "0", "1", "2", "3", "7", "8", "16",
             "17", "100", "101", "256", "257", "4096", "4097", "1073741824", "1073741825",
             "36028797018963967", "36028797018963968", "18446744073709551615", "18446744073709551616",
             "99999999999999999999999", "-1", "-0", "+1", "0x10", "1e3", "08", " 1", "1 ", "",

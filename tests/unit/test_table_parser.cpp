@@ -68,7 +68,28 @@ TEST_CASE("feature limits are inclusive") {
     CHECK(parse("linear a 0 2 max_child_segments 256").rc == 0);
     CHECK(parse("linear a 0 2 fail_alloc 0").rc == 0);
     CHECK(parse("linear a 0 2 fail_alloc 100").rc == 0);
+    CHECK(parse("linear a 0 2 inline_children 0").rc == 0);
+    CHECK(parse("linear a 0 2 inline_children 2").rc == 0);
     CHECK(parse("linear a 36028797018963967").rc == 0);
+}
+
+// One inline child object per leg beside the first, at most BC_INLINE_CHILDREN_MAX; none
+// where nothing is ever split; what the table says when it says it.
+TEST_CASE("inline_children: the layout's default unless given") {
+    CHECK(parse("linear a 0").table.inline_children == 0);
+    CHECK(parse("linear a 0 2 max_child_sectors 8").table.inline_children == 1);
+    CHECK(parse("linear a 0 2 max_child_segments 4").table.inline_children == 1);
+    CHECK(parse("striped 1 8 a 0").table.inline_children == 0);  // its chunks continue the clone's
+    CHECK(parse("striped 1 8 a 0 2 max_child_sectors 8").table.inline_children == 1);
+    CHECK(parse("striped 2 8 a 0 b 0").table.inline_children == 1);
+    CHECK(parse("striped 5 8 a 0 b 0 c 0 d 0 e 0").table.inline_children == BC_INLINE_CHILDREN_MAX);
+    CHECK(parse("mirror 2 a 0 b 0").table.inline_children == 1);
+    CHECK(parse("mirror 3 a 0 b 0 c 0").table.inline_children == 2);
+    const Parsed given = parse("mirror 3 a 0 b 0 c 0 2 inline_children 0");
+    REQUIRE(given.rc == 0);
+    CHECK(given.table.inline_children == 0);
+    CHECK(given.table.feature_order[0] == BC_FEATURE_INLINE_CHILDREN);
+    CHECK(parse("linear a 0 2 inline_children 2").table.inline_children == 2);
 }
 
 TEST_CASE("striped and mirror device lists") {

@@ -20,14 +20,11 @@ u64 size_option(const Args& args, const char* option) {
     return *size;
 }
 
-std::optional<u64> count_option(const Args& args, const char* option, u64 min, u64 max) {
-    std::optional<std::string> text = args.value(option);
+std::optional<u64> feature_option(const Args& args, const FeatureOption& feature) {
+    const std::optional<std::string> text = args.value(feature.option);
     if (!text)
         return std::nullopt;
-    // "--fail-alloc 50%" reads naturally; accept the sign.
-    if (std::string_view(option) == "fail-alloc" && !text->empty() && text->back() == '%')
-        text->pop_back();
-    const Expected<u64> value = parse_count(*text, min, max, fmt::format("create: --{}", option));
+    const Expected<u64> value = parse_feature_value(feature, *text, fmt::format("create: --{}", feature.option));
     if (!value)
         throw UsageError(value.error());
     return *value;
@@ -46,15 +43,30 @@ CreateRequest request_from(const Args& args) {
         request.chunk_bytes = size_option(args, "chunk");
     if (args.has("size"))
         request.size_bytes = size_option(args, "size");
-    for (const FeatureOption& feature : kFeatureOptions)
-        request.*feature.value = count_option(args, feature.option, feature.min, feature.max);
-    request.no_rescuer = args.has("no-rescuer");
+    for (const FeatureOption& feature : kFeatureOptions) {
+        if (feature.value)
+            request.*feature.value = feature_option(args, feature);
+        else
+            request.*feature.flag = args.has(feature.option);
+    }
+    if (const std::optional<std::string> log = args.value("log")) {
+        const Expected<LogArgument> parsed = parse_log_argument(*log, path_exists);
+        if (!parsed)
+            throw UsageError("create: " + parsed.error());
+        request.log = *parsed;
+    }
+    // Before the devices are probed: an option of another layout (--chunk on a mirror,
+    // --nosync on striped) is wrong whatever the devices are.
+    if (const Expected<bool> options = check_layout_options(request); !options)
+        throw UsageError("create: " + options.error());
     for (std::size_t i = 1; i < args.positionals().size(); ++i) {
         const Expected<LegArgument> leg = parse_leg_argument(args.positionals()[i], path_exists);
         if (!leg)
             throw UsageError("create: " + leg.error());
         request.legs.push_back(*leg);
     }
+    if (const Expected<bool> apart = check_log_not_a_leg(request); !apart)
+        throw UsageError("create: " + apart.error());
     return request;
 }
 
@@ -70,6 +82,10 @@ int create_command(const Words& words) {
                                    {"max-child-segments", true},
                                    {"no-rescuer", false},
                                    {"fail-alloc", true},
+                                   {"inline-children", true},
+                                   {"region-size", true},
+                                   {"nosync", false},
+                                   {"log", true},
                                    {"dry-run", false}});
     if (!parsed)
         return kExitOk;
@@ -86,7 +102,12 @@ int create_command(const Words& words) {
         const BlockDevice device = probe_block_device("create", leg.device);
         geometry.push_back(LegGeometry{device.table_name(), device.size_bytes, device.logical_block_size});
     }
-    const Expected<TableLine> table = build_table(request, geometry);
+    std::optional<LegGeometry> log_geometry;
+    if (request.log) {
+        const BlockDevice device = probe_block_device("create: --log", request.log->device);
+        log_geometry = LegGeometry{device.table_name(), device.size_bytes, device.logical_block_size};
+    }
+    const Expected<TableLine> table = build_table(request, geometry, log_geometry);
     if (!table)
         throw UsageError("create: " + table.error());
 
@@ -96,8 +117,9 @@ int create_command(const Words& words) {
     }
     DeviceMapper dm;
     dm.create(name, table->sectors, table->params);
-    fmt::print("{}: {} over {} device{}, {} ({} sectors)\n", name, layout_name(request.layout), request.legs.size(),
-               request.legs.size() == 1 ? "" : "s", human_bytes(table->sectors * kSectorBytes), table->sectors);
+    fmt::print("{}: {} over {} device{}, {} ({} sectors){}\n", name, layout_name(request.layout), request.legs.size(),
+               request.legs.size() == 1 ? "" : "s", human_bytes(table->sectors * kSectorBytes), table->sectors,
+               request.log ? ", log on " + request.log->device : std::string());
     return kExitOk;
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "abi/limits.h"
+#include "table_builder.h"
 
 namespace ctl {
 namespace {
@@ -12,6 +13,9 @@ namespace {
 #define BC_LEGS(min) BC_STRINGIFY(min) " to " BC_STRINGIFY(BC_MAX_LEGS)
 // A bound the manual can only state in other units (bytes, not sectors).
 static_assert(BC_CHUNK_SECTORS_MIN * 512 == 4096, "the manual says --chunk is at least 4k");
+// One the manual writes as a power of two (abi/limits.h, BC_MIRROR_MAX_REGIONS).
+static_assert(kMaxMirrorRegions == 1u << 25 && BC_REGION_SIZE_DEFAULT * 512ull << 25 == 16ull << 40,
+              "the manual says a mirror has at most 2^25 regions, 16 TiB at the default region size");
 
 // One command's part of the manual; the full page is made of all of them, so the two
 // never disagree.
@@ -42,7 +46,7 @@ devices named major:minor. When the kernel refuses the table, its reason
 is read back from the kernel log (/dev/kmsg) and printed.
 
 A DEV that exists as written is a path even if it contains ':';
-otherwise the text after its last ':' is the offset.)",
+otherwise the text after its last ':' is the offset. So is --log's.)",
      R"(--layout linear|striped|mirror
     The layout (required).
 --chunk SIZE
@@ -67,12 +71,42 @@ otherwise the text after its last ':' is the offset.)",
     Fault injection: this share ()" BC_RANGE(BC_FAIL_ALLOC_MIN, BC_FAIL_ALLOC_MAX)
      R"() of the allocation engine's
     backing allocations fails (tests only).
+--inline-children N
+    Child objects carried in each bio's own per-bio data, )" BC_RANGE(BC_INLINE_CHILDREN_MIN, BC_INLINE_CHILDREN_MAX)
+     R"(:
+    the first pieces of a split and a mirror write's copies cost no
+    allocation. Default: one per device beside the first, at most
+    )" BC_STRINGIFY(BC_INLINE_CHILDREN_MAX) R"(; none for one device without a child limit.
+--region-size SECTORS
+    Mirror only: the unit of resync in 512-byte sectors, a power of two
+    in )" BC_RANGE(BC_REGION_SIZE_MIN, BC_REGION_SIZE_MAX) R"( (the module's default: )" BC_STRINGIFY(BC_REGION_SIZE_DEFAULT) R"(). The module keeps one bit
+    per region, at most 2^25 of them: a mirror larger than 16 TiB needs
+    more than the default.
+--nosync
+    Mirror only: declare the devices identical already (zeroed, or
+    copies of each other): no initial resync. Without it a new mirror
+    copies its first device to the others, region by region, in the
+    background.
+--log DEV[:OFFSET]
+    Mirror only: keep the mirror's region log on DEV, from OFFSET on,
+    instead of in memory. Unlike a leg's, OFFSET is a plain count of
+    512-byte sectors (default 0). The log marks the regions being
+    written to before the writes go out, so that after a crash or a
+    reboot only those are resynced, not the whole mirror. DEV must be a
+    block device that is none of the legs, with room from OFFSET for
+    two 4 KiB header blocks and a bit per region (a 4 KiB block per
+    32768 regions). In the table: `log MAJOR:MINOR OFFSET`, after
+    region_size. A log never written before is new: --nosync applies
+    to it; one already written says itself which regions to resync.
 --dry-run
     Check everything and print the table as dmsetup takes it; create
     nothing.)",
      R"(biochainctl create fast --layout linear /dev/sdb
 biochainctl create wide --layout striped --chunk 128k /dev/sd[bcd]
 biochainctl create safe --layout mirror --size 10G /dev/sdb:1G /dev/sdc:1G
+biochainctl create blank --layout mirror --nosync --region-size 2048 \
+    /dev/sdb /dev/sdc
+biochainctl create kept --layout mirror --log /dev/sdd:2048 /dev/sdb /dev/sdc
 biochainctl create tiny --layout linear --reserve 1 \
     --max-child-sectors 8 /dev/vda)"},
     {"remove", "remove NAME", "remove a biochain device",
@@ -90,14 +124,32 @@ printed when there is no biochain device.)",
      R"(Reads the target's INFO status (the I/O counters and the allocation
 engine's: children, per-CPU magazine hits, depot traffic, reserve use,
 waits, rescues, per-leg errors) and prints it as an aligned table, in the module's
-order. Counters this biochainctl does not know are shown like the rest.)",
+order. Counters this biochainctl does not know are shown like the rest.
+
+A mirror's health comes first: its resync progress, the regions in
+sync of all with a bar and a percentage, or "in sync" once every region
+is; its region log: on a disk (create --log) or in memory (core),
+whether it works (ok or failed: a failed log is no longer written, and
+writes no longer wait for it) and the regions it holds dirty; then each
+leg's state: alive, resyncing (reinstated or replaced: written to, but
+read only in regions in sync) or failed (out of service until
+`biochainctl message NAME reinstate LEG`).
+
+A name whose value is a word rather than a number (log disk, log_state
+ok) is shown among the counters, with its word, and has no rate.)",
      R"(--json
     One JSON object instead:
-    {"device", "layout", "sectors", "counters": {NAME: VALUE, ...}}.
+    {"device", "layout", "sectors", "counters": {NAME: VALUE, ...}},
+    and "labels": {NAME: "WORD", ...} when a value is a word.
     With --watch, one object per line, with "rates" (empty at first).
+    A mirror's has "mirror": {"regions", "regions_in_sync",
+    "in_sync_percent", "log": {"kind": "disk"|"core", "state":
+    "ok"|"failed", "dirty": N}, "legs": {"leg0":
+    "alive"|"resyncing"|"failed", ...}} last.
 --watch
     Print again every interval, with the per-second rate of each counter
-    since the previous print (levels such as reserve_free have none).
+    since the previous print (levels such as reserve_free and
+    regions_in_sync have none).
     Stops on Ctrl-C, after --count prints, or with exit status 1 when
     the device goes away.
 --interval SECONDS
@@ -117,10 +169,14 @@ if it has one. biochain understands:
     fail_alloc PERCENT   change the fault-injection rate ()" BC_RANGE(BC_FAIL_ALLOC_MIN, BC_FAIL_ALLOC_MAX)
      R"()
     reserve N            resize the reserve live ()" BC_RANGE(BC_RESERVE_MIN, BC_RESERVE_MAX) R"()
+    reinstate LEG        mirror: return failed leg LEG (0 is the first
+                         device) to service; every region is resynced
+                         to it, and `status` shows it resyncing
 
 A refused message exits 1 with the kernel's reason.)",
      "", R"(biochainctl message fast stats reset
-biochainctl message fast reserve 64)"},
+biochainctl message fast reserve 64
+biochainctl message safe reinstate 1)"},
     {"selftest", "selftest [--filter GLOB] [--device DEV] [--kunit] [--ktap FILE]\n[--verbose]",
      "run the module's self tests and summarise them",
      R"(Runs the self tests built into biochain.ko (core/'s suites with the
@@ -228,11 +284,12 @@ std::string synopsis(const CommandHelp& command, std::string_view prefix) {
     return out + std::string(text) + "\n";
 }
 
-constexpr const char* kSizes = R"(SIZE and OFFSET are bytes, with an optional suffix: s (512-byte
-sectors), k or K (KiB), m or M (MiB), g or G (GiB), t or T (TiB): 4096,
-8s, 4k and 4K are the same size. Plain decimal only: no sign, no 0x, no
-fraction. N is a plain decimal number. The table itself is in sectors:
-biochainctl converts, and refuses what is not whole sectors.)";
+constexpr const char* kSizes = R"(SIZE and a leg's OFFSET are bytes, with an optional suffix: s
+(512-byte sectors), k or K (KiB), m or M (MiB), g or G (GiB), t or T
+(TiB): 4096, 8s, 4k and 4K are the same size. Plain decimal only: no
+sign, no 0x, no fraction. N, and --log's OFFSET (in sectors), are plain
+decimal numbers. The table itself is in sectors: biochainctl converts,
+and refuses what is not whole sectors.)";
 
 constexpr const char* kExitStatus = R"(0   Success.
 1   A runtime failure: the kernel refused (its reason is printed when

@@ -36,6 +36,16 @@ struct LegArgument {
 template <class PathExists>
 Expected<LegArgument> parse_leg_argument(const std::string& word, PathExists exists);
 
+// --log DEV[:OFFSET], a mirror's on-disk region log (the table's `log <dev> <offset>`).
+// Split like a leg's DEV[:OFFSET], but OFFSET is a plain count of 512-byte sectors, as the
+// table has it, not a SIZE. The refusal starts with "--log".
+struct LogArgument {
+    std::string device;
+    u64 offset_sectors = 0;
+};
+template <class PathExists>
+Expected<LogArgument> parse_log_argument(const std::string& word, PathExists exists);
+
 // What `create` was asked for, in bytes.
 struct CreateRequest {
     Layout layout = Layout::linear;
@@ -45,7 +55,11 @@ struct CreateRequest {
     std::optional<u64> max_child_sectors;
     std::optional<u64> max_child_segments;
     std::optional<u64> fail_alloc_percent;
+    std::optional<u64> inline_children;
+    std::optional<u64> region_size;  // mirror only, in sectors; the module's default when absent
     bool no_rescuer = false;
+    bool nosync = false;             // mirror only
+    std::optional<LogArgument> log;  // mirror only: the on-disk log; in memory when absent
     std::vector<LegArgument> legs;
 };
 
@@ -63,23 +77,65 @@ struct TableLine {
     std::string dmsetup_line() const;  // "0 <sectors> biochain <params>"
 };
 
-// legs[i] describes request.legs[i].
-Expected<TableLine> build_table(const CreateRequest& request, const std::vector<LegGeometry>& legs);
+// legs[i] describes request.legs[i]; log describes request.log, and is given exactly when
+// it is. The log is written as the legs are, by its major:minor.
+Expected<TableLine> build_table(const CreateRequest& request, const std::vector<LegGeometry>& legs,
+                                const std::optional<LegGeometry>& log = std::nullopt);
 
-// The options of `create` that set a numeric feature of the table, with the bounds the
-// module checks it against.
+// The options of `create` that set a feature of the table: a number, checked against the
+// bounds the module checks it against, or a flag word without a value (no_rescuer). One
+// entry per feature of the module (enum bc_feature), in its order, which is also the
+// order of the words in the table line; but for `log <dev> <offset>`, which takes a
+// device (CreateRequest::log, --log) and is written after region_size, before nosync.
 struct FeatureOption {
     const char* option;  // without the "--"
-    u64 min;
-    u64 max;
-    std::optional<u64> CreateRequest::*value;
+    const char* word;    // in the table line
+    std::optional<u64> CreateRequest::*value;  // a number; nullptr for a flag
+    bool CreateRequest::*flag;                  // a flag; nullptr for a number
+    u64 min = 0;
+    u64 max = 0;
+    bool power_of_two = false;  // the module refuses any other value
+    bool mirror_only = false;   // the module refuses it in a table of another layout
 };
 inline constexpr FeatureOption kFeatureOptions[] = {
-    {"reserve", BC_RESERVE_MIN, BC_RESERVE_MAX, &CreateRequest::reserve},
-    {"max-child-sectors", BC_MAX_CHILD_SECTORS_MIN, BC_MAX_CHILD_SECTORS_MAX, &CreateRequest::max_child_sectors},
-    {"max-child-segments", BC_MAX_CHILD_SEGMENTS_MIN, BC_MAX_CHILD_SEGMENTS_MAX, &CreateRequest::max_child_segments},
-    {"fail-alloc", BC_FAIL_ALLOC_MIN, BC_FAIL_ALLOC_MAX, &CreateRequest::fail_alloc_percent},
+    {"reserve", "reserve", &CreateRequest::reserve, nullptr, BC_RESERVE_MIN, BC_RESERVE_MAX},
+    {"max-child-sectors", "max_child_sectors", &CreateRequest::max_child_sectors, nullptr, BC_MAX_CHILD_SECTORS_MIN,
+     BC_MAX_CHILD_SECTORS_MAX},
+    {"max-child-segments", "max_child_segments", &CreateRequest::max_child_segments, nullptr,
+     BC_MAX_CHILD_SEGMENTS_MIN, BC_MAX_CHILD_SEGMENTS_MAX},
+    {"no-rescuer", "no_rescuer", nullptr, &CreateRequest::no_rescuer},
+    {"fail-alloc", "fail_alloc", &CreateRequest::fail_alloc_percent, nullptr, BC_FAIL_ALLOC_MIN, BC_FAIL_ALLOC_MAX},
+    {"inline-children", "inline_children", &CreateRequest::inline_children, nullptr, BC_INLINE_CHILDREN_MIN,
+     BC_INLINE_CHILDREN_MAX},
+    {"region-size", "region_size", &CreateRequest::region_size, nullptr, BC_REGION_SIZE_MIN, BC_REGION_SIZE_MAX, true,
+     true},
+    {"nosync", "nosync", nullptr, &CreateRequest::nosync, 0, 0, false, true},
 };
+
+// The value of a numeric feature's option as the user wrote it: its bounds, and a power
+// of two where the module wants one. "--fail-alloc 50%" reads naturally: the sign is
+// accepted. The refusal starts with `what` ("create: --region-size").
+Expected<u64> parse_feature_value(const FeatureOption& feature, std::string_view text, std::string_view what);
+
+// What can be refused before any device is looked at: options that do not apply to the
+// layout (--chunk but striped, a mirror's feature on another layout). build_table checks
+// it too.
+Expected<bool> check_layout_options(const CreateRequest& request);
+
+// The log is none of the legs, by the path as written (DEV of DEV[:OFFSET]): a log on a
+// leg would share the leg's fate (its failure is exactly when the log is needed) and lie
+// among the mirror's data. Refused before any device is opened; build_table checks it
+// again by major:minor, which also catches two names of one device.
+Expected<bool> check_log_not_a_leg(const CreateRequest& request);
+
+// The log's length on its device for a mirror of this many sectors and region size, in
+// bytes: core/target/log_format.h's two 4 KiB header blocks, then the dirty bitmap, a
+// bit per region in 4 KiB blocks (log_blocks()). The unit tests hold the two equal.
+u64 log_bytes(u64 target_sectors, u64 region_sectors);
+
+// A mirror's regions are a bitmap the module allocates in one piece (core/target/
+// region_sync.cpp): at most this many regions, whatever the region size.
+constexpr u64 kMaxMirrorRegions = BC_MIRROR_MAX_REGIONS;
 
 // ---- template definition ----
 
@@ -92,6 +148,17 @@ Expected<LegArgument> parse_leg_argument(const std::string& word, PathExists exi
     if (exists(word))
         return LegArgument{word, 0};
     return split_leg_argument(word);
+}
+
+Expected<LogArgument> split_log_argument(const std::string& word);
+
+template <class PathExists>
+Expected<LogArgument> parse_log_argument(const std::string& word, PathExists exists) {
+    if (word.empty())
+        return Error{"--log: empty device argument"};
+    if (exists(word))
+        return LogArgument{word, 0};
+    return split_log_argument(word);
 }
 
 }  // namespace ctl

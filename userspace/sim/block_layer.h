@@ -35,7 +35,9 @@ struct Bio {
     uint64_t id = 0;
     uint64_t root = 0;  // the id of the top-level bio this one carries a part of
     unsigned mapped_sectors = 0;  // a retryable clone's piece (the shim's record of its iter)
-    alignas(16) unsigned char parent_state[64];  // dm_per_bio_data of the device mapping it
+    // A clone's dm_per_bio_data (core/'s parent state and its inline child objects, which
+    // are Bios themselves): bc_target_parent_state_size() bytes, freed with the clone.
+    unsigned char* parent_state = nullptr;
 };
 
 struct BioList {

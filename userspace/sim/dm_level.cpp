@@ -97,6 +97,7 @@ void clone_end_io(Bio* clone, int error) {
     DmIo* io = clone->io;
     trace(level->name + " clone " + std::to_string(clone->id) + " of bio " + std::to_string(io->orig->id) + " ends" +
           (error ? " with " + std::to_string(error) : ""));
+    delete[] clone->parent_state;
     delete clone;
     dm_io_dec(io, error);
 }
@@ -144,8 +145,7 @@ void dm_submit_bio(Bio* orig) {
     clone->id = next_clone_id();
     clone->root = orig->root;
     const bc_io_kind kind = orig->write ? BC_IO_WRITE : BC_IO_READ;
-    if (bc_target_parent_state_size() > sizeof(clone->parent_state))
-        broken("core/'s parent state outgrew the simulated dm_per_bio_data");
+    clone->parent_state = new unsigned char[bc_target_parent_state_size(level->target)]();
     const bool saved = task_context().noio;
     task_context().noio = true;  // memalloc_noio_save(): every allocation of the split
     if (level->path == Path::split_all) {

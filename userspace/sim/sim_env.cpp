@@ -222,7 +222,8 @@ unsigned int sectors_within_segments(void*, void*, bc_sector_t, unsigned int max
 
 namespace sim {
 const bc_target_ops target_ops = {child_submit,           parent_end,           child_retry,
-                                  sectors_within_segments, bc::posix::child_alloc, bc::posix::child_free};
+                                  sectors_within_segments, bc::posix::child_alloc, bc::posix::child_free,
+                                  nullptr,                 nullptr,              nullptr};
 }  // namespace sim
 
 namespace sim {
