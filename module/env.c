@@ -73,9 +73,26 @@ void biochain_env_exit(void)
 static_assert(sizeof(spinlock_t) <= sizeof(struct bc_lock), "bc_lock too small for spinlock_t");
 static_assert(sizeof(wait_queue_head_t) <= sizeof(struct bc_waitq), "bc_waitq too small");
 
-void bc_env_lock_init(struct bc_lock *lock)
+/* One lockdep class per kind of lock (spin_lock_init() alone would put every core/ lock in
+ * the one class of its call site here, and report a mirror's state lock taken around its
+ * region sync's as recursive locking). */
+static struct lock_class_key bc_lock_keys[BC_LOCK_NR_CLASSES];
+static const char *const bc_lock_names[BC_LOCK_NR_CLASSES] = {
+	[BC_LOCK_MEMPOOL] = "biochain_mempool",
+	[BC_LOCK_DEPOT] = "biochain_depot",
+	[BC_LOCK_TARGET_STATE] = "biochain_target_state",
+	[BC_LOCK_REGION_SYNC] = "biochain_region_sync",
+	[BC_LOCK_DIRTY_LOG] = "biochain_dirty_log",
+};
+
+void bc_env_lock_init(struct bc_lock *lock, enum bc_lock_class lock_class)
 {
-	spin_lock_init((spinlock_t *)lock->opaque);
+	spinlock_t *spinlock = (spinlock_t *)lock->opaque;
+
+	spin_lock_init(spinlock);
+	if (WARN_ON_ONCE((unsigned int)lock_class >= BC_LOCK_NR_CLASSES))
+		return;
+	lockdep_set_class_and_name(spinlock, &bc_lock_keys[lock_class], bc_lock_names[lock_class]);
 }
 
 void bc_env_lock_destroy(struct bc_lock *lock)

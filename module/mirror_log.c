@@ -164,13 +164,13 @@ static void biochain_log_pass_work(struct work_struct *work)
 
 /* A cleaning round, then a pass that writes what it cleared. Under clean_lock; passes
  * go on meanwhile (writes wait for them, not for the legs' flushes). */
-static void biochain_log_clean(struct biochain_log *log)
+static void biochain_log_clean(struct biochain_log *log, bool idle)
 {
 	struct biochain *bc = log->bc;
 	unsigned int live, leg;
 	int flushed = 1;
 
-	if (!bc_target_log_clean_begin(bc->core))
+	if (!bc_target_log_clean_begin(bc->core, idle))
 		return;
 	live = bc_target_live_legs(bc->core);
 	for (leg = 0; leg < bc->nr_legs; leg++)
@@ -189,7 +189,7 @@ static void biochain_log_clean_work(struct work_struct *work)
 
 	mutex_lock(&log->clean_lock);
 	if (log->cleaning) {
-		biochain_log_clean(log);
+		biochain_log_clean(log, false);
 		queue_delayed_work(log->wq, &log->clean_work, BIOCHAIN_LOG_CLEAN_INTERVAL);
 	}
 	mutex_unlock(&log->clean_lock);
@@ -397,9 +397,9 @@ void biochain_log_stop(struct biochain *bc)
 }
 
 /*
- * postsuspend: nothing is in flight. Two rounds: the first clears what was written
- * before the last epoch flip, the second what was written since; the log left is that
- * of a clean shutdown (only regions out of sync dirty), for a reload or a reboot.
+ * postsuspend: nothing is in flight, nothing is mapped before the resume. One idle round
+ * clears every region in sync: the log left is that of a clean shutdown (only regions
+ * out of sync dirty), for a reload or a reboot.
  */
 void biochain_log_quiesce(struct biochain *bc)
 {
@@ -411,8 +411,7 @@ void biochain_log_quiesce(struct biochain *bc)
 	flush_work(&log->pass_work);
 	noio = memalloc_noio_save();
 	mutex_lock(&log->clean_lock);
-	biochain_log_clean(log);
-	biochain_log_clean(log);
+	biochain_log_clean(log, true);
 	mutex_unlock(&log->clean_lock);
 	mutex_lock(&log->io_lock);
 	biochain_log_pass(log);

@@ -115,7 +115,7 @@ unsigned int bc_env_nr_cpus(void) {
     return nr;
 }
 
-void bc_env_lock_init(bc_lock* lock) { new (lock->opaque) std::mutex(); }
+void bc_env_lock_init(bc_lock* lock, bc_lock_class) { new (lock->opaque) std::mutex(); }
 void bc_env_lock_destroy(bc_lock* lock) { as_mutex(lock).~mutex(); }
 unsigned long bc_env_lock_irqsave(bc_lock* lock) {
     as_mutex(lock).lock();

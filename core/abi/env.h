@@ -27,7 +27,19 @@ unsigned int bc_env_nr_cpus(void);
 struct bc_lock {
 	unsigned long long opaque[8];
 };
-void bc_env_lock_init(struct bc_lock *lock);
+/* What a lock guards, for the kernel's lock validator: each kind is its own lockdep class,
+ * so that a lock taken inside another kind (a mirror's state lock, then its region sync's)
+ * is an order lockdep checks, not a recursion it reports. Two locks of one kind never
+ * nest. */
+enum bc_lock_class {
+	BC_LOCK_MEMPOOL,       /* a Mempool's reserve */
+	BC_LOCK_DEPOT,         /* a magazine depot */
+	BC_LOCK_TARGET_STATE,  /* a target's leg and mirror state (outer to the two below) */
+	BC_LOCK_REGION_SYNC,   /* a mirror's resync progress */
+	BC_LOCK_DIRTY_LOG,     /* a mirror's region log */
+	BC_LOCK_NR_CLASSES
+};
+void bc_env_lock_init(struct bc_lock *lock, enum bc_lock_class lock_class);
 void bc_env_lock_destroy(struct bc_lock *lock);
 unsigned long bc_env_lock_irqsave(struct bc_lock *lock);
 void bc_env_unlock_irqrestore(struct bc_lock *lock, unsigned long flags);

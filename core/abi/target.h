@@ -265,10 +265,12 @@ void bc_target_log_pass_end(struct bc_target *target, const struct bc_log_pass *
  * The lazy clearing of dirty bits, a round every few seconds from the log worker:
  * clean_begin returns 1 when regions can be cleared once every live leg has been flushed
  * (the shim flushes them, then calls clean_end with whether all flushes succeeded; a
- * pass then writes what was cleared), 0 when there is nothing to do this round. A
- * suspend's last round (nothing in flight) clears every region in sync.
+ * pass then writes what was cleared), 0 when there is nothing to do this round. A round
+ * clears what no write has touched since the round before it. idle: the suspend's round
+ * (postsuspend: nothing in flight, nothing mapped before the resume), which clears every
+ * region in sync, so that the log left is a clean shutdown's.
  */
-int bc_target_log_clean_begin(struct bc_target *target);
+int bc_target_log_clean_begin(struct bc_target *target, int idle);
 void bc_target_log_clean_end(struct bc_target *target, int flushed);
 /*
  * A mirror write with a disk log, before it is mapped: 0 when every region it writes has

@@ -22,7 +22,7 @@ namespace bc {
 // Interrupt-safe spinlock: the I/O completion path frees into the same pools.
 class BC_CAPABILITY("spinlock") SpinLock {
 public:
-    SpinLock() { bc_env_lock_init(&lock_); }
+    explicit SpinLock(bc_lock_class lock_class) { bc_env_lock_init(&lock_, lock_class); }
     ~SpinLock() { bc_env_lock_destroy(&lock_); }
     SpinLock(const SpinLock&) = delete;
     SpinLock& operator=(const SpinLock&) = delete;

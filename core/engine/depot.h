@@ -43,7 +43,7 @@ public:
     ~Depot();
 
 private:
-    SpinLock lock_;
+    SpinLock lock_{BC_LOCK_DEPOT};
     Batch* const batches_;  // [max_], the first nr_ in use, under lock_
     const unsigned max_;
     unsigned nr_ = 0;  // written under lock_, read racily by the hints

@@ -77,7 +77,7 @@ private:
 
     bc_env_cache* const backing_;
     FaultInjector* const faults_;
-    SpinLock lock_;
+    SpinLock lock_{BC_LOCK_MEMPOOL};
     WaitQueue waitq_;
     FreeElement* reserve_ BC_GUARDED_BY(lock_) = nullptr;
     // Written under lock_, read racily through the accessors above.

@@ -251,9 +251,22 @@ void DirtyLog::end_pass(u64 gen, bool ok) {
     waitq_.wake_all();
 }
 
-bool DirtyLog::clean_begin(const RegionSync& regions) {
+bool DirtyLog::clean_begin(const RegionSync& regions, bool idle) {
     if (failed())
         return false;
+    if (idle) {
+        if (__atomic_load_n(&inflight_[0], __ATOMIC_SEQ_CST) || __atomic_load_n(&inflight_[1], __ATOMIC_SEQ_CST))
+            return false;  // not idle after all: nothing cleared
+        draining_ = false;
+        bool any = false;
+        for (u64 i = 0; i < words(); ++i) {
+            __atomic_store_n(&touched_[0][i], 0, __ATOMIC_RELAXED);
+            __atomic_store_n(&touched_[1][i], 0, __ATOMIC_RELAXED);
+            candidates_[i] = __atomic_load_n(&dirty_[i], __ATOMIC_SEQ_CST) & regions.in_sync_word(i);
+            any |= candidates_[i] != 0;
+        }
+        return any;
+    }
     if (!draining_) {
         __atomic_store_n(&epoch_, __atomic_load_n(&epoch_, __ATOMIC_RELAXED) ^ 1u, __ATOMIC_SEQ_CST);
         draining_ = true;
@@ -264,9 +277,13 @@ bool DirtyLog::clean_begin(const RegionSync& regions) {
     draining_ = false;
     bool any = false;
     for (u64 i = 0; i < words(); ++i) {
+        // Written in the interval before this round (the old epoch) or since its flip: kept
+        // (md's bitmap clears a bit only after a whole daemon_sleep without a write), so a
+        // region written steadily is never cleared and its writes never wait for a pass.
+        const u64 recent = __atomic_load_n(&touched_[old][i], __ATOMIC_RELAXED) |
+                           __atomic_load_n(&touched_[current][i], __ATOMIC_SEQ_CST);
         __atomic_store_n(&touched_[old][i], 0, __ATOMIC_RELAXED);  // its writes have ended
-        candidates_[i] = __atomic_load_n(&dirty_[i], __ATOMIC_SEQ_CST) & regions.in_sync_word(i) &
-                         ~__atomic_load_n(&touched_[current][i], __ATOMIC_SEQ_CST);
+        candidates_[i] = __atomic_load_n(&dirty_[i], __ATOMIC_SEQ_CST) & regions.in_sync_word(i) & ~recent;
         any |= candidates_[i] != 0;
     }
     return any;

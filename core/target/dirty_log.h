@@ -13,8 +13,8 @@
 //
 // Bits are cleared lazily, by a cleaning round in two steps a few seconds apart (md's
 // bitmap daemon): clean_begin flips the epoch and, once every write of the epoch before
-// has ended, notes as candidates the dirty regions in sync that the new epoch has not
-// touched; the shim then flushes every live leg (the ended writes are on stable media)
+// has ended, notes as candidates the dirty regions in sync that neither epoch has
+// touched (nothing written in the whole interval since the round before); the shim then flushes every live leg (the ended writes are on stable media)
 // and calls clean_end, which clears the candidates still untouched. A write and the
 // clearing meet Dekker-style: the write sets its touched bit, then reads the dirty bit;
 // clean_end clears the dirty bit, then reads the touched bit and sets the dirty bit
@@ -106,8 +106,10 @@ public:
     void fail();
 
     // The lazy clearing (see above); regions: which are in sync. clean_begin: true when
-    // there are candidates and the legs must now be flushed before clean_end.
-    bool clean_begin(const RegionSync& regions);
+    // there are candidates and the legs must now be flushed before clean_end. idle: no
+    // write in flight nor any to come before the next round (a suspend): every region in
+    // sync is a candidate.
+    bool clean_begin(const RegionSync& regions, bool idle = false);
     // flushed: every live leg's flush succeeded (else nothing is cleared this round).
     // Returns how many regions were cleared (their blocks are pending).
     u64 clean_end(const RegionSync& regions, bool flushed);
@@ -138,7 +140,7 @@ private:
     unsigned long inflight_[2] = {};    // writes in flight per epoch; atomic
     bool draining_ = false;             // the log worker's alone: an epoch flipped, not yet cleaned
     bool failed_ = false;               // atomic
-    SpinLock lock_;
+    SpinLock lock_{BC_LOCK_DIRTY_LOG};
     WaitQueue waitq_;
 };
 

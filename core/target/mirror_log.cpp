@@ -218,8 +218,8 @@ extern "C" void bc_target_log_unreadable(bc_target* target) {
         target->ops.event(target->ctx);
 }
 
-extern "C" int bc_target_log_clean_begin(bc_target* target) {
-    return target->log.attached() && target->log.clean_begin(target->regions);
+extern "C" int bc_target_log_clean_begin(bc_target* target, int idle) {
+    return target->log.attached() && target->log.clean_begin(target->regions, idle != 0);
 }
 
 extern "C" void bc_target_log_clean_end(bc_target* target, int flushed) {

@@ -99,7 +99,7 @@ private:
     u64 cursor_ = 0;         // the resync worker's alone
     // The bitmap's changes other than a write's: a discard's mark_out_of_sync may land
     // while the region is being copied, and must not be undone by the copy's end.
-    SpinLock lock_;
+    SpinLock lock_{BC_LOCK_REGION_SYNC};
     u64 copying_ BC_GUARDED_BY(lock_) = kNoRegion;
     bool recopy_ BC_GUARDED_BY(lock_) = false;
     unsigned writes_[kBuckets] = {};  // writes in flight per bucket; atomic

@@ -50,7 +50,7 @@ struct bc_target {
     // Mirror state changes that must not interleave: a reinstate (regions out of sync,
     // then the leg resyncing and live) against a resync pass's end (every region in
     // sync: no leg resyncing any more).
-    bc::SpinLock state_lock;
+    bc::SpinLock state_lock{BC_LOCK_TARGET_STATE};
     bool resync_running BC_GUARDED_BY(state_lock) = false;  // a pass has begun and not ended
 };
 

@@ -40,7 +40,7 @@ void* bc_env_alloc(unsigned long size, int) {
 void bc_env_free(void* ptr) { std::free(ptr); }
 unsigned int bc_env_nr_cpus(void) { return 1; }
 
-void bc_env_lock_init(bc_lock*) {}
+void bc_env_lock_init(bc_lock*, bc_lock_class) {}
 void bc_env_lock_destroy(bc_lock*) {}
 unsigned long bc_env_lock_irqsave(bc_lock*) { return 0; }
 void bc_env_unlock_irqrestore(bc_lock*, unsigned long) {}
