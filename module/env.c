@@ -90,7 +90,8 @@ void bc_env_lock_init(struct bc_lock *lock, enum bc_lock_class lock_class)
 	spinlock_t *spinlock = (spinlock_t *)lock->opaque;
 
 	spin_lock_init(spinlock);
-	if (WARN_ON_ONCE((unsigned int)lock_class >= BC_LOCK_NR_CLASSES))
+	/* (a class without a name would turn lockdep off altogether) */
+	if (WARN_ON_ONCE((unsigned int)lock_class >= BC_LOCK_NR_CLASSES || !bc_lock_names[lock_class]))
 		return;
 	lockdep_set_class_and_name(spinlock, &bc_lock_keys[lock_class], bc_lock_names[lock_class]);
 }

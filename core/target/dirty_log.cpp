@@ -255,13 +255,24 @@ bool DirtyLog::clean_begin(const RegionSync& regions, bool idle) {
     if (failed())
         return false;
     if (idle) {
+        // Safe by itself, not only because the caller says nothing is in flight (DM's
+        // destroy of a device never suspended calls postsuspend without waiting for its
+        // I/O): a fresh epoch, zeroed before the flip, for whatever comes after, so that
+        // clean_end's re-check still sees it; the epoch before must have no write in
+        // flight. Else nothing is cleared: a bit left set costs a resync, never data.
         if (__atomic_load_n(&inflight_[0], __ATOMIC_SEQ_CST) || __atomic_load_n(&inflight_[1], __ATOMIC_SEQ_CST))
-            return false;  // not idle after all: nothing cleared
+            return false;
+        const unsigned before = __atomic_load_n(&epoch_, __ATOMIC_RELAXED), after = before ^ 1u;
+        for (u64 i = 0; i < words(); ++i)
+            __atomic_store_n(&touched_[after][i], 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&epoch_, after, __ATOMIC_SEQ_CST);
+        draining_ = true;  // until the epoch before is seen without a write in flight
+        if (__atomic_load_n(&inflight_[before], __ATOMIC_SEQ_CST))
+            return false;  // one came in before the flip: the next round clears
         draining_ = false;
         bool any = false;
         for (u64 i = 0; i < words(); ++i) {
-            __atomic_store_n(&touched_[0][i], 0, __ATOMIC_RELAXED);
-            __atomic_store_n(&touched_[1][i], 0, __ATOMIC_RELAXED);
+            __atomic_store_n(&touched_[before][i], 0, __ATOMIC_RELAXED);
             candidates_[i] = __atomic_load_n(&dirty_[i], __ATOMIC_SEQ_CST) & regions.in_sync_word(i);
             any |= candidates_[i] != 0;
         }
@@ -280,9 +291,9 @@ bool DirtyLog::clean_begin(const RegionSync& regions, bool idle) {
         // Written in the interval before this round (the old epoch) or since its flip: kept
         // (md's bitmap clears a bit only after a whole daemon_sleep without a write), so a
         // region written steadily is never cleared and its writes never wait for a pass.
-        const u64 recent = __atomic_load_n(&touched_[old][i], __ATOMIC_RELAXED) |
+        // (Read and zeroed at once: a deferred write's touch in the old epoch is not lost.)
+        const u64 recent = __atomic_exchange_n(&touched_[old][i], u64(0), __ATOMIC_SEQ_CST) |
                            __atomic_load_n(&touched_[current][i], __ATOMIC_SEQ_CST);
-        __atomic_store_n(&touched_[old][i], 0, __ATOMIC_RELAXED);  // its writes have ended
         candidates_[i] = __atomic_load_n(&dirty_[i], __ATOMIC_SEQ_CST) & regions.in_sync_word(i) & ~recent;
         any |= candidates_[i] != 0;
     }

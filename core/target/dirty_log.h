@@ -14,8 +14,9 @@
 // Bits are cleared lazily, by a cleaning round in two steps a few seconds apart (md's
 // bitmap daemon): clean_begin flips the epoch and, once every write of the epoch before
 // has ended, notes as candidates the dirty regions in sync that neither epoch has
-// touched (nothing written in the whole interval since the round before); the shim then flushes every live leg (the ended writes are on stable media)
-// and calls clean_end, which clears the candidates still untouched. A write and the
+// touched (nothing written in the whole interval since the round before); the shim then
+// flushes every live leg (the ended writes are on stable media) and calls clean_end,
+// which clears the candidates still untouched. A write and the
 // clearing meet Dekker-style: the write sets its touched bit, then reads the dirty bit;
 // clean_end clears the dirty bit, then reads the touched bit and sets the dirty bit
 // again if it finds it (all sequentially consistent), so a write either sees its bit

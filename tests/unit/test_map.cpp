@@ -1765,7 +1765,12 @@ TEST_CASE("mirror log: bits are cleared lazily, after the writes end and the leg
     CHECK(m.disk.dirty(3));
     CHECK(m.disk.dirty(0));
     in_place_end(m.f.target, *inflight.clones[0], 0);
-    m.disk.clean(m.f.target, false);  // a leg's flush failed: nothing is cleared
+    m.disk.clean(m.f.target);  // both written in the interval before: kept
+    CHECK(m.disk.dirty(3));
+    CHECK(m.disk.dirty(0));
+    REQUIRE(bc_target_log_clean_begin(m.f.target, 0) == 1);  // candidates now
+    bc_target_log_clean_end(m.f.target, 0);  // but a leg's flush failed: nothing is cleared
+    m.disk.pass(m.f.target);
     CHECK(m.disk.dirty(3));
     CHECK(m.disk.dirty(0));
     REQUIRE(bc_target_log_clean_begin(m.f.target, 0) == 1);
@@ -1820,6 +1825,40 @@ TEST_CASE("mirror log: a suspend's idle round clears every region in sync, writt
     CHECK(has(info(m.f.target), "log_dirty 0"));
     m.write(2048 + 8);  // after the resume: its bit again, through a pass
     CHECK(m.disk.dirty(2));
+}
+
+// The idle round is safe by itself (DM's destroy of a device never suspended calls
+// postsuspend without waiting for its I/O): a write in flight, or one that comes
+// between the round's two steps, keeps its bit; a region out of sync keeps its bit.
+TEST_CASE("mirror log: an idle round that is not idle clears nothing in flight") {
+    LoggedMirror m("3 log c 0");  // every region out of sync, dirty
+    CHECK(resync_all(m.f.target) == 4);
+    m.disk.clean(m.f.target, true, true);
+    for (unsigned r = 0; r < 4; ++r)
+        CHECK_FALSE(m.disk.dirty(r));
+    DmBio inflight;
+    map_like_dm(m.f, inflight, BC_IO_WRITE, 0, 8);  // region 0, in flight
+    m.write(3072);                                  // region 3, ended
+    CHECK(bc_target_log_clean_begin(m.f.target, 1) == 0);  // refused: nothing cleared
+    m.disk.pass(m.f.target);
+    CHECK(m.disk.dirty(0));
+    CHECK(m.disk.dirty(3));
+    in_place_end(m.f.target, *inflight.clones[0], 0);
+    REQUIRE(bc_target_log_clean_begin(m.f.target, 1) == 1);
+    m.write(8);  // between the round's two steps
+    bc_target_log_clean_end(m.f.target, 1);
+    m.disk.pass(m.f.target);
+    CHECK(m.disk.dirty(0));  // kept
+    CHECK_FALSE(m.disk.dirty(3));
+    m.disk.clean(m.f.target, true, true);
+    CHECK_FALSE(m.disk.dirty(0));
+}
+
+TEST_CASE("mirror log: an idle round keeps a region out of sync dirty") {
+    LoggedMirror m("3 log c 0");  // every region out of sync, dirty
+    m.disk.clean(m.f.target, true, true);
+    for (unsigned r = 0; r < 4; ++r)
+        CHECK(m.disk.dirty(r));
 }
 
 TEST_CASE("mirror log: a region out of sync keeps its bit until the resync has copied it") {
