@@ -106,12 +106,12 @@ script-tests: deps
 
 # Guest tests: one boot runs every script of tests/vm/suite.
 vm-check: module userspace
-	@scripts/vm --disks 4 --timeout 1500 tests/vm/suite
+	@scripts/vm --disks 4 --timeout 1200 tests/vm/suite
 
 # Swap on biochain under real memory pressure (tests/vm/swap): its own boot, a guest of
 # 384 MiB and a memory hog of twice that, dm-linear as the control.
 vm-check-swap: module userspace
-	@scripts/vm --disks 2 --mem 384 --timeout 2400 --results $(BUILD)/vm/swap tests/vm/suite swap
+	@scripts/vm --disks 2 --mem 384 --timeout 1200 --results $(BUILD)/vm/swap tests/vm/suite swap
 
 # A mirror's disk log across a real crash (tests/vm/crash): boot 1 writes and resets itself
 # (sysrq b) in the middle of the writes, boot 2 over the same disk images (--disk-dir)
@@ -119,9 +119,10 @@ vm-check-swap: module userspace
 CRASH_DISKS = $(BUILD)/vm/crash-disks
 vm-check-crash: module userspace
 	@rm -rf $(CRASH_DISKS) $(BUILD)/vm/crash; mkdir -p $(BUILD)/vm/crash
-	@scripts/vm --disks 5 --disk-size 256M --disk-dir $(CRASH_DISKS) --expect-reset --timeout 900 \
+	@scripts/vm --disks 5 --disk-size 256M --disk-dir $(CRASH_DISKS) --expect-reset --timeout 600 \
 	  --results $(BUILD)/vm/crash tests/vm/crash crash
-	@scripts/vm --disks 5 --disk-size 256M --disk-dir $(CRASH_DISKS) --timeout 1200 \
+	@cp $(BUILD)/vm/crash/console.log $(BUILD)/vm/crash/console-reset.log
+	@scripts/vm --disks 5 --disk-size 256M --disk-dir $(CRASH_DISKS) --timeout 600 \
 	  --results $(BUILD)/vm/crash tests/vm/crash after
 	@rm -rf $(CRASH_DISKS)
 
@@ -131,7 +132,7 @@ vm-check-crash: module userspace
 # running kernel's.
 PROBE_IMAGE_FLAVOUR ?= linux-image-6.12-amd64
 vm-check-6.12: module-6.12 userspace
-	@BIOCHAIN_KERNEL_FLAVOUR=$(PROBE_IMAGE_FLAVOUR) scripts/vm --disks 4 --timeout 1500 \
+	@BIOCHAIN_KERNEL_FLAVOUR=$(PROBE_IMAGE_FLAVOUR) scripts/vm --disks 4 --timeout 1200 \
 	  --results $(BUILD)/vm/suite-6.12 tests/vm/suite
 
 # The same suite on the debug kernel, with what only it can check (tests/vm/suite-debug:
@@ -144,7 +145,7 @@ vm-check-6.12: module-6.12 userspace
 # has started its script. This kernel sometimes stops before init, silently (3 of 8 boots
 # on 2026-12-03, alone or not; not understood): scripts/vm boots a guest again when it has
 # not reached its script in 240 s, up to three boots.
-vm_debug_part = BIOCHAIN_KERNEL_FLAVOUR=debug scripts/vm --disks 4 --timeout 3000 --mem 3072 \
+vm_debug_part = BIOCHAIN_KERNEL_FLAVOUR=debug scripts/vm --disks 4 --timeout 1500 --mem 3072 \
 	  --append 'slub_debug=A,biochain-* no_hash_pointers' --results $(BUILD)/vm/suite-debug-$(1) \
 	  tests/vm/suite-debug $(1)
 vm-check-debug: module-debug userspace
@@ -169,18 +170,33 @@ vm-check-debug: module-debug userspace
 #  4. the debug suite, its two boots at once (they wait for the build to finish).
 # A make check stopped early leaves the background build running; it finishes into the
 # cache (scripts/debug-kernel's lock keeps a second build from starting beside it).
+# Each part's wall time goes to $(BUILD)/check-times, printed at the end (and as far as it
+# got when a part fails).
+CHECK_TIMES = $(BUILD)/check-times
+timed = s=$$(date +%s); $(2); rc=$$?; \
+	echo "$(1): $$(( $$(date +%s) - s )) s$$([ $$rc = 0 ] || echo " (failed)")" >>$(CHECK_TIMES); \
+	[ $$rc = 0 ] || { echo "make check: $(1) failed; the parts' times:"; cat $(CHECK_TIMES); }; exit $$rc
 check:
-	@$(MAKE) --no-print-directory module module-6.12
-	@BIOCHAIN_KERNEL_FLAVOUR=$(PROBE_IMAGE_FLAVOUR) scripts/kernel >/dev/null
-	@mkdir -p $(BUILD) && BIOCHAIN_KERNEL_FLAVOUR=debug nohup nice -n 19 scripts/kernel \
+	@mkdir -p $(BUILD) && rm -f $(CHECK_TIMES)
+	@$(call timed,modules and kernels,$(MAKE) --no-print-directory module module-6.12 && \
+	  BIOCHAIN_KERNEL_FLAVOUR=$(PROBE_IMAGE_FLAVOUR) scripts/kernel >/dev/null)
+	@BIOCHAIN_KERNEL_FLAVOUR=debug nohup nice -n 19 scripts/kernel \
 	  >$(BUILD)/debug-kernel.log 2>&1 </dev/null &
-	@$(MAKE) --no-print-directory thread-safety unit fuzz-check script-tests vm-check vm-check-6.12 \
-	  vm-check-swap vm-check-crash vm-check-debug
+	@$(call timed,thread-safety and unit,$(MAKE) --no-print-directory thread-safety unit)
+	@$(call timed,fuzz-check and script-tests,$(MAKE) --no-print-directory fuzz-check script-tests)
+	@$(call timed,vm-check (6.1),$(MAKE) --no-print-directory vm-check)
+	@$(call timed,vm-check-6.12,$(MAKE) --no-print-directory vm-check-6.12)
+	@$(call timed,vm-check-swap,$(MAKE) --no-print-directory vm-check-swap)
+	@$(call timed,vm-check-crash,$(MAKE) --no-print-directory vm-check-crash)
+	@$(call timed,vm-check-debug (with the wait for its kernel),$(MAKE) --no-print-directory vm-check-debug)
 	@echo "6.1:   $$(grep -h '^guest: ' $(BUILD)/vm/suite/console.log | tail -n 1)"
 	@echo "swap:  $$(grep -h '^guest: ' $(BUILD)/vm/swap/console.log | tail -n 1)"
+	@echo "crash: $$(cat $(BUILD)/vm/crash/console-reset.log $(BUILD)/vm/crash/console.log | tr -d '\r' | \
+	  awk '/^ok / {p++} /^not ok / {f++} END {printf "guest: %d passed, %d failed (two boots)\n", p, f}')"
 	@echo "6.12:  $$(grep -h '^guest: ' $(BUILD)/vm/suite-6.12/console.log | tail -n 1)"
 	@echo "debug: $$(cat $(BUILD)/vm/suite-debug-[12]/console.log | awk '/^guest: / {p += $$2; f += $$4} \
 	  END {printf "guest: %d passed, %d failed (two boots)\n", p, f}')"
+	@echo "the parts' times:"; sed 's/^/  /' $(CHECK_TIMES)
 
 # The simulator over many more seeds than make check runs (release build): DM's way and the
 # all-children split with the rescuer, DM's way without it.
