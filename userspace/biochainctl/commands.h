@@ -16,6 +16,8 @@ int status_command(const Words& words);
 int message_command(const Words& words);
 int selftest_command(const Words& words);
 int bench_command(const Words& words);
+int activate_command(const Words& words);
+int deactivate_command(const Words& words);
 
 // Device names as device-mapper takes them: 1..127 characters, no '/', not "." or "..".
 void check_device_name(const std::string& command, const std::string& name);

@@ -247,6 +247,41 @@ fio job makes it exit 1.)",
     Where the report goes (default ./biochain-bench).)",
      R"(biochainctl bench --rounds 5 --out /tmp/bench
 biochainctl bench --runtime 1 --rounds 1 --filter 'read-1m bc_mirror$')"},
+    {"activate", "activate [--tab FILE] [--dry-run] --all | NAME...",
+     "create the devices listed in /etc/biochaintab",
+     R"(Creates each device of the tab file (default /etc/biochaintab), every
+one with --all, or the NAMEs given, in the file's order. A line of the
+file is a device's NAME followed by what `biochainctl create` takes
+after NAME; '#' begins a comment. Use stable paths for the devices
+(/dev/disk/by-id/...): kernel names change between boots.
+
+    # NAME  layout, options and devices, as for create
+    data    --layout mirror --log /dev/disk/by-id/nvme-log /dev/disk/by-id/ata-A /dev/disk/by-id/ata-B
+
+A device that already exists is left as it is. One that cannot be
+created is reported with its line, and the others are still created;
+the exit status is then 1. With --all and no /etc/biochaintab there is
+nothing to do: a boot script may run `activate --all` unconditionally.)",
+     R"(--tab FILE
+    The tab file (default /etc/biochaintab).
+--all
+    Every device of the file.
+--dry-run
+    Print each device's table (as create --dry-run) instead.)",
+     R"(biochainctl activate --all
+biochainctl activate --tab /tmp/test.tab --dry-run data)"},
+    {"deactivate", "deactivate [--tab FILE] --all | NAME...",
+     "remove the devices listed in /etc/biochaintab",
+     R"(Removes each device of the tab file that exists, every one with --all
+or the NAMEs given, in the reverse of the file's order (a device stacked
+on one listed before it goes first), as `biochainctl remove` does. One
+that cannot be removed (still open) is reported and the others are still
+removed; the exit status is then 1.)",
+     R"(--tab FILE
+    The tab file (default /etc/biochaintab).
+--all
+    Every device of the file.)",
+     "biochainctl deactivate --all"},
 };
 
 const CommandHelp* find(std::string_view name) {

@@ -23,7 +23,8 @@ struct Command {
 constexpr Command kCommands[] = {
     {"create", ctl::create_command},     {"remove", ctl::remove_command},   {"list", ctl::list_command},
     {"status", ctl::status_command},     {"message", ctl::message_command}, {"selftest", ctl::selftest_command},
-    {"bench", ctl::bench_command},
+    {"bench", ctl::bench_command},       {"activate", ctl::activate_command},
+    {"deactivate", ctl::deactivate_command},
 };
 
 int help_command(const Words& words) {
