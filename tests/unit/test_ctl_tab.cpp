@@ -27,7 +27,7 @@ TEST_CASE("tab file: an empty file, or only comments, has no device") {
     CHECK(parse_tab("# nothing\n\n   \n", "t")->empty());
 }
 
-TEST_CASE("tab file: a '#' inside a word is part of it; only one that begins a word is a comment") {
+TEST_CASE("tab file: a '#' inside a word is part of it, only one that begins a word is a comment") {
     const auto tab = parse_tab("a#1 --layout linear /dev/disk/by-id/x#y\n", "t");
     REQUIRE(tab.ok());
     CHECK((*tab)[0].name == "a#1");
