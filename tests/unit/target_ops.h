@@ -53,6 +53,18 @@ struct TargetOps {
     static const bc_target_ops kTable;
 };
 
+// A notification from core/ (an event, a resync wanted, a log kick): counted, then the
+// test's hook, if it set one.
+template <auto Count, auto Hook>
+void notified(void* ctx) {
+    auto* ops = static_cast<TargetOps*>(ctx);
+    if (!ops)
+        return;
+    ++(ops->*Count);
+    if (ops->*Hook)
+        (ops->*Hook)();
+}
+
 inline const bc_target_ops TargetOps::kTable = {
     [](void* ctx, void* child, void* parent, unsigned leg, bc_sector_t leg_sector, bc_sector_t offset,
        unsigned sectors) {
@@ -95,30 +107,9 @@ inline const bc_target_ops TargetOps::kTable = {
             ops->on_child_free(child);
         bc::posix::child_free(ctx, magazine, child);
     },
-    [](void* ctx) {
-        auto* ops = static_cast<TargetOps*>(ctx);
-        if (!ops)
-            return;
-        ++ops->events;
-        if (ops->on_event)
-            ops->on_event();
-    },
-    [](void* ctx) {
-        auto* ops = static_cast<TargetOps*>(ctx);
-        if (!ops)
-            return;
-        ++ops->resyncs_wanted;
-        if (ops->on_resync)
-            ops->on_resync();
-    },
-    [](void* ctx) {
-        auto* ops = static_cast<TargetOps*>(ctx);
-        if (!ops)
-            return;
-        ++ops->log_kicks;
-        if (ops->on_log_kick)
-            ops->on_log_kick();
-    },
+    notified<&TargetOps::events, &TargetOps::on_event>,
+    notified<&TargetOps::resyncs_wanted, &TargetOps::on_resync>,
+    notified<&TargetOps::log_kicks, &TargetOps::on_log_kick>,
 };
 
 // The kernel shim's map of a read or write, over the POSIX environment: count it at the
