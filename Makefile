@@ -37,9 +37,9 @@ module: kernel
 PROBE_FLAVOUR ?= linux-headers-6.12-amd64
 # probe_module DIR, KDIR: the module's sources copied to DIR and built there against KDIR.
 probe_module = rm -rf $(1) && mkdir -p $(1)/module $(1)/core $(1)/scripts && \
-	cp -p Kbuild $(1)/ && cp -p module/*.[ch] $(1)/module/ && \
+	cp -p Kbuild $(1)/ && cp -pr module/*.[ch] module/probes $(1)/module/ && \
 	cp -p --parents $$(find core -name "*.cpp" -o -name "*.h") $(1)/ && \
-	cp -p scripts/build-module scripts/check-kobj $(1)/scripts/ && \
+	cp -p scripts/build-module scripts/check-kobj scripts/compat-probes $(1)/scripts/ && \
 	$(1)/scripts/build-module "$(2)"
 module-6.12: deps
 	@kdir=$$(BIOCHAIN_KERNEL_FLAVOUR=$(PROBE_FLAVOUR) scripts/kernel --kdir) && \

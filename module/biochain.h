@@ -96,7 +96,7 @@ static inline enum bc_io_kind biochain_io_kind(struct bio *bio)
  * core/'s counters through it, map to the read and write counters without a call. */
 static inline u64 __percpu *biochain_percpu_u64(void *percpu, unsigned long offset)
 {
-	return (u64 __percpu __force *)((char *)percpu + offset);
+	return (u64 __percpu __force *)((__force unsigned long)percpu + offset);
 }
 
 /* ------------------------------------------------------------------ a mirror (mirror.c) */

@@ -2,13 +2,16 @@
 /*
  * Every difference between the kernels the module builds against, in one place: one small
  * wrapper per difference, so that no .c file tests a kernel version. The BC_HAVE_* macros
- * come from the probes in Kbuild, which look for the symbol in the kernel's own headers
- * (so a distribution kernel with a backport takes the newer path); each is described there
- * and again at its wrapper. Built against Debian's 6.1 and 6.12 (make module, make
- * module-6.12); the 6.5 to 6.8 paths of the exclusive open are compiled by no test.
+ * come from compat_probes.h, which Kbuild generates by compiling module/probes/NAME.c with
+ * the kernel's own compiler and flags (BC_HAVE_NAME when it compiles), so a distribution
+ * kernel with a backport takes the newer path; each probe says what it looks for, and
+ * again at its wrapper here. Built and booted on Debian's 6.1, 6.12 and 7.x
+ * (scripts/kernels.list); the 6.5 to 6.8 paths of the exclusive open are compiled by no test.
  */
 #ifndef BIOCHAIN_COMPAT_H
 #define BIOCHAIN_COMPAT_H
+
+#include "compat_probes.h"
 
 #include <linux/bio.h>
 #include <linux/blkdev.h>
@@ -75,6 +78,37 @@ static inline int biochain_devt_from_path(const char *path, dev_t *dev)
 	}
 	*dev = dm_get_dev_t(path);
 	return *dev ? 0 : -ENODEV;
+#endif
+}
+
+/*
+ * core/ holds a per-CPU allocation as a plain void * (it knows no address spaces). Where
+ * the compiler has named address spaces (GCC 14 and later, x86's __seg_gs) __percpu is a
+ * real one, and a cast between it and a generic pointer is an error: the conversion goes
+ * through an integer, as the kernel's own PERCPU_PTR() does.
+ */
+static inline void __percpu *biochain_percpu_from_core(void *percpu)
+{
+	return (void __percpu __force *)(__force unsigned long)percpu;
+}
+
+static inline void *biochain_percpu_to_core(void __percpu *percpu)
+{
+	return (void __force *)(__force unsigned long)percpu;
+}
+
+/*
+ * bio_init() over the vecs that follow a bio_kmalloc()ed bio: bio->bi_inline_vecs up to
+ * 6.12; later kernels removed the flexible array for bio_inline_vecs() and bio_init_inline()
+ * (BC_HAVE_BIO_INIT_INLINE).
+ */
+static inline void biochain_bio_init_inline(struct bio *bio, struct block_device *bdev,
+					    unsigned short max_vecs, blk_opf_t opf)
+{
+#ifdef BC_HAVE_BIO_INIT_INLINE
+	bio_init_inline(bio, bdev, max_vecs, opf);
+#else
+	bio_init(bio, bdev, bio->bi_inline_vecs, max_vecs, opf);
 #endif
 }
 
@@ -164,6 +198,25 @@ static inline bool biochain_bio_is_atomic(const struct bio *bio)
 #define biochain_kunit_failed_assertion __kunit_do_failed_assertion
 #else
 #define biochain_kunit_failed_assertion kunit_do_failed_assertion
+#endif
+
+/*
+ * A target's prepare_ioctl: (ti, bdev) up to 6.12, later (ti, bdev, cmd, arg, forward),
+ * where the target may handle an ioctl itself (BC_HAVE_PREPARE_IOCTL_FORWARD). biochain
+ * only ever forwards to its single leg, so its function keeps the old form and this
+ * names what goes into the target_type: the function itself, or an adapter made for it.
+ */
+#ifdef BC_HAVE_PREPARE_IOCTL_FORWARD
+#define BIOCHAIN_PREPARE_IOCTL(fn) fn##_forward
+#define BIOCHAIN_DEFINE_PREPARE_IOCTL(fn)                                                  \
+	static int fn##_forward(struct dm_target *ti, struct block_device **bdev,          \
+				unsigned int cmd, unsigned long arg, bool *forward)        \
+	{                                                                                  \
+		return fn(ti, bdev);                                                       \
+	}
+#else
+#define BIOCHAIN_PREPARE_IOCTL(fn) fn
+#define BIOCHAIN_DEFINE_PREPARE_IOCTL(fn)
 #endif
 
 #endif

@@ -694,6 +694,7 @@ static int biochain_prepare_ioctl(struct dm_target *ti, struct block_device **bd
 	/* Only pass ioctls through if the device sizes match exactly (as dm-linear). */
 	return start || ti->len != bdev_nr_sectors(*bdev);
 }
+BIOCHAIN_DEFINE_PREPARE_IOCTL(biochain_prepare_ioctl)
 
 struct target_type biochain_target = {
 	.name = "biochain",
@@ -708,7 +709,7 @@ struct target_type biochain_target = {
 	.end_io = biochain_end_io,
 	.status = biochain_status,
 	.message = biochain_message,
-	.prepare_ioctl = biochain_prepare_ioctl,
+	.prepare_ioctl = BIOCHAIN_PREPARE_IOCTL(biochain_prepare_ioctl),
 	.iterate_devices = biochain_iterate_devices,
 	.io_hints = biochain_io_hints,
 	.presuspend = biochain_presuspend,

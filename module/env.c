@@ -19,6 +19,7 @@
 
 #include "abi/env.h"
 #include "biochain.h"
+#include "compat.h"
 
 /*
  * Every object core/ holds, counted, so that tests can prove nothing leaks: after a failed
@@ -214,7 +215,7 @@ void *bc_env_percpu_enter(void *percpu, int *irq, unsigned long *token)
 		local_irq_save(*token);
 	else
 		preempt_disable();
-	return this_cpu_ptr((void __percpu __force *)percpu);
+	return this_cpu_ptr(biochain_percpu_from_core(percpu));
 }
 
 void bc_env_percpu_leave(int irq, unsigned long token)
@@ -244,7 +245,7 @@ void *bc_env_percpu_alloc(unsigned long size)
 
 	if (percpu)
 		atomic_inc(&live_allocations);
-	return (void __force *)percpu;
+	return biochain_percpu_to_core(percpu);
 }
 
 void bc_env_percpu_free(void *percpu)
@@ -252,12 +253,12 @@ void bc_env_percpu_free(void *percpu)
 	if (!percpu)
 		return;
 	atomic_dec(&live_allocations);
-	free_percpu((void __percpu __force *)percpu);
+	free_percpu(biochain_percpu_from_core(percpu));
 }
 
 void *bc_env_percpu_slot(void *percpu, unsigned int cpu)
 {
-	return cpu_possible(cpu) ? per_cpu_ptr((void __percpu __force *)percpu, cpu) : NULL;
+	return cpu_possible(cpu) ? per_cpu_ptr(biochain_percpu_from_core(percpu), cpu) : NULL;
 }
 
 void bc_env_percpu_add(void *percpu, unsigned long offset, unsigned long long n)

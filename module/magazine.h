@@ -21,11 +21,12 @@
 #include <linux/preempt.h>
 
 #include "abi/magazine.h"
+#include "compat.h"
 
 /* The calling CPU's magazine, as bytes; preemption or interrupts must be off. */
 static __always_inline char *biochain_magazine_this_cpu(const struct bc_magazine *magazine)
 {
-	return (char *)this_cpu_ptr((void __percpu __force *)magazine->percpu);
+	return (char *)this_cpu_ptr(biochain_percpu_from_core(magazine->percpu));
 }
 
 static __always_inline unsigned int *biochain_magazine_uint(char *m, unsigned long offset)

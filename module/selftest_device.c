@@ -161,7 +161,7 @@ struct selftest_parent *selftest_parent_alloc(struct bc_test *test, struct selft
 	p->bio = bio_kmalloc(nr_pages, GFP_KERNEL);
 	if (!BC_EXPECT(test, p->state && p->bio))
 		goto fail;
-	bio_init(p->bio, in->scratch.bdev, p->bio->bi_inline_vecs, nr_pages, opf);
+	biochain_bio_init_inline(p->bio, in->scratch.bdev, nr_pages, opf);
 	p->bio->bi_end_io = parent_endio;
 	p->bio->bi_private = p;
 	for (i = 0; i < nr_pages; i++) {
