@@ -10,8 +10,8 @@ JOBS ?= $(shell nproc)
 CMAKE_GEN = cmake -S . -B $(BUILD)/$(1) -DCMAKE_BUILD_TYPE=$(2) -DBC_SANITIZE=$(3) >/dev/null
 
 .PHONY: all deps kernel module userspace unit unit-asan unit-tsan thread-safety script-tests vm-check-crash \
-        vm-check vm-check-swap vm-check-6.12 vm-check-debug check demo clean \
-        debug-kernel module-debug module-clean bench bench-alloc sim-long module-6.12 \
+        vm-check vm-check-swap vm-check-debug check demo clean modules \
+        debug-kernel module-debug module-clean bench bench-alloc sim-long \
         fuzz fuzz-build fuzz-check
 
 all: module userspace
@@ -28,31 +28,31 @@ kernel: deps
 module: kernel
 	@scripts/build-module "$(KDIR)"
 
-# Compile probe against Debian's 6.12 (bookworm-security's linux-headers-6.12-amd64):
-# headers, -common and kbuild only, fetched once into the same cache; no boot. Kbuild
-# builds in the source tree, so this builds a fresh copy of the module's sources in
-# $(BUILD)/probe-6.12 with copies of build-module and check-kobj (they work where they
-# lie): the 6.1 objects of `make module` are left alone. About 10 s and offline once
-# fetched, so `make check` runs it.
-PROBE_FLAVOUR ?= linux-headers-6.12-amd64
-# probe_module DIR, KDIR: the module's sources copied to DIR and built there against KDIR.
+# The module for another kernel of scripts/kernels.list (6.12, 7.x): its sources copied to
+# $(BUILD)/probe-NAME and built there by scripts/build-kernel-module, with that kernel's
+# compiler, inside a chroot of its Debian suite (scripts/chroot) when the host's C library
+# is too old for its kbuild tools. The 6.1 objects of `make module` are left alone.
+# KERNELS: every name but 6.1 (which `make module` builds in place) and debug.
+KERNELS := $(filter-out 6.1,$(shell scripts/kernel --names))
+# probe_module DIR, KDIR: the module's sources copied to DIR and built there against KDIR
+# (the debug kernel, built on the host with the host's compiler).
 probe_module = rm -rf $(1) && mkdir -p $(1)/module $(1)/core $(1)/scripts && \
 	cp -p Kbuild $(1)/ && cp -pr module/*.[ch] module/probes $(1)/module/ && \
 	cp -p --parents $$(find core -name "*.cpp" -o -name "*.h") $(1)/ && \
 	cp -p scripts/build-module scripts/check-kobj scripts/compat-probes $(1)/scripts/ && \
 	$(1)/scripts/build-module "$(2)"
-module-6.12: deps
-	@kdir=$$(BIOCHAIN_KERNEL_FLAVOUR=$(PROBE_FLAVOUR) scripts/kernel --kdir) && \
-	  $(call probe_module,$(BUILD)/probe-6.12,$$kdir)
+$(addprefix module-,$(KERNELS)): module-%: deps
+	@scripts/build-kernel-module $* $(BUILD)/probe-$*
+modules: module $(addprefix module-,$(KERNELS))
 
 # The debug kernel (scripts/debug-kernel: Debian's linux-source-6.1 with KASAN, lockdep,
 # kmemleak, debug objects, UBSAN, fault injection and KUnit), built once into the kernel
 # cache (about DEBUG_KERNEL_MINUTES on 2 cores), and the module built against it in
 # $(BUILD)/probe-debug: KASAN and UBSAN instrument core/'s C++ as they do the C.
 debug-kernel: deps
-	@BIOCHAIN_KERNEL_FLAVOUR=debug scripts/kernel >/dev/null
+	@BIOCHAIN_KERNEL=debug scripts/kernel >/dev/null
 module-debug: debug-kernel
-	@kdir=$$(BIOCHAIN_KERNEL_FLAVOUR=debug scripts/kernel --kdir) && \
+	@kdir=$$(BIOCHAIN_KERNEL=debug scripts/kernel --kdir) && \
 	  $(call probe_module,$(BUILD)/probe-debug,$$kdir)
 
 userspace: deps
@@ -126,14 +126,12 @@ vm-check-crash: module userspace
 	  --results $(BUILD)/vm/crash tests/vm/crash after
 	@rm -rf $(CRASH_DISKS)
 
-# The same suite booted on Debian's 6.12 (bookworm-security's linux-image-6.12-amd64,
-# fetched once into the cache beside the headers of module-6.12), with the module
-# module-6.12 built: tests/vm/common.sh loads the biochain.ko whose vermagic is the
-# running kernel's.
-PROBE_IMAGE_FLAVOUR ?= linux-image-6.12-amd64
-vm-check-6.12: module-6.12 userspace
-	@BIOCHAIN_KERNEL_FLAVOUR=$(PROBE_IMAGE_FLAVOUR) scripts/vm --disks 4 --timeout 1200 \
-	  --results $(BUILD)/vm/suite-6.12 tests/vm/suite
+# The same suite booted on another kernel of scripts/kernels.list (make vm-check-6.12,
+# vm-check-7.x), with the module make module-NAME built: tests/vm/common.sh loads the
+# biochain.ko whose vermagic is the running kernel's.
+$(addprefix vm-check-,$(KERNELS)): vm-check-%: module-% userspace
+	@BIOCHAIN_KERNEL=$* scripts/vm --disks 4 --timeout 1200 \
+	  --results $(BUILD)/vm/suite-$* tests/vm/suite
 
 # The same suite on the debug kernel, with what only it can check (tests/vm/suite-debug:
 # the kernel's own fault injection, kmemleak at the end); any KASAN, lockdep, UBSAN,
@@ -145,7 +143,7 @@ vm-check-6.12: module-6.12 userspace
 # has started its script. This kernel sometimes stops before init, silently (3 of 8 boots
 # on 2026-12-03, alone or not; not understood): scripts/vm boots a guest again when it has
 # not reached its script in 240 s, up to three boots.
-vm_debug_part = BIOCHAIN_KERNEL_FLAVOUR=debug scripts/vm --disks 4 --timeout 1500 --mem 3072 \
+vm_debug_part = BIOCHAIN_KERNEL=debug scripts/vm --disks 4 --timeout 1500 --mem 3072 \
 	  --append 'slub_debug=A,biochain-* no_hash_pointers' --results $(BUILD)/vm/suite-debug-$(1) \
 	  tests/vm/suite-debug $(1)
 vm-check-debug: module-debug userspace
@@ -162,11 +160,13 @@ vm-check-debug: module-debug userspace
 	[ "$$one" = 0 ] && [ $$two = 0 ]
 
 # make check, in the order that keeps both cores busy (a CI run has 90 minutes):
-#  1. every Debian kernel fetched, the module built against 6.1 and 6.12;
+#  1. every kernel of scripts/kernels.list fetched, the module built for each (the chroots
+#     of their suites made once);
 #  2. the debug kernel's build (once per machine, about 15 minutes of both cores) started
 #     in the background at nice 19 (log: $(BUILD)/debug-kernel.log), so that it takes
 #     what the next steps leave idle: a TCG guest does not keep two cores busy;
-#  3. the host-side checks, then the 6.1, 6.12 and swap guests;
+#  3. the host-side checks, then the suite on each kernel of scripts/kernels.list, the swap
+#     and crash guests;
 #  4. the debug suite, its two boots at once (they wait for the build to finish).
 # A make check stopped early leaves the background build running; it finishes into the
 # cache (scripts/debug-kernel's lock keeps a second build from starting beside it).
@@ -178,14 +178,13 @@ timed = s=$$(date +%s); $(2); rc=$$?; \
 	[ $$rc = 0 ] || { echo "make check: $(1) failed; the parts' times:"; cat $(CHECK_TIMES); }; exit $$rc
 check:
 	@mkdir -p $(BUILD) && rm -f $(CHECK_TIMES)
-	@$(call timed,modules and kernels,$(MAKE) --no-print-directory module module-6.12 && \
-	  BIOCHAIN_KERNEL_FLAVOUR=$(PROBE_IMAGE_FLAVOUR) scripts/kernel >/dev/null)
-	@BIOCHAIN_KERNEL_FLAVOUR=debug nohup nice -n 19 scripts/kernel \
+	@$(call timed,modules and kernels,$(MAKE) --no-print-directory modules)
+	@BIOCHAIN_KERNEL=debug nohup nice -n 19 scripts/kernel \
 	  >$(BUILD)/debug-kernel.log 2>&1 </dev/null &
 	@$(call timed,thread-safety and unit,$(MAKE) --no-print-directory thread-safety unit)
 	@$(call timed,fuzz-check and script-tests,$(MAKE) --no-print-directory fuzz-check script-tests)
 	@$(call timed,vm-check (6.1),$(MAKE) --no-print-directory vm-check)
-	@$(call timed,vm-check-6.12,$(MAKE) --no-print-directory vm-check-6.12)
+	@$(foreach k,$(KERNELS),( $(call timed,vm-check-$(k),$(MAKE) --no-print-directory vm-check-$(k)) ) && ) true
 	@$(call timed,vm-check-swap,$(MAKE) --no-print-directory vm-check-swap)
 	@$(call timed,vm-check-crash,$(MAKE) --no-print-directory vm-check-crash)
 	@$(call timed,vm-check-debug (with the wait for its kernel),$(MAKE) --no-print-directory vm-check-debug)
@@ -193,7 +192,7 @@ check:
 	@echo "swap:  $$(grep -h '^guest: ' $(BUILD)/vm/swap/console.log | tail -n 1)"
 	@echo "crash: $$(cat $(BUILD)/vm/crash/console-reset.log $(BUILD)/vm/crash/console.log | tr -d '\r' | \
 	  awk '/^ok / {p++} /^not ok / {f++} END {printf "guest: %d passed, %d failed (two boots)\n", p, f}')"
-	@echo "6.12:  $$(grep -h '^guest: ' $(BUILD)/vm/suite-6.12/console.log | tail -n 1)"
+	@$(foreach k,$(KERNELS),printf '%-6s %s\n' "$(k):" "$$(grep -h '^guest: ' $(BUILD)/vm/suite-$(k)/console.log | tail -n 1)" && ) true
 	@echo "debug: $$(cat $(BUILD)/vm/suite-debug-[12]/console.log | awk '/^guest: / {p += $$2; f += $$4} \
 	  END {printf "guest: %d passed, %d failed (two boots)\n", p, f}')"
 	@echo "the parts' times:"; sed 's/^/  /' $(CHECK_TIMES)

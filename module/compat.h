@@ -201,6 +201,17 @@ static inline bool biochain_bio_is_atomic(const struct bio *bio)
 #endif
 
 /*
+ * A workqueue bound to the CPU that queues its work, as alloc_workqueue() made one without
+ * WQ_UNBOUND until WQ_PERCPU came (BC_HAVE_WQ_PERCPU): since then a caller must say which,
+ * or the kernel warns, and the default is to become unbound.
+ */
+#ifdef BC_HAVE_WQ_PERCPU
+#define BIOCHAIN_WQ_PERCPU WQ_PERCPU
+#else
+#define BIOCHAIN_WQ_PERCPU 0
+#endif
+
+/*
  * A target's prepare_ioctl: (ti, bdev) up to 6.12, later (ti, bdev, cmd, arg, forward),
  * where the target may handle an ioctl itself (BC_HAVE_PREPARE_IOCTL_FORWARD). biochain
  * only ever forwards to its single leg, so its function keeps the old form and this

@@ -14,6 +14,7 @@
 #include "abi/target.h"
 #include "abi/types.h"
 #include "biochain.h"
+#include "compat.h"
 
 /* block/blk.h's BIO_INLINE_VECS, private to the block layer: inline vecs of a BioSet
  * object that needs them (children share their parent's table and need none). */
@@ -53,7 +54,7 @@ int biochain_start(struct biochain *bc, const struct bc_table *table, sector_t l
 	if (ret)
 		return ret;
 	bc_target_fast_path(bc->core, &bc->fast_path);
-	bc->retry_wq = alloc_workqueue("biochain_retry", WQ_MEM_RECLAIM, 0);
+	bc->retry_wq = alloc_workqueue("biochain_retry", WQ_MEM_RECLAIM | BIOCHAIN_WQ_PERCPU, 0);
 	if (!bc->retry_wq) {
 		*error = "Cannot allocate the retry workqueue";
 		return -ENOMEM;

@@ -18,6 +18,7 @@
 
 #include "abi/target.h"
 #include "biochain.h"
+#include "compat.h"
 
 #define DM_MSG_PREFIX "biochain"
 
@@ -153,7 +154,7 @@ int biochain_mirror_create(struct biochain *bc, struct dm_target *ti, const char
 	bc->mirror = m;
 	m->state_size = size;
 	m->state = kvmalloc(size, GFP_KERNEL);
-	m->resync_wq = alloc_workqueue("biochain_resync", WQ_MEM_RECLAIM, 1);
+	m->resync_wq = alloc_workqueue("biochain_resync", WQ_MEM_RECLAIM | BIOCHAIN_WQ_PERCPU, 1);
 	if (!m->state || !m->resync_wq)
 		goto nomem;
 	for (i = 0; i < BIOCHAIN_RESYNC_PAGES; i++) {

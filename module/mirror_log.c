@@ -21,6 +21,7 @@
 #include "abi/table.h"
 #include "abi/target.h"
 #include "biochain.h"
+#include "compat.h"
 
 #define DM_MSG_PREFIX "biochain"
 
@@ -277,7 +278,7 @@ int biochain_log_create(struct biochain *bc, struct dm_target *ti, const struct 
 	}
 	log->page = alloc_page(GFP_KERNEL);
 	/* two at a time: a pass beside a cleaning round's flushes */
-	log->wq = alloc_workqueue("biochain_log", WQ_MEM_RECLAIM, 2);
+	log->wq = alloc_workqueue("biochain_log", WQ_MEM_RECLAIM | BIOCHAIN_WQ_PERCPU, 2);
 	headers = kmalloc(2 * BIOCHAIN_LOG_BLOCK, GFP_KERNEL);
 	if (!log->page || !log->wq || !headers) {
 		kfree(headers);

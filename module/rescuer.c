@@ -21,6 +21,7 @@
 #include "abi/env.h"
 #include "abi/target.h"
 #include "biochain.h"
+#include "compat.h"
 
 struct bc_env_rescuer {
 	const void *owner; /* the BioSet whose bios this rescuer issues */
@@ -51,7 +52,7 @@ struct bc_env_rescuer *bc_env_rescuer_create(const void *owner)
 
 	if (!rescuer)
 		return NULL;
-	rescuer->wq = alloc_workqueue("biochain_rescue", WQ_MEM_RECLAIM, 0);
+	rescuer->wq = alloc_workqueue("biochain_rescue", WQ_MEM_RECLAIM | BIOCHAIN_WQ_PERCPU, 0);
 	if (!rescuer->wq) {
 		kfree(rescuer);
 		return NULL;

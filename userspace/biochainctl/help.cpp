@@ -1,5 +1,7 @@
 #include "help.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "abi/limits.h"
@@ -354,8 +356,11 @@ module's self tests. Everything but help and selftest --ktap needs root
 and the module loaded (insmod biochain.ko).)",
                   "    ");
     out += "\nCOMMANDS\n";
+    std::size_t name_width = 0;  // the longest name and two spaces: the summaries line up
     for (const CommandHelp& command : kCommands)
-        out += fmt::format("    {:<10}{}\n", command.name, command.summary);
+        name_width = std::max(name_width, std::string_view(command.name).size() + 2);
+    for (const CommandHelp& command : kCommands)
+        out += fmt::format("    {:<{}}{}\n", command.name, name_width, command.summary);
     for (const CommandHelp& command : kCommands) {
         out += "\n" + synopsis(command, "    ");
         out += indent(command.description, "        ");
