@@ -11,7 +11,7 @@ CMAKE_GEN = cmake -S . -B $(BUILD)/$(1) -DCMAKE_BUILD_TYPE=$(2) -DBC_SANITIZE=$(
 
 .PHONY: all deps kernel module userspace unit unit-asan unit-tsan thread-safety script-tests vm-check-crash \
         vm-check vm-check-swap vm-check-debug check demo clean modules \
-        debug-kernel module-debug module-clean bench bench-alloc sim-long \
+        debug-kernel module-debug module-clean bench bench-alloc sim-long dkms deb deb-check \
         fuzz fuzz-build fuzz-check
 
 all: module userspace
@@ -44,6 +44,21 @@ probe_module = rm -rf $(1) && mkdir -p $(1)/module $(1)/core $(1)/scripts && \
 $(addprefix module-,$(KERNELS)): module-%: deps
 	@scripts/build-kernel-module $* $(BUILD)/probe-$*
 modules: module $(addprefix module-,$(KERNELS))
+
+# Installing on a real host. make dkms: the module's source tree and dkms.conf under
+# $(DESTDIR)/usr/src/biochain-VERSION (then `dkms install biochain/VERSION`); DKMS builds
+# it with the kernel's compiler and its g++, warnings not errors (scripts/dkms-build).
+# make deb: $(BUILD)/deb/biochain-dkms_*.deb and biochainctl_*.deb, lintian-clean
+# (scripts/package/deb). make deb-check: both installed with apt in a throwaway chroot of
+# each kernel's suite, DKMS's build and install for that kernel, and the module it built
+# booted in a guest (tests/package/check).
+DESTDIR ?=
+dkms:
+	@scripts/package/dkms-source "$(DESTDIR)"
+deb: userspace
+	@rm -rf $(BUILD)/deb && scripts/package/deb $(BUILD)/deb $(BUILD)/release/biochainctl
+deb-check: deb
+	@tests/package/check $(BUILD)/deb
 
 # The debug kernel (scripts/debug-kernel: Debian's linux-source-6.1 with KASAN, lockdep,
 # kmemleak, debug objects, UBSAN, fault injection and KUnit), built once into the kernel
@@ -187,12 +202,15 @@ check:
 	@$(foreach k,$(KERNELS),( $(call timed,vm-check-$(k),$(MAKE) --no-print-directory vm-check-$(k)) ) && ) true
 	@$(call timed,vm-check-swap,$(MAKE) --no-print-directory vm-check-swap)
 	@$(call timed,vm-check-crash,$(MAKE) --no-print-directory vm-check-crash)
+	@$(call timed,deb-check,$(MAKE) --no-print-directory deb-check)
 	@$(call timed,vm-check-debug (with the wait for its kernel),$(MAKE) --no-print-directory vm-check-debug)
 	@echo "6.1:   $$(grep -h '^guest: ' $(BUILD)/vm/suite/console.log | tail -n 1)"
 	@echo "swap:  $$(grep -h '^guest: ' $(BUILD)/vm/swap/console.log | tail -n 1)"
 	@echo "crash: $$(cat $(BUILD)/vm/crash/console-reset.log $(BUILD)/vm/crash/console.log | tr -d '\r' | \
 	  awk '/^ok / {p++} /^not ok / {f++} END {printf "guest: %d passed, %d failed (two boots)\n", p, f}')"
 	@$(foreach k,$(KERNELS),printf '%-6s %s\n' "$(k):" "$$(grep -h '^guest: ' $(BUILD)/vm/suite-$(k)/console.log | tail -n 1)" && ) true
+	@echo "dkms:  $$(cat $(BUILD)/vm/dkms-*/console.log | tr -d '\r' | awk '/^ok / {p++} /^not ok / {f++} \
+	  END {printf "guest: %d passed, %d failed (a boot per kernel, the module DKMS built)\n", p, f}')"
 	@echo "debug: $$(cat $(BUILD)/vm/suite-debug-[12]/console.log | awk '/^guest: / {p += $$2; f += $$4} \
 	  END {printf "guest: %d passed, %d failed (two boots)\n", p, f}')"
 	@echo "the parts' times:"; sed 's/^/  /' $(CHECK_TIMES)
