@@ -11,7 +11,7 @@ CMAKE_GEN = cmake -S . -B $(BUILD)/$(1) -DCMAKE_BUILD_TYPE=$(2) -DBC_SANITIZE=$(
 
 .PHONY: all deps kernel module userspace unit unit-asan unit-tsan thread-safety script-tests vm-check-crash \
         vm-check vm-check-swap vm-check-debug check demo clean modules \
-        debug-kernel module-debug module-clean bench bench-alloc sim-long dkms deb deb-check \
+        debug-kernel module-debug module-clean bench bench-alloc sim-long dkms deb deb-check probe-newest \
         fuzz fuzz-build fuzz-check
 
 all: module userspace
@@ -44,6 +44,13 @@ probe_module = rm -rf $(1) && mkdir -p $(1)/module $(1)/core $(1)/scripts && \
 $(addprefix module-,$(KERNELS)): module-%: deps
 	@scripts/build-kernel-module $* $(BUILD)/probe-$*
 modules: module $(addprefix module-,$(KERNELS))
+
+# An early look at the next kernel: the module built against the newest headers of
+# trixie-backports and sid today (not the pinned kernels), each with its compiler in its
+# suite's chroot. A report (release, compiler, "builds" or the first errors), never a
+# failure: make check prints it at the end.
+probe-newest: deps
+	@scripts/probe-newest
 
 # Installing on a real host. make dkms: the module's source tree and dkms.conf under
 # $(DESTDIR)/usr/src/biochain-VERSION (then `dkms install biochain/VERSION`); DKMS builds
@@ -203,6 +210,7 @@ check:
 	@$(call timed,vm-check-swap,$(MAKE) --no-print-directory vm-check-swap)
 	@$(call timed,vm-check-crash,$(MAKE) --no-print-directory vm-check-crash)
 	@$(call timed,deb-check,$(MAKE) --no-print-directory deb-check)
+	@$(call timed,probe-newest (a report: never fails),scripts/probe-newest >$(BUILD)/probe-newest.txt)
 	@$(call timed,vm-check-debug (with the wait for its kernel),$(MAKE) --no-print-directory vm-check-debug)
 	@echo "6.1:   $$(grep -h '^guest: ' $(BUILD)/vm/suite/console.log | tail -n 1)"
 	@echo "swap:  $$(grep -h '^guest: ' $(BUILD)/vm/swap/console.log | tail -n 1)"
@@ -213,6 +221,7 @@ check:
 	  END {printf "guest: %d passed, %d failed (a boot per kernel, the module DKMS built)\n", p, f}')"
 	@echo "debug: $$(cat $(BUILD)/vm/suite-debug-[12]/console.log | awk '/^guest: / {p += $$2; f += $$4} \
 	  END {printf "guest: %d passed, %d failed (two boots)\n", p, f}')"
+	@cat $(BUILD)/probe-newest.txt
 	@echo "the parts' times:"; sed 's/^/  /' $(CHECK_TIMES)
 
 # The simulator over many more seeds than make check runs (release build): DM's way and the
