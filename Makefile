@@ -34,13 +34,6 @@ module: kernel
 # is too old for its kbuild tools. The 6.1 objects of `make module` are left alone.
 # KERNELS: every name but 6.1 (which `make module` builds in place) and debug.
 KERNELS := $(filter-out 6.1,$(shell scripts/kernel --names))
-# probe_module DIR, KDIR: the module's sources copied to DIR and built there against KDIR
-# (the debug kernel, built on the host with the host's compiler).
-probe_module = rm -rf $(1) && mkdir -p $(1)/module $(1)/core $(1)/scripts && \
-	cp -p Kbuild $(1)/ && cp -pr module/*.[ch] module/probes $(1)/module/ && \
-	cp -p --parents $$(find core -name "*.cpp" -o -name "*.h") $(1)/ && \
-	cp -p scripts/build-module scripts/check-kobj scripts/compat-probes $(1)/scripts/ && \
-	$(1)/scripts/build-module "$(2)"
 $(addprefix module-,$(KERNELS)): module-%: deps
 	@scripts/build-kernel-module $* $(BUILD)/probe-$*
 modules: module $(addprefix module-,$(KERNELS))
@@ -74,8 +67,7 @@ deb-check: deb
 debug-kernel: deps
 	@BIOCHAIN_KERNEL=debug scripts/kernel >/dev/null
 module-debug: debug-kernel
-	@kdir=$$(BIOCHAIN_KERNEL=debug scripts/kernel --kdir) && \
-	  $(call probe_module,$(BUILD)/probe-debug,$$kdir)
+	@scripts/build-kernel-module debug $(BUILD)/probe-debug
 
 userspace: deps
 	@$(call CMAKE_GEN,release,RelWithDebInfo,)
@@ -252,15 +244,19 @@ BENCH_FILTER ?= .
 BENCH_PAIRED_RUNTIME ?= 4
 BENCH_PAIRED_ROUNDS ?= 8
 export BENCH_FILTER  # to the recipe through the environment: a regex may hold any quote
-bench: module
-	@rm -rf $(BUILD)/vm/bench
+# BENCH_KERNEL: the kernel of scripts/kernels.list the guest boots (default 6.1); another
+# kernel's figures go to $(BUILD)/vm/bench-NAME and $(BUILD)/bench-NAME.
+BENCH_KERNEL ?= 6.1
+bench_suffix = $(if $(filter 6.1,$(BENCH_KERNEL)),,-$(BENCH_KERNEL))
+bench: module $(if $(filter 6.1,$(BENCH_KERNEL)),,module-$(BENCH_KERNEL))
+	@rm -rf $(BUILD)/vm/bench$(bench_suffix)
 	@rc=0; \
-	scripts/vm --results $(BUILD)/vm/bench \
+	BIOCHAIN_KERNEL=$(BENCH_KERNEL) scripts/vm --results $(BUILD)/vm/bench$(bench_suffix) \
 	  --timeout $$(( 900 + 16 * $(BENCH_ROUNDS) * (11 * ($(BENCH_RUNTIME) + 1) + 5) \
 	                 + 12 * $(BENCH_PAIRED_ROUNDS) * ($(BENCH_PAIRED_RUNTIME) + 3) )) \
 	  tests/vm/bench '$(BENCH_RUNTIME)' '$(BENCH_ROUNDS)' "$$BENCH_FILTER" \
 	    '$(BENCH_PAIRED_RUNTIME)' '$(BENCH_PAIRED_ROUNDS)' || rc=$$?; \
-	scripts/bench-report $(BUILD)/vm/bench $(BUILD)/bench || { [ $$rc != 0 ] || rc=1; }; \
+	scripts/bench-report $(BUILD)/vm/bench$(bench_suffix) $(BUILD)/bench$(bench_suffix) || { [ $$rc != 0 ] || rc=1; }; \
 	exit $$rc
 
 # Allocation microbenchmarks: in the kernel (one guest boot) and over POSIX.
