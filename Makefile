@@ -37,6 +37,7 @@ KERNELS := $(filter-out 6.1,$(shell scripts/kernel --names))
 $(addprefix module-,$(KERNELS)): module-%: deps
 	@scripts/build-kernel-module $* $(BUILD)/probe-$*
 modules: module $(addprefix module-,$(KERNELS))
+	@scripts/check-probes 6.1 module/compat_probes.h
 
 # An early look at the next kernel: the module built against the newest headers of
 # trixie-backports and sid today (not the pinned kernels), each with its compiler in its
