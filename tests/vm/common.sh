@@ -1,18 +1,21 @@
 # Shared by the guest scripts (sourced after lib.sh): module and device helpers.
 # Paths are the host's: scripts/vm runs us in the host root, cwd = the repo.
 
-# The module built for the running kernel: the tree's own (make module, 6.1), or for
-# another release the copy make module-6.12 builds under build/probe-6.12 (make
-# vm-check-6.12 boots that kernel). Chosen by vermagic, so a mismatch cannot be loaded.
+# The module built for the running kernel, chosen by vermagic among KO... (a mismatch
+# cannot be loaded): prints it, or fails when none fits.
 biochain_ko_for_kernel() {
   local ko
-  for ko in "$PWD/biochain.ko" "${REPO:-$PWD}"/build/probe-*/biochain.ko; do
+  for ko in "$@"; do
     [ -f "$ko" ] || continue
     [ "$(modinfo -F vermagic "$ko" 2>/dev/null | cut -d' ' -f1)" = "$(uname -r)" ] && { echo "$ko"; return; }
   done
-  echo "$PWD/biochain.ko"  # insmod will say why it does not fit
+  return 1
 }
-BIOCHAIN_KO=${BIOCHAIN_KO:-$(biochain_ko_for_kernel)}
+# The tree's own (make module, 6.1), or for another kernel the copy make module-NAME builds
+# under build/probe-NAME (make vm-check-NAME boots that kernel); else the tree's, and
+# insmod says why it does not fit.
+BIOCHAIN_KO=${BIOCHAIN_KO:-$(biochain_ko_for_kernel "$PWD/biochain.ko" "${REPO:-$PWD}"/build/probe-*/biochain.ko ||
+                             echo "$PWD/biochain.ko")}
 DEBUGFS=/sys/kernel/debug/biochain
 
 load_biochain() {
