@@ -54,12 +54,19 @@ struct biochain_clone_record {
 	/* The cgroup the I/O is charged to, held until its end: bio_endio() has dropped
 	 * the clone's blkg by then, and the worker would charge the retry to its own. */
 	struct cgroup_subsys_state *css;
-	unsigned int retry_leg; /* for the worker */
+	/* for the worker; a mirror read in place's leg (the one it is on now) */
+	unsigned int retry_leg;
 	bool polled;		/* it carried REQ_POLLED: a poller may still hold its cookie */
-	/* mapped by biochain_map_whole (a flush, discard or write-zeroes clone): its end is
-	 * bc_target_whole_end's. Not told by its flags at the end: a lower queue without a
-	 * volatile cache strips REQ_PREFLUSH, and an empty flush then looks like a write. */
-	bool whole;
+	/* How a mirror's clone was mapped, so its end is judged the same way; set by every
+	 * mirror map path (DM's per-bio data starts as garbage). Not told by the clone's
+	 * flags at the end: a lower queue without a volatile cache strips REQ_PREFLUSH, and
+	 * an empty flush then looks like a write. */
+	enum {
+		BIOCHAIN_MAPPED_SPLIT,	     /* biochain_map_split: core/'s parent state */
+		BIOCHAIN_MAPPED_WHOLE,	     /* biochain_map_whole: bc_target_whole_end */
+		BIOCHAIN_MAPPED_MIRROR_READ, /* biochain_map_mirror_read: no parent state */
+	} mapped;
+	sector_t sector; /* a mirror read in place's, relative to the target */
 	/* A mirror with a disk log: the clone has ended, and its end waits in a worker for
 	 * the log to record a leg failure (bc_target_log_ack_gen); held_status is what it
 	 * then ends with. Set at map (to false) only for such a mirror. */
@@ -223,7 +230,7 @@ static noinline int biochain_map_whole(struct dm_target *ti, struct bio *bio, en
 	unsigned int leg;
 	int ret;
 
-	biochain_clone_record(bc, bio)->whole = true;
+	biochain_clone_record(bc, bio)->mapped = BIOCHAIN_MAPPED_WHOLE;
 	biochain_clone_record(bc, bio)->held = false;
 	bc_target_account_whole(bc->core, kind, dm_bio_get_target_bio_nr(bio));
 	ret = bc_target_map_whole(bc->core, biochain_parent_state(bc, bio), kind, dm_bio_get_target_bio_nr(bio),
@@ -345,7 +352,7 @@ static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
 	struct bc_in_place result;
 	unsigned int noio, flags = 0;
 
-	biochain_clone_record(bc, bio)->whole = false; /* DM's per-bio data starts as garbage */
+	biochain_clone_record(bc, bio)->mapped = BIOCHAIN_MAPPED_SPLIT;
 	biochain_clone_record(bc, bio)->held = false;
 	/* The device advertises neither inline crypto nor integrity, so neither can come. */
 	if (WARN_ON_ONCE(bio_integrity(bio) || bio_has_crypt_ctx(bio))) {
@@ -461,6 +468,40 @@ static void biochain_resubmit_clone(struct work_struct *work)
 	memalloc_noio_restore(noio);
 }
 
+/*
+ * A mirror's read, remapped whole to the leg bc_fast_path_mirror_read picks, as dm-raid1's
+ * mirror_map remaps one, and issued again on another leg if it fails there
+ * (biochain_mirror_end_io): the record keeps what that needs, as dm-raid1 keeps
+ * dm_bio_details. No call into core/ unless it fails. With every leg failed it is the
+ * split path's, which ends it with EIO.
+ */
+static noinline int biochain_map_mirror_read(struct dm_target *ti, struct bio *bio)
+{
+	struct biochain *bc = ti->private;
+	struct biochain_clone_record *record = biochain_clone_record(bc, bio);
+	sector_t sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	struct bc_remap remap = bc_fast_path_mirror_read(&bc->fast_path, sector, bio_sectors(bio));
+
+	if (unlikely(!remap.remapped))
+		return biochain_map_split(ti, bio);
+	biochain_count_rw(&bc->fast_path, BC_IO_READ, bio_sectors(bio));
+	record->mapped = BIOCHAIN_MAPPED_MIRROR_READ;
+	record->sector = sector;
+	record->retry_leg = remap.leg;
+	bio->bi_iter.bi_sector = remap.leg_sector;
+	/* DM's clone has no blkg until its device is set (bio_alloc_clone without one):
+	 * bio_set_dev associates the issuer's, which a retry is then charged to. */
+	bio_set_dev(bio, bc->bdevs[remap.leg]);
+	record->iter = bio->bi_iter;
+	record->flags = bio->bi_flags;
+	record->opf = bio->bi_opf & ~(REQ_NOWAIT | REQ_POLLED);
+	record->bc = bc;
+	record->css = bio_blkcg_css(bio);
+	if (record->css)
+		css_get(record->css);
+	return DM_MAPIO_REMAPPED;
+}
+
 /* The fast path, or split. */
 static int biochain_map(struct dm_target *ti, struct bio *bio)
 {
@@ -472,8 +513,11 @@ static int biochain_map(struct dm_target *ti, struct bio *bio)
 		return biochain_map_whole(ti, bio, kind);
 	remap = bc_fast_path_remap(&bc->fast_path, dm_target_offset(ti, bio->bi_iter.bi_sector),
 				   bio_sectors(bio));
-	if (unlikely(!remap.remapped))
+	if (unlikely(!remap.remapped)) {
+		if (kind == BC_IO_READ && bc->fast_path.mirror_reads)
+			return biochain_map_mirror_read(ti, bio);
 		return biochain_map_split(ti, bio);
+	}
 	biochain_count_rw(&bc->fast_path, kind, bio_sectors(bio));
 	bio->bi_iter.bi_sector = remap.leg_sector;
 	bio_set_dev(bio, bc->bdevs[remap.leg]); /* last: nothing lives across its call */
@@ -517,29 +561,57 @@ static void biochain_release_held(struct work_struct *work)
 	bio_endio(bio);
 }
 
-static int biochain_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
+/* A clone's status for the I/O's: BLK_STS_AGAIN is a REQ_NOWAIT bio sent back to be
+ * issued again, not a failed I/O. */
+static void biochain_account_end(struct biochain *bc, blk_status_t error)
 {
-	struct biochain *bc = ti->private;
+	if (unlikely(error) && error != BLK_STS_AGAIN)
+		bc_target_account_error(bc->core);
+}
+
+/* A mirror read in place (biochain_map_mirror_read) that failed on its leg: core/ fails
+ * the leg or not, and has it issued again on another, or ends it. */
+static int biochain_mirror_read_failed(struct biochain *bc, struct biochain_clone_record *record, struct bio *bio,
+				       blk_status_t *error)
+{
+	struct bc_in_place_end end;
+
+	bc_target_mirror_read_end(bc->core, record->retry_leg, record->sector, record->iter.bi_size >> SECTOR_SHIFT,
+				  record->opf & REQ_RAHEAD ? BC_MAP_READAHEAD : 0, blk_status_to_errno(*error), &end);
+	if (end.retry) {
+		biochain_retry_clone(bc, record, bio, &end);
+		return DM_ENDIO_INCOMPLETE;
+	}
+	if (record->css)
+		css_put(record->css);
+	*error = errno_to_blk_status(end.error);
+	biochain_account_end(bc, *error);
+	return DM_ENDIO_DONE;
+}
+
+static noinline int biochain_mirror_end_io(struct biochain *bc, struct bio *bio, blk_status_t *error)
+{
+	struct biochain_clone_record *record = biochain_clone_record(bc, bio);
 	struct bc_in_place_end end;
 	unsigned long long gen;
 
-	if (bc->log && biochain_clone_record(bc, bio)->held) {
-		biochain_clone_record(bc, bio)->held = false; /* its end, as judged before */
-		*error = biochain_clone_record(bc, bio)->held_status;
+	if (record->mapped == BIOCHAIN_MAPPED_MIRROR_READ)
+		return biochain_mirror_read_failed(bc, record, bio, error);
+	if (bc->log && record->held) {
+		record->held = false; /* its end, as judged before */
+		*error = record->held_status;
 		goto done;
 	}
 
 	/*
-	 * A mirror maps every read and write through bc_target_map_in_place (or the
-	 * all-children path) and core/ has its end, error or not: the parent carries one
-	 * piece itself, its status is that piece's alone, and core/ judges its leg and adds
-	 * its children's error, or has it issued again on another leg. A flush, discard or
-	 * write-zeroes was mapped whole, one clone per leg (record->whole, set at map): each
-	 * clone's end is judged on its own leg.
+	 * A mirror's other reads (a child limit) and its writes go through
+	 * bc_target_map_in_place (or the all-children path) and core/ has their end, error
+	 * or not: the parent carries one piece itself, its status is that piece's alone, and
+	 * core/ judges its leg and adds its children's error, or has it issued again on
+	 * another leg. A flush, discard or write-zeroes was mapped whole, one clone per leg:
+	 * each clone's end is judged on its own leg.
 	 */
-	if (bc->fast_path.ends_judged && !biochain_clone_record(bc, bio)->whole) {
-		struct biochain_clone_record *record = biochain_clone_record(bc, bio);
-
+	if (record->mapped == BIOCHAIN_MAPPED_SPLIT) {
 		bc_target_in_place_end(bc->core, biochain_parent_state(bc, bio), blk_status_to_errno(*error),
 				       &end);
 		if (end.retry) {
@@ -549,7 +621,7 @@ static int biochain_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *
 		if (end.retryable && record->css)
 			css_put(record->css);
 		*error = errno_to_blk_status(end.error);
-	} else if (bc->fast_path.ends_judged) {
+	} else {
 		/* a mirror's flush, discard or write-zeroes on one leg (biochain_map_whole) */
 		*error = errno_to_blk_status(bc_target_whole_end(bc->core, biochain_parent_state(bc, bio),
 								 dm_bio_get_target_bio_nr(bio),
@@ -558,17 +630,37 @@ static int biochain_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *
 	if (unlikely(bc->log) && op_is_write(bio_op(bio))) {
 		gen = bc_target_log_ack_gen(bc->core);
 		if (unlikely(gen)) {
-			biochain_hold_clone(bc, biochain_clone_record(bc, bio), bio, *error, gen);
+			biochain_hold_clone(bc, record, bio, *error, gen);
 			return DM_ENDIO_INCOMPLETE;
 		}
 	}
 done:
-	if (likely(!*error))
-		return DM_ENDIO_DONE;
-	/* BLK_STS_AGAIN is a REQ_NOWAIT bio sent back to be issued again, not a failed I/O */
-	if (*error && *error != BLK_STS_AGAIN)
-		bc_target_account_error(bc->core);
+	biochain_account_end(bc, *error);
 	return DM_ENDIO_DONE;
+}
+
+/*
+ * A mirror's clone ends in core/ (biochain_mirror_end_io), but for a read in place that
+ * ended well: its leg's count, and its cgroup reference, as mapped. Elsewhere the
+ * clone's status is already the bio's.
+ */
+static int biochain_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
+{
+	struct biochain *bc = ti->private;
+	struct biochain_clone_record *record;
+
+	if (!bc->fast_path.ends_judged) {
+		biochain_account_end(bc, *error);
+		return DM_ENDIO_DONE;
+	}
+	record = biochain_clone_record(bc, bio);
+	if (likely(record->mapped == BIOCHAIN_MAPPED_MIRROR_READ && !*error)) {
+		bc_mirror_read_ends(bc->fast_path.mirror, record->retry_leg);
+		if (record->css)
+			css_put(record->css);
+		return DM_ENDIO_DONE;
+	}
+	return biochain_mirror_end_io(bc, bio, error);
 }
 
 static void biochain_status(struct dm_target *ti, status_type_t type, unsigned int status_flags,

@@ -10,7 +10,10 @@
  *   - stripes: a read or write that fits in its chunk goes to the leg the striped math
  *     names (abi/stripe_math.h, the same inline core/'s Layout cuts pieces with), as
  *     dm-stripe remaps;
- *   - none: every read and write needs children (a mirror, a child limit).
+ *   - none: every read and write needs children (a mirror's writes, a child limit).
+ * A mirror's reads (mirror_reads) go down whole too, to the leg abi/mirror_legs.h's rule
+ * picks (bc_fast_path_mirror_read), as dm-raid1's mirror_map remaps a read: core/ keeps
+ * its leg state where these inlines read it, and is called only when such a read fails.
  * Whatever the fast path does not remap is split (bc_target_map). So map reads "fast
  * path, or split", and the bio that stays whole costs no call, no frame and no stack
  * canary: under TCG one call into core/ and back is about 3 % of a 4k I/O.
@@ -22,6 +25,7 @@
 #ifndef BIOCHAIN_ABI_FAST_PATH_H
 #define BIOCHAIN_ABI_FAST_PATH_H
 
+#include "abi/mirror_legs.h"
 #include "abi/stripe_math.h"
 #include "abi/target.h"
 #include "abi/types.h"
@@ -55,10 +59,19 @@ struct bc_fast_path {
 	 * carried on to the next leg. Elsewhere the clone's status is already the bio's, and
 	 * DM's end_io makes no call. */
 	int ends_judged;
+	/* A mirror without a child limit: every read goes down whole to the leg
+	 * bc_fast_path_mirror_read picks (a mirror's bio lies in one region: max_io_len).
+	 * mirror and in_sync point into core/'s target, fixed for its life. */
+	int mirror_reads;
+	struct bc_mirror_legs *mirror;
+	const bc_sync_word *in_sync;
+	unsigned int region_shift;
+	bc_sector_t leg_offsets[BC_MAX_LEGS];
 };
 
-/* Fills *path for target; fixed for the target's life. */
-void bc_target_fast_path(const struct bc_target *target, struct bc_fast_path *path);
+/* Fills *path for target; fixed for the target's life. Not const: a mirror's reads count
+ * themselves in its legs' state (path->mirror). */
+void bc_target_fast_path(struct bc_target *target, struct bc_fast_path *path);
 
 /* Where a bio goes when it stays whole: remapped 1 with its leg and leg sector. 0: it must
  * be split (bc_target_map). Returned by value, in two registers. */
@@ -87,6 +100,29 @@ static inline struct bc_remap bc_fast_path_remap(const struct bc_fast_path *path
 			remap.leg = place.leg;
 			remap.remapped = 1;
 		}
+	}
+	return remap;
+}
+
+/*
+ * A mirror's read (path->mirror_reads): remapped 1 to the leg that serves it, counted as a
+ * read in flight there until the caller's bc_mirror_read_ends; 0 when every leg has
+ * failed (the split path ends it with EIO). A read that fails on its leg is core/'s to
+ * judge (bc_target_mirror_read_end).
+ */
+static inline struct bc_remap bc_fast_path_mirror_read(const struct bc_fast_path *path, bc_sector_t sector,
+						       unsigned int sectors)
+{
+	const unsigned long long first = sector >> path->region_shift;
+	const unsigned long long last = (sector + (sectors ? sectors : 1) - 1) >> path->region_shift;
+	const unsigned int leg = bc_mirror_read_leg(path->mirror, path->in_sync, first, last);
+	struct bc_remap remap = { 0, 0, 0 };
+
+	if (leg < path->mirror->nr_legs) {
+		bc_mirror_read_begins(path->mirror, leg);
+		remap.leg_sector = sector + path->leg_offsets[leg];
+		remap.leg = leg;
+		remap.remapped = 1;
 	}
 	return remap;
 }

@@ -185,6 +185,17 @@ void bc_target_in_place_end(struct bc_target *target, void *parent_state, int er
 			    struct bc_in_place_end *end);
 
 /*
+ * A mirror read the fast path remapped whole (bc_fast_path_mirror_read) ended on leg with
+ * error (never 0: a clean end is the shim's bc_mirror_read_ends alone). The leg's count
+ * ends; the leg is failed unless the error says nothing of its data (AGAIN, NOTSUPP) or
+ * the read was readahead (flags: BC_MAP_READAHEAD); then, as for a split read's parent
+ * (bc_target_in_place_end), end->retry with the leg to issue it to again (counted there),
+ * or end->error. sector and sectors: the read's range, relative to the target.
+ */
+void bc_target_mirror_read_end(struct bc_target *target, unsigned int leg, bc_sector_t sector,
+			       unsigned int sectors, unsigned int flags, int error, struct bc_in_place_end *end);
+
+/*
  * A mirror's resync, one region at a time, from the worker ops->resync asked for (process
  * context, NOIO, never while the device is suspended). begin picks the next region out of
  * sync, holds new writes to it back and waits for those in flight: 1 and the job, the

@@ -56,14 +56,12 @@ bool regions_in_sync(const bc_target* target, bc_sector_t sector, bc_sector_t se
     return true;
 }
 
-// The leg a mirror read goes to: the least busy live leg where its regions are in sync,
-// else the source leg (nr_legs: none). The legs are read before the regions: a
-// reinstate puts every region out of sync before the leg is live (release), so a leg
-// seen live here has its regions seen out of sync below, and is not chosen for them.
+// The leg a mirror read goes to (nr_legs: none), by the rule the shim's fast path applies
+// too (bc_mirror_read_leg).
 unsigned mirror_read_leg(bc_target* target, bc_sector_t sector, bc_sector_t sectors) {
-    const unsigned failed = target->mirror.failed();
-    return regions_in_sync(target, sector, sectors) ? target->mirror.least_busy_leg(failed)
-                                                    : target->mirror.source_leg(failed);
+    const RegionSync& regions = target->regions;
+    return target->mirror.read_leg(regions.bits(), regions.region_of(sector),
+                                   regions.region_of(sector + max<bc_sector_t>(sectors, 1) - 1));
 }
 
 // The leg a mirror read that failed on failed_leg is issued to again: another live leg
@@ -485,7 +483,7 @@ extern "C" int bc_target_whole_end(bc_target* target, void* parent_state, unsign
     return error;
 }
 
-extern "C" void bc_target_fast_path(const bc_target* target, bc_fast_path* path) {
+extern "C" void bc_target_fast_path(bc_target* target, bc_fast_path* path) {
     *path = bc_fast_path{};
     path->kind = BC_FAST_PATH_NONE;
     // Reads and writes inside one piece go down whole, remapped: not for a mirror (writes
@@ -496,6 +494,14 @@ extern "C" void bc_target_fast_path(const bc_target* target, bc_fast_path* path)
             path->kind = BC_FAST_PATH_OFFSET;
         else if (target->layout.stripes(&path->stripes))
             path->kind = BC_FAST_PATH_STRIPES;
+    }
+    if (table.layout == BC_LAYOUT_MIRROR && !table.max_child_sectors && !table.max_child_segments) {
+        path->mirror_reads = 1;
+        path->mirror = target->mirror.legs();
+        path->in_sync = target->regions.bits();
+        path->region_shift = unsigned(__builtin_ctz(target->regions.region_sectors()));
+        for (unsigned leg = 0; leg < table.nr_legs; ++leg)
+            path->leg_offsets[leg] = target->layout.first_piece(0, 1, 0, leg).leg_sector;
     }
     path->writes_copied = table.layout == BC_LAYOUT_MIRROR;
     path->ends_judged = table.layout == BC_LAYOUT_MIRROR;
@@ -607,13 +613,40 @@ int worse_error(int own, int children) {
 }  // namespace
 
 namespace {
-// Aims a retryable parent's piece at leg: what the shim issues it to again.
-void retry_on(bc_target* target, ParentState* parent, unsigned leg, bc_in_place_end* end) {
-    parent->parent_leg = leg;  // judged again when that I/O ends
+// Aims a read or write's piece [sector, sector + sectors) at leg: what the shim issues it
+// to again.
+void aim_retry(bc_target* target, unsigned leg, bc_sector_t sector, bc_sector_t sectors, bc_in_place_end* end) {
     end->error = 0;
     end->retry = 1;
     end->leg = leg;
-    end->leg_sector = target->layout.first_piece(parent->parent_sector, parent->parent_sectors, 0, leg).leg_sector;
+    end->leg_sector = target->layout.first_piece(sector, unsigned(sectors), 0, leg).leg_sector;
+}
+
+// Aims a retryable parent's piece at leg.
+void retry_on(bc_target* target, ParentState* parent, unsigned leg, bc_in_place_end* end) {
+    parent->parent_leg = leg;  // judged again when that I/O ends
+    aim_retry(target, leg, parent->parent_sector, parent->parent_sectors, end);
+}
+
+// A mirror read's own piece ended on leg with error (the leg's count ends here): true if
+// the error fails the leg and another leg still holds the data. AGAIN and NOTSUPP say
+// nothing about the leg's data, nor does a failed readahead.
+bool read_failed_its_leg(bc_target* target, unsigned leg, bool readahead, int error) {
+    target->mirror.read_ends(leg);
+    if (!error)
+        return false;
+    target->stats->add(leg, LegCounter::errors, 1);
+    return fails_leg(error) && !readahead && fail_mirror_leg(target, leg);
+}
+
+// Where a read that failed its leg goes again: counted there; nr_legs: nowhere.
+unsigned read_retry_leg(bc_target* target, unsigned failed_leg, bc_sector_t sector, bc_sector_t sectors) {
+    const unsigned leg = mirror_retry_leg(target, failed_leg, sector, sectors);
+    if (leg < target->table.nr_legs) {
+        target->stats->add(Counter::read_retries, 1);
+        target->mirror.read_begins(leg);
+    }
+    return leg;
 }
 
 // A mirror write's parent has written its piece to parent_leg, with error. Its copies
@@ -668,21 +701,17 @@ void judge_in_place_end(bc_target* target, ParentState* parent, int error, bc_in
     end->retryable = parent->parent_retryable;
     const int children = Chain::error(parent);
     int own = error;
-    if (own)
-        target->stats->add(parent->parent_leg, LegCounter::errors, 1);
     if (parent->parent_write) {
+        if (own)
+            target->stats->add(parent->parent_leg, LegCounter::errors, 1);
         end_write(target, parent, own, children, end);
         return;
     }
-    target->mirror.read_ends(parent->parent_leg);
-    // AGAIN and NOTSUPP say nothing about the leg's data, nor does a failed readahead.
-    if (own && fails_leg(own) && !parent->parent_readahead && fail_mirror_leg(target, parent->parent_leg)) {
+    if (read_failed_its_leg(target, parent->parent_leg, parent->parent_readahead, own)) {
         if (!children) {
             const unsigned leg =
-                mirror_retry_leg(target, parent->parent_leg, parent->parent_sector, parent->parent_sectors);
+                read_retry_leg(target, parent->parent_leg, parent->parent_sector, parent->parent_sectors);
             if (leg < target->table.nr_legs) {
-                target->stats->add(Counter::read_retries, 1);
-                target->mirror.read_begins(leg);
                 retry_on(target, parent, leg, end);
                 return;
             }
@@ -701,6 +730,16 @@ extern "C" void bc_target_in_place_end(bc_target* target, void* parent_state, in
     judge_in_place_end(target, parent, error, end);
     if (!end->retry && parent->gate_regions)
         leave_write_gate(target, parent);  // its last turn: the region may be resynced
+}
+
+extern "C" void bc_target_mirror_read_end(bc_target* target, unsigned int leg, bc_sector_t sector,
+                                          unsigned int sectors, unsigned int flags, int error, bc_in_place_end* end) {
+    *end = bc_in_place_end{error, 1, 0, 0, 0};
+    if (read_failed_its_leg(target, leg, (flags & BC_MAP_READAHEAD) != 0, error)) {
+        const unsigned next = read_retry_leg(target, leg, sector, sectors);
+        if (next < target->table.nr_legs)
+            aim_retry(target, next, sector, sectors, end);
+    }
 }
 
 extern "C" void bc_target_child_end(bc_target* target, void* child, int error) {

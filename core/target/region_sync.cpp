@@ -35,9 +35,7 @@ bc_sector_t RegionSync::region_length(u64 region) const {
     return end > start ? end - start : 0;
 }
 
-bool RegionSync::in_sync(u64 region) const {
-    return __atomic_load_n(&bits_[region / 64], __ATOMIC_ACQUIRE) >> (region % 64) & 1;
-}
+bool RegionSync::in_sync(u64 region) const { return bc_mirror_region_in_sync(bits_, region); }
 
 void RegionSync::save(u64* bits) const {
     for (u64 i = 0; i < words(); ++i)

@@ -14,6 +14,7 @@
 // never wait. A write and the barrier meet Dekker-style: each stores its own word, then
 // reads the other's, both sequentially consistent, so at least one sees the other.
 #pragma once
+#include "abi/mirror_legs.h"
 #include "abi/types.h"
 #include "base/result.h"
 #include "base/sync.h"
@@ -43,6 +44,8 @@ public:
     bc_sector_t region_length(u64 region) const;
 
     bool in_sync(u64 region) const;
+    // The bitmap itself, for the shim's reads (abi/mirror_legs.h); fixed after init.
+    const u64* bits() const { return bits_; }
     // Regions 64 * i .. 64 * i + 63, a bit each (set: in sync), as one word.
     u64 in_sync_word(u64 i) const { return __atomic_load_n(&bits_[i], __ATOMIC_SEQ_CST); }
     u64 in_sync_count() const { return __atomic_load_n(&in_sync_count_, __ATOMIC_RELAXED); }

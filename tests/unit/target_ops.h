@@ -114,7 +114,7 @@ inline const bc_target_ops TargetOps::kTable = {
 
 // The kernel shim's map of a read or write, over the POSIX environment: count it at the
 // fast path's counters, then remap it in place or say it must be split.
-inline bc_remap map_read_write(const bc_target* target, bc_io_kind kind, bc_sector_t sector, unsigned sectors) {
+inline bc_remap map_read_write(bc_target* target, bc_io_kind kind, bc_sector_t sector, unsigned sectors) {
     bc_fast_path path;
     bc_target_fast_path(target, &path);
     bc_env_percpu_add(path.percpu, path.bios[kind], 1);
@@ -124,7 +124,7 @@ inline bc_remap map_read_write(const bc_target* target, bc_io_kind kind, bc_sect
 
 // The fast path's answer alone (nothing counted), with out-parameters for tests that
 // check a few remaps in a row.
-inline bool remap(const bc_target* target, bc_sector_t sector, unsigned sectors, unsigned* leg,
+inline bool remap(bc_target* target, bc_sector_t sector, unsigned sectors, unsigned* leg,
                   bc_sector_t* leg_sector) {
     bc_fast_path path;
     bc_target_fast_path(target, &path);

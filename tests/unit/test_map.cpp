@@ -1321,6 +1321,148 @@ TEST_CASE("mirror: a read goes to the leg with the fewest reads in flight, the n
     in_place_end(f.target, *busy.clones[0], 0);
 }
 
+// The shim's map of a mirror read (module/dm_target.c's biochain_map_mirror_read): the
+// fast path's inline, no call into core/.
+struct FastRead {
+    bc_fast_path path;
+    explicit FastRead(bc_target* t) { bc_target_fast_path(t, &path); }
+    bc_remap map(bc_sector_t sector, unsigned sectors) { return bc_fast_path_mirror_read(&path, sector, sectors); }
+    void end_clean(unsigned leg) { bc_mirror_read_ends(path.mirror, leg); }
+    unsigned in_flight(unsigned leg) const { return path.mirror->reads_in_flight[leg]; }
+};
+
+bc_in_place_end fast_read_end(bc_target* t, unsigned leg, bc_sector_t sector, unsigned sectors, int error,
+                              unsigned flags = 0) {
+    bc_in_place_end end;
+    bc_target_mirror_read_end(t, leg, sector, sectors, flags, error, &end);
+    return end;
+}
+
+TEST_CASE("mirror fast path: reads go down whole to the least busy live leg, at its offset") {
+    Fixture f("mirror 3 a 0 b 100 c 200 1 nosync", 4096);
+    FastRead fast(f.target);
+    REQUIRE(fast.path.mirror_reads == 1);
+    CHECK(fast.path.kind == BC_FAST_PATH_NONE);  // writes are still split
+    // three in flight: one on each leg, each at its leg's offset
+    unsigned legs = 0;
+    for (int i = 0; i < 3; ++i) {
+        const bc_remap r = fast.map(8, 8);
+        REQUIRE(r.remapped == 1);
+        CHECK(r.leg_sector == 8 + 100 * r.leg);
+        CHECK(fast.in_flight(r.leg) == 1);
+        legs |= 1u << r.leg;
+    }
+    CHECK(legs == 0b111u);
+    fast.end_clean(1);
+    CHECK(fast.map(64, 8).leg == 1);  // the one with a read fewer
+    for (unsigned leg = 0; leg < 3; ++leg)
+        fast.end_clean(leg);
+    CHECK(fast.in_flight(0) + fast.in_flight(1) + fast.in_flight(2) == 0);
+    // at queue depth 1, every leg in turn
+    std::vector<unsigned> order;
+    for (int i = 0; i < 3; ++i) {
+        const bc_remap r = fast.map(0, 8);
+        order.push_back(r.leg);
+        fast.end_clean(r.leg);
+    }
+    CHECK(order == std::vector<unsigned>{order[0], (order[0] + 1) % 3, (order[0] + 2) % 3});
+    // a failed leg is never chosen
+    WholeClone flush;
+    REQUIRE(flush.map(f.target, BC_IO_FLUSH, 1) == 1);
+    REQUIRE(flush.end(f.target, 1, -BC_EIO) == 0);
+    for (int i = 0; i < 4; ++i) {
+        const bc_remap r = fast.map(0, 8);
+        CHECK(r.leg != 1);
+        fast.end_clean(r.leg);
+    }
+    // counted as reads (the shim adds to the fast path's counters), nothing split
+    CHECK(counter(f.target, "reads") == 0);
+}
+
+TEST_CASE("mirror fast path: only a mirror without a child limit reads in place") {
+    bc_fast_path path;
+    Fixture limited("mirror 2 a 0 b 0 3 nosync max_child_sectors 8");
+    bc_target_fast_path(limited.target, &path);
+    CHECK(path.mirror_reads == 0);
+    Fixture linear("linear a 0");
+    bc_target_fast_path(linear.target, &path);
+    CHECK(path.mirror_reads == 0);
+    Fixture striped("striped 2 8 a 0 b 0");
+    bc_target_fast_path(striped.target, &path);
+    CHECK(path.mirror_reads == 0);
+}
+
+TEST_CASE("mirror fast path: a region out of sync is read from the source leg; with every leg failed, not at all") {
+    Fixture f("mirror 3 a 0 b 100 c 200", 4096);  // 4 regions of 1024, none in sync
+    FastRead fast(f.target);
+    for (int i = 0; i < 4; ++i) {
+        const bc_remap r = fast.map(1024 + 8, 8);
+        CHECK(r.leg == 0);
+        fast.end_clean(r.leg);
+    }
+    // its source fails it: no other leg holds the region, no retry
+    const bc_remap r = fast.map(8, 8);
+    const bc_in_place_end end = fast_read_end(f.target, r.leg, 8, 8, -BC_EIO);
+    CHECK(end.retry == 0);
+    CHECK(end.error == -BC_EIO);
+    CHECK(fast.in_flight(0) == 0);
+    CHECK(has(info(f.target), "leg0_failed 1"));
+    // the others are live but hold nothing yet: not remapped (the split path's EIO)
+    CHECK(fast.map(8, 8).remapped == 0);
+    CHECK(fast.in_flight(1) + fast.in_flight(2) == 0);
+}
+
+TEST_CASE("mirror fast path: with every leg failed a read is not remapped") {
+    Fixture f("mirror 2 a 0 b 100 1 nosync", 4096);
+    FastRead fast(f.target);
+    WholeClone a, b;
+    REQUIRE(a.map(f.target, BC_IO_FLUSH, 0) == 1);
+    REQUIRE(a.end(f.target, 0, -BC_EIO) == 0);
+    REQUIRE(b.map(f.target, BC_IO_FLUSH, 1) == 1);
+    b.end(f.target, 1, -BC_EIO);
+    CHECK(fast.map(8, 8).remapped == 0);
+    CHECK(fast.in_flight(0) + fast.in_flight(1) == 0);
+}
+
+TEST_CASE("mirror fast path: a failed read fails its leg and goes again on another; AGAIN and readahead fail none") {
+    Fixture f("mirror 3 a 0 b 100 c 200 1 nosync", 4096);
+    FastRead fast(f.target);
+    const bc_remap r = fast.map(16, 8);
+    // AGAIN (a NOWAIT read a lower queue refused) and NOTSUPP say nothing of the leg
+    for (int error : {-BC_EAGAIN, -BC_EOPNOTSUPP}) {
+        fast.path.mirror->reads_in_flight[r.leg]++;  // as if mapped again
+        const bc_in_place_end end = fast_read_end(f.target, r.leg, 16, 8, error);
+        CHECK(end.retry == 0);
+        CHECK(end.error == error);
+    }
+    // nor does a failed readahead
+    fast.path.mirror->reads_in_flight[r.leg]++;
+    const bc_in_place_end ra = fast_read_end(f.target, r.leg, 16, 8, -BC_EIO, BC_MAP_READAHEAD);
+    CHECK(ra.retry == 0);
+    CHECK(ra.error == -BC_EIO);
+    CHECK(has(info(f.target), "leg0_failed 0"));
+    CHECK(f.ops.events == 0);
+    // an I/O error fails the leg (an event) and aims the read at the next live leg, counted there
+    const bc_in_place_end again = fast_read_end(f.target, r.leg, 16, 8, -BC_EIO);
+    REQUIRE(again.retry == 1);
+    CHECK(again.error == 0);
+    CHECK(again.leg == (r.leg + 1) % 3);
+    CHECK(again.leg_sector == 16 + 100 * again.leg);
+    CHECK(fast.in_flight(r.leg) == 0);
+    CHECK(fast.in_flight(again.leg) == 1);
+    CHECK(has(info(f.target), "leg" + std::to_string(r.leg) + "_failed 1"));
+    CHECK(f.ops.events == 1);
+    CHECK(counter(f.target, "read_retries") == 1);
+    // it fails there too, and on the last leg: then nothing holds the data
+    const bc_in_place_end last = fast_read_end(f.target, again.leg, 16, 8, -BC_EIO);
+    REQUIRE(last.retry == 1);
+    const bc_in_place_end failed = fast_read_end(f.target, last.leg, 16, 8, -BC_EIO);
+    CHECK(failed.retry == 0);
+    CHECK(failed.error == -BC_EIO);
+    for (unsigned leg = 0; leg < 3; ++leg)
+        CHECK(fast.in_flight(leg) == 0);
+}
+
 TEST_CASE("mirror: a resync read error fails the source, a write error its leg, and the region stays out of sync") {
     // legs 0 and 1 hold the data, leg 2 is reinstated
     Fixture f("mirror 3 a 0 b 100 c 200 1 nosync", 2048);
