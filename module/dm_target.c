@@ -281,16 +281,77 @@ static noinline int biochain_map_all_children(struct biochain *bc, struct bio *b
 }
 
 /*
+ * DM's clone after bc_target_map_in_place: aimed at the leg and sectors core/ remapped
+ * its first piece to (DM_MAPIO_REMAPPED), or ended when core/ remapped nothing, an error
+ * or a NOWAIT refusal (DM_MAPIO_SUBMITTED).
+ */
+static int biochain_remap_in_place(struct biochain *bc, struct bio *bio, enum bc_io_kind kind,
+				   const struct bc_in_place *result)
+{
+	if (!result->remapped) {
+		bio_endio(bio); /* its own reference: it carries no I/O itself */
+		return DM_MAPIO_SUBMITTED;
+	}
+	bio->bi_iter.bi_sector = result->leg_sector;
+	bio->bi_iter.bi_size = result->parent_sectors << SECTOR_SHIFT;
+	bio_set_dev(bio, bc->bdevs[result->leg]);
+	if (result->retryable) { /* a mirror's: see biochain_retry_clone */
+		struct biochain_clone_record *record = biochain_clone_record(bc, bio);
+
+		/* A write in turns is not polled: its next turns are issued by a worker that
+		 * would otherwise wait out the pollers of the last leg's cookie every time. */
+		if (kind == BC_IO_WRITE)
+			bio_clear_polled(bio);
+		record->iter = bio->bi_iter;
+		record->flags = bio->bi_flags & ~(1UL << BIO_CHAIN);
+		record->opf = bio->bi_opf & ~(REQ_NOWAIT | REQ_POLLED);
+		record->bc = bc;
+		record->css = bio_blkcg_css(bio);
+		if (record->css)
+			css_get(record->css);
+	}
+	return DM_MAPIO_REMAPPED;
+}
+
+/*
  * A mirror write whose regions' bits are not on the log's disk yet
  * (bc_target_log_write_prepare) waits on the log's list (biochain_log_defer); once its
- * pass is written the log's dispatcher queues it to a work item of its own, which maps
- * it whole, into children (biochain_split: a worker may wait for objects, and no part of
- * it can go back to DM from there), in the cgroup it was issued in (the children are
- * clones of it). Not polled: a worker issues its children.
+ * pass is written the log's dispatcher maps it (biochain_map_deferred_in_place), or,
+ * with a child limit, queues it to a work item of its own that maps it whole, into
+ * children (biochain_split: a worker may wait for objects). Either way no part of it can
+ * go back to DM from there, and it is charged to the cgroup it was issued in: its blkg
+ * is taken at map (biochain_defer_write). Not polled: a worker issues it.
  */
 unsigned long long biochain_deferred_gen(struct biochain *bc, struct bio *bio)
 {
 	return biochain_clone_record(bc, bio)->held_gen;
+}
+
+/*
+ * A deferred write mapped as biochain_map_split maps a write, from the log's dispatcher:
+ * DM's clone carries the first live leg's copy, the others are children of objects at
+ * hand, or the clone carries them itself in turns, so nothing here waits for an object
+ * (at most, at the write gate, for the copy of a region a resync holds). A mirror
+ * without a child limit only (bc_fast_path.mirror_reads): its write is one piece, taken
+ * whole, where dm_accept_partial_bio is DM's map's alone. False when it is not such a
+ * write: biochain_queue_deferred's then.
+ */
+bool biochain_map_deferred_in_place(struct biochain *bc, struct bio *bio)
+{
+	struct biochain_clone_record *record = biochain_clone_record(bc, bio);
+	struct bc_in_place result;
+	unsigned int noio;
+
+	if (!bc->fast_path.mirror_reads)
+		return false;
+	bio_inc_remaining(bio); /* core/'s reference, as in biochain_map_split */
+	noio = memalloc_noio_save();
+	bc_target_map_in_place(bc->core, bio, biochain_parent_state(bc, bio), BC_IO_WRITE,
+			       dm_target_offset(record->ti, bio->bi_iter.bi_sector), bio_sectors(bio), 0, &result);
+	if (biochain_remap_in_place(bc, bio, BC_IO_WRITE, &result) == DM_MAPIO_REMAPPED)
+		submit_bio_noacct(bio);
+	memalloc_noio_restore(noio);
+	return true;
 }
 
 static void biochain_map_deferred(struct work_struct *work)
@@ -325,6 +386,9 @@ static int biochain_defer_write(struct dm_target *ti, struct biochain *bc, struc
 	 * copies must not carry (all legs or none: see bc_fast_path.writes_copied). */
 	bio->bi_opf &= ~REQ_NOWAIT;
 	bio_clear_polled(bio);
+	/* DM's clone has no blkg yet (bio_alloc_clone without a device): the issuer's now,
+	 * which bio_set_dev keeps when the dispatcher aims it at a leg. */
+	bio_associate_blkg(bio);
 	record->bc = bc;
 	record->ti = ti;
 	record->held_gen = gen;
@@ -384,29 +448,7 @@ static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
 	memalloc_noio_restore(noio);
 	if (result.accepted < sectors)
 		dm_accept_partial_bio(bio, result.accepted);
-	if (!result.remapped) {
-		bio_endio(bio); /* its own reference: it carries no I/O itself */
-		return DM_MAPIO_SUBMITTED;
-	}
-	bio->bi_iter.bi_sector = result.leg_sector;
-	bio->bi_iter.bi_size = result.parent_sectors << SECTOR_SHIFT;
-	bio_set_dev(bio, bc->bdevs[result.leg]);
-	if (result.retryable) { /* a mirror's: see biochain_retry_clone */
-		struct biochain_clone_record *record = biochain_clone_record(bc, bio);
-
-		/* A write in turns is not polled: its next turns are issued by a worker that
-		 * would otherwise wait out the pollers of the last leg's cookie every time. */
-		if (kind == BC_IO_WRITE)
-			bio_clear_polled(bio);
-		record->iter = bio->bi_iter;
-		record->flags = bio->bi_flags & ~(1UL << BIO_CHAIN);
-		record->opf = bio->bi_opf & ~(REQ_NOWAIT | REQ_POLLED);
-		record->bc = bc;
-		record->css = bio_blkcg_css(bio);
-		if (record->css)
-			css_get(record->css);
-	}
-	return DM_MAPIO_REMAPPED;
+	return biochain_remap_in_place(bc, bio, kind, &result);
 }
 
 static void biochain_resubmit_clone(struct work_struct *work);
