@@ -88,10 +88,7 @@ u64 DirtyLog::word_mask(u64 i) const {
 
 void DirtyLog::reset_bitmap(const u8* blocks) {
     for (u64 i = 0; i < words(); ++i) {
-        u64 word = 0;
-        for (unsigned b = 0; b < 8; ++b)
-            word |= u64(blocks[i * 8 + b]) << (8 * b);
-        __atomic_store_n(&dirty_[i], word & word_mask(i), __ATOMIC_RELEASE);
+        __atomic_store_n(&dirty_[i], load_le64(blocks + i * 8) & word_mask(i), __ATOMIC_RELEASE);
         __atomic_store_n(&unwritten_[i], word_mask(i), __ATOMIC_RELEASE);  // until the first pass
     }
 }
@@ -221,13 +218,13 @@ bool DirtyLog::copy_block(u64* index, u8* buffer) {
         // Under the lock: clean_end's clear-then-restore is never seen half done.
         Guard guard(lock_);
         const u64 first = block * kWordsPerBlock;
-        for (u64 w = 0; w < kWordsPerBlock; ++w) {
-            if (first + w < words())  // written once this pass is: end_pass clears them
-                inpass_[first + w] |= __atomic_load_n(&unwritten_[first + w], __ATOMIC_RELAXED);
-            const u64 word = first + w < words() ? __atomic_load_n(&dirty_[first + w], __ATOMIC_RELAXED) : 0;
-            for (unsigned b = 0; b < 8; ++b)
-                buffer[w * 8 + b] = u8(word >> (8 * b));
+        const u64 n = min<u64>(kWordsPerBlock, words() - first);  // the last block may be short
+        for (u64 w = 0; w < n; ++w) {
+            // written once this pass is: end_pass clears them
+            inpass_[first + w] |= __atomic_load_n(&unwritten_[first + w], __ATOMIC_RELAXED);
+            store_le64(buffer + w * 8, __atomic_load_n(&dirty_[first + w], __ATOMIC_RELAXED));
         }
+        __builtin_memset(buffer + n * 8, 0, (kWordsPerBlock - n) * 8);
         *index = block;
         return true;
     }

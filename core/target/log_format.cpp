@@ -11,20 +11,12 @@ constexpr usize kMagicAt = 0, kVersionAt = 8, kSeqAt = 16, kTargetSectorsAt = 24
                 kLegOffsetsAt = kLegIdsAt + 8 * BC_MAX_LEGS, kCrcAt = kLegOffsetsAt + 8 * BC_MAX_LEGS;
 static_assert(kCrcAt + 4 <= kLogBlockBytes, "the header fits its block");
 
-void put64(u8* at, u64 v) {
-    for (unsigned i = 0; i < 8; ++i)
-        at[i] = u8(v >> (8 * i));
-}
+void put64(u8* at, u64 v) { store_le64(at, v); }
 void put32(u8* at, u32 v) {
     for (unsigned i = 0; i < 4; ++i)
         at[i] = u8(v >> (8 * i));
 }
-u64 get64(const u8* at) {
-    u64 v = 0;
-    for (unsigned i = 0; i < 8; ++i)
-        v |= u64(at[i]) << (8 * i);
-    return v;
-}
+u64 get64(const u8* at) { return load_le64(at); }
 u32 get32(const u8* at) {
     u32 v = 0;
     for (unsigned i = 0; i < 4; ++i)

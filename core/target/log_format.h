@@ -44,6 +44,29 @@ struct LogHeader {
     u64 leg_offsets[BC_MAX_LEGS];
 };
 
+// The disk's byte order (little-endian) for one 64-bit word; on a little-endian CPU one
+// store or load (a pass copies a bitmap block of 512 of them).
+inline void store_le64(u8* at, u64 v) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    __builtin_memcpy(at, &v, 8);
+#else
+    for (unsigned i = 0; i < 8; ++i)
+        at[i] = u8(v >> (8 * i));
+#endif
+}
+inline u64 load_le64(const u8* at) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    u64 v;
+    __builtin_memcpy(&v, at, 8);
+    return v;
+#else
+    u64 v = 0;
+    for (unsigned i = 0; i < 8; ++i)
+        v |= u64(at[i]) << (8 * i);
+    return v;
+#endif
+}
+
 // The log's length in blocks, header copies and bitmap.
 constexpr u64 log_bitmap_blocks(u64 nr_regions) { return (nr_regions + kLogRegionsPerBlock - 1) / kLogRegionsPerBlock; }
 constexpr u64 log_blocks(u64 nr_regions) { return kLogHeaderCopies + log_bitmap_blocks(nr_regions); }
