@@ -130,9 +130,7 @@ void biochain_log_kick(struct biochain *bc);
  * the log's dispatcher once biochain_deferred_gen's pass is written. */
 void biochain_log_defer(struct biochain *bc, struct bio *bio, unsigned long long gen);
 unsigned long long biochain_deferred_gen(struct biochain *bc, struct bio *bio);
-/* Its pass is written: mapped in place by the caller (false: it has a child limit), or
- * from a work item of its own. */
-bool biochain_map_deferred_in_place(struct biochain *bc, struct bio *bio);
+/* Its pass is written: mapped from a work item of its own. */
 void biochain_queue_deferred(struct biochain *bc, struct bio *bio);
 /* The log device's name for the table line (NULL: none). */
 const char *biochain_log_name(struct biochain *bc);

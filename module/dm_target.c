@@ -316,11 +316,13 @@ static int biochain_remap_in_place(struct biochain *bc, struct bio *bio, enum bc
 /*
  * A mirror write whose regions' bits are not on the log's disk yet
  * (bc_target_log_write_prepare) waits on the log's list (biochain_log_defer); once its
- * pass is written the log's dispatcher maps it (biochain_map_deferred_in_place), or,
- * with a child limit, queues it to a work item of its own that maps it whole, into
- * children (biochain_split: a worker may wait for objects). Either way no part of it can
- * go back to DM from there, and it is charged to the cgroup it was issued in: its blkg
- * is taken at map (biochain_defer_write). Not polled: a worker issues it.
+ * pass is written the log's dispatcher queues it to a work item of its own (a write that
+ * waits there, at the write gate for the copy of a region a resync holds, or in a lower
+ * queue's throttling, holds no other back: tests/vm/retry), which maps it as
+ * biochain_map_split maps a write: in place when the write is one piece
+ * (bc_fast_path.writes_whole), into children otherwise (biochain_split: a worker may
+ * wait for objects). No part of it can go back to DM from there. Not polled: a worker
+ * issues it.
  */
 unsigned long long biochain_deferred_gen(struct biochain *bc, struct bio *bio)
 {
@@ -328,30 +330,28 @@ unsigned long long biochain_deferred_gen(struct biochain *bc, struct bio *bio)
 }
 
 /*
- * A deferred write mapped as biochain_map_split maps a write, from the log's dispatcher:
- * DM's clone carries the first live leg's copy, the others are children of objects at
- * hand, or the clone carries them itself in turns, so nothing here waits for an object
- * (at most, at the write gate, for the copy of a region a resync holds). A mirror
- * without a child limit only (bc_fast_path.mirror_reads): its write is one piece, taken
- * whole, where dm_accept_partial_bio is DM's map's alone. False when it is not such a
- * write: biochain_queue_deferred's then.
+ * In place: DM's clone carries the first live leg's copy, the others are children of
+ * objects at hand or the clone carries them itself in turns (never a wait for an
+ * object). Taken whole or failed: dm_accept_partial_bio is DM's map's alone. The clone
+ * goes down as DM's own remapped clones do (dm_submit_bio_remap: charged to the cgroup of
+ * the bio DM was given, and traced as a remap), its copies in the cgroup its map ran in
+ * (biochain_defer_write associated it), as a write mapped at once has them.
  */
-bool biochain_map_deferred_in_place(struct biochain *bc, struct bio *bio)
+static void biochain_map_deferred_in_place(struct biochain *bc, struct biochain_clone_record *record, struct bio *bio)
 {
-	struct biochain_clone_record *record = biochain_clone_record(bc, bio);
+	const unsigned int sectors = bio_sectors(bio);
 	struct bc_in_place result;
-	unsigned int noio;
 
-	if (!bc->fast_path.mirror_reads)
-		return false;
 	bio_inc_remaining(bio); /* core/'s reference, as in biochain_map_split */
-	noio = memalloc_noio_save();
 	bc_target_map_in_place(bc->core, bio, biochain_parent_state(bc, bio), BC_IO_WRITE,
-			       dm_target_offset(record->ti, bio->bi_iter.bi_sector), bio_sectors(bio), 0, &result);
+			       dm_target_offset(record->ti, bio->bi_iter.bi_sector), sectors, 0, &result);
+	if (WARN_ON_ONCE(result.remapped && result.accepted != sectors)) {
+		/* never for a write in one piece; its tail would be lost unwritten */
+		bio->bi_status = BLK_STS_IOERR;
+		result.remapped = 0;
+	}
 	if (biochain_remap_in_place(bc, bio, BC_IO_WRITE, &result) == DM_MAPIO_REMAPPED)
-		submit_bio_noacct(bio);
-	memalloc_noio_restore(noio);
-	return true;
+		dm_submit_bio_remap(bio, NULL);
 }
 
 static void biochain_map_deferred(struct work_struct *work)
@@ -360,13 +360,19 @@ static void biochain_map_deferred(struct work_struct *work)
 	struct biochain *bc = record->bc;
 	struct bio *bio = dm_bio_from_per_bio_data(record, bc->clone_data_size);
 	const struct bvec_iter *iter = &record->base_iter;
+	unsigned int noio = memalloc_noio_save(); /* every allocation of the map */
 	struct blk_plug plug;
 
-	blk_start_plug(&plug); /* the children of one write merge where they can */
-	biochain_count_rw(&bc->fast_path, BC_IO_WRITE, bvec_iter_sectors(*iter));
-	biochain_split(bc, bio, biochain_parent_state(bc, bio), BC_IO_WRITE,
-		       dm_target_offset(record->ti, iter->bi_sector));
+	blk_start_plug(&plug); /* the copies or children of one write merge where they can */
+	if (bc->fast_path.writes_whole) {
+		biochain_map_deferred_in_place(bc, record, bio);
+	} else {
+		biochain_count_rw(&bc->fast_path, BC_IO_WRITE, bvec_iter_sectors(*iter));
+		biochain_split(bc, bio, biochain_parent_state(bc, bio), BC_IO_WRITE,
+			       dm_target_offset(record->ti, iter->bi_sector));
+	}
 	blk_finish_plug(&plug);
+	memalloc_noio_restore(noio);
 }
 
 void biochain_queue_deferred(struct biochain *bc, struct bio *bio)
@@ -386,8 +392,9 @@ static int biochain_defer_write(struct dm_target *ti, struct biochain *bc, struc
 	 * copies must not carry (all legs or none: see bc_fast_path.writes_copied). */
 	bio->bi_opf &= ~REQ_NOWAIT;
 	bio_clear_polled(bio);
-	/* DM's clone has no blkg yet (bio_alloc_clone without a device): the issuer's now,
-	 * which bio_set_dev keeps when the dispatcher aims it at a leg. */
+	/* DM's clone has no blkg yet (bio_alloc_clone without a device): the cgroup this map
+	 * runs in now, which bio_set_dev and the copies cloned from it keep when the worker
+	 * maps it, as for a write mapped at once (not the worker's own cgroup). */
 	bio_associate_blkg(bio);
 	record->bc = bc;
 	record->ti = ti;
@@ -532,7 +539,11 @@ static noinline int biochain_map_mirror_read(struct dm_target *ti, struct bio *b
 	record->retry_leg = remap.leg;
 	bio->bi_iter.bi_sector = remap.leg_sector;
 	/* DM's clone has no blkg until its device is set (bio_alloc_clone without one):
-	 * bio_set_dev associates the issuer's, which a retry is then charged to. */
+	 * bio_set_dev associates the cgroup this map runs in, which a retry is then charged
+	 * to. DM charges the first try to the cgroup of the bio it was given (after map,
+	 * dm_submit_bio_remap); the two differ only when that bio came from a task of
+	 * another cgroup than the one submitting it (writeback), and 6.1 gives a target no
+	 * way to the bio DM was given. */
 	bio_set_dev(bio, bc->bdevs[remap.leg]);
 	record->iter = bio->bi_iter;
 	record->flags = bio->bi_flags;

@@ -103,17 +103,15 @@ static void biochain_log_pass(struct biochain_log *log)
 		queue_work(log->bc->retry_wq, &log->dispatch_work);
 }
 
-/* The writes whose pass is written go down, mapped here, in place, in one plug
- * (biochain_map_deferred_in_place), as kmirrord issues the writes its log flush let
- * through; with a child limit, each from a work item of its own (its children may wait
- * for objects). The others wait for the pass after (each pass's end queues this again). */
+/* The writes whose pass is written go down, each from a work item of its own (a write
+ * that waits there, for a resync of its region or a throttled lower queue, holds no
+ * other back); the others wait for the pass after (each pass's end queues this again). */
 static void biochain_log_dispatch(struct work_struct *work)
 {
 	struct biochain_log *log = container_of(work, struct biochain_log, dispatch_work);
 	struct biochain *bc = log->bc;
 	struct bio_list ready = BIO_EMPTY_LIST, waiting = BIO_EMPTY_LIST, later = BIO_EMPTY_LIST;
 	unsigned long long first_later = ULLONG_MAX, gen;
-	struct blk_plug plug;
 	struct bio *bio;
 
 	spin_lock_irq(&log->deferred_lock);
@@ -137,11 +135,8 @@ static void biochain_log_dispatch(struct work_struct *work)
 		if (bc_target_log_written(bc->core, first_later))
 			queue_work(bc->retry_wq, &log->dispatch_work);
 	}
-	blk_start_plug(&plug);
 	while ((bio = bio_list_pop(&ready)))
-		if (!biochain_map_deferred_in_place(bc, bio))
-			biochain_queue_deferred(bc, bio);
-	blk_finish_plug(&plug);
+		biochain_queue_deferred(bc, bio);
 }
 
 void biochain_log_defer(struct biochain *bc, struct bio *bio, unsigned long long gen)

@@ -63,6 +63,10 @@ struct bc_fast_path {
 	 * bc_fast_path_mirror_read picks (a mirror's bio lies in one region: max_io_len).
 	 * mirror and in_sync point into core/'s target, fixed for its life. */
 	int mirror_reads;
+	/* A mirror without a child limit: a write is one piece (its clone and a copy per
+	 * other leg), so bc_target_map_in_place takes it whole, never in part: a write
+	 * mapped outside DM's map (a disk log's deferred write) goes in place only then. */
+	int writes_whole;
 	struct bc_mirror_legs *mirror;
 	const bc_sync_word *in_sync;
 	unsigned int region_shift;

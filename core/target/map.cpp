@@ -12,6 +12,13 @@ namespace {
 // operation the leg does not support (dm-raid1's rules), which say nothing of its data.
 bool fails_leg(int error) { return error != -BC_EAGAIN && error != -BC_EOPNOTSUPP; }
 
+// Counts an error a leg returned (leg<i>_errors): not a NOWAIT refusal (AGAIN), which is
+// no error of the leg's and is issued again, as the target's own `errors` leaves it out.
+void count_leg_error(bc_target* target, unsigned leg, int error) {
+    if (error && error != -BC_EAGAIN)
+        target->stats->add(leg, LegCounter::errors, 1);
+}
+
 // The counters of each kind of bio; reads and writes count their sectors too.
 constexpr Counter kBios[BC_IO_KIND_COUNT] = {Counter::reads,    Counter::writes,       Counter::flushes,
                                              Counter::discards, Counter::write_zeroes, Counter::other};
@@ -476,7 +483,7 @@ extern "C" int bc_target_whole_end(bc_target* target, void* parent_state, unsign
     if (parent->gate_regions)  // a discard or write-zeroes; never a flush
         leave_write_gate(target, parent);
     if (error) {
-        target->stats->add(nr, LegCounter::errors, 1);
+        count_leg_error(target, nr, error);
         if (fails_leg(error) && fail_mirror_leg(target, nr))
             error = 0;  // another live leg has it: the mirror goes on degraded
     }
@@ -497,6 +504,7 @@ extern "C" void bc_target_fast_path(bc_target* target, bc_fast_path* path) {
     }
     if (table.layout == BC_LAYOUT_MIRROR && !table.max_child_sectors && !table.max_child_segments) {
         path->mirror_reads = 1;
+        path->writes_whole = 1;
         path->mirror = target->mirror.legs();
         path->in_sync = target->regions.bits();
         path->region_shift = unsigned(__builtin_ctz(target->regions.region_sectors()));
@@ -635,7 +643,7 @@ bool read_failed_its_leg(bc_target* target, unsigned leg, bool readahead, int er
     target->mirror.read_ends(leg);
     if (!error)
         return false;
-    target->stats->add(leg, LegCounter::errors, 1);
+    count_leg_error(target, leg, error);
     return fails_leg(error) && !readahead && fail_mirror_leg(target, leg);
 }
 
@@ -702,8 +710,7 @@ void judge_in_place_end(bc_target* target, ParentState* parent, int error, bc_in
     const int children = Chain::error(parent);
     int own = error;
     if (parent->parent_write) {
-        if (own)
-            target->stats->add(parent->parent_leg, LegCounter::errors, 1);
+        count_leg_error(target, parent->parent_leg, own);
         end_write(target, parent, own, children, end);
         return;
     }
@@ -748,7 +755,7 @@ extern "C" void bc_target_child_end(bc_target* target, void* child, int error) {
     ReadSection section;
     ChildRecord* r = record_of(target, child);
     if (error) {
-        target->stats->add(r->leg, LegCounter::errors, 1);
+        count_leg_error(target, r->leg, error);
         if (is_mirror(target) && fails_leg(error) && !r->readahead && fail_mirror_leg(target, r->leg)) {
             if (r->write) {
                 error = 0;  // another leg holds the data: the mirror goes on degraded

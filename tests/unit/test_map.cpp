@@ -1440,8 +1440,11 @@ TEST_CASE("mirror fast path: a failed read fails its leg and goes again on anoth
     const bc_in_place_end ra = fast_read_end(f.target, r.leg, 16, 8, -BC_EIO, BC_MAP_READAHEAD);
     CHECK(ra.retry == 0);
     CHECK(ra.error == -BC_EIO);
-    CHECK(has(info(f.target), "leg0_failed 0"));
+    const std::string leg = "leg" + std::to_string(r.leg);
+    CHECK(has(info(f.target), leg + "_failed 0"));
     CHECK(f.ops.events == 0);
+    // a refusal (AGAIN) is no error of the leg; NOTSUPP and the readahead's EIO are
+    CHECK(has(info(f.target), leg + "_errors 2"));
     // an I/O error fails the leg (an event) and aims the read at the next live leg, counted there
     const bc_in_place_end again = fast_read_end(f.target, r.leg, 16, 8, -BC_EIO);
     REQUIRE(again.retry == 1);
