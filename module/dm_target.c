@@ -281,6 +281,22 @@ static noinline int biochain_map_all_children(struct biochain *bc, struct bio *b
 }
 
 /*
+ * What biochain_retry_clone needs to issue a clone again as it is mapped now (its
+ * iterator, flags and operation flags) and the cgroup to charge that to, a reference
+ * held until its end. After bio_set_dev: see biochain_map_mirror_read.
+ */
+static void biochain_record_for_retry(struct biochain *bc, struct biochain_clone_record *record, struct bio *bio)
+{
+	record->iter = bio->bi_iter;
+	record->flags = bio->bi_flags & ~(1UL << BIO_CHAIN); /* core/'s reference, if it took one */
+	record->opf = bio->bi_opf & ~(REQ_NOWAIT | REQ_POLLED);
+	record->bc = bc;
+	record->css = bio_blkcg_css(bio);
+	if (record->css)
+		css_get(record->css);
+}
+
+/*
  * DM's clone after bc_target_map_in_place: aimed at the leg and sectors core/ remapped
  * its first piece to (DM_MAPIO_REMAPPED), or ended when core/ remapped nothing, an error
  * or a NOWAIT refusal (DM_MAPIO_SUBMITTED).
@@ -302,13 +318,7 @@ static int biochain_remap_in_place(struct biochain *bc, struct bio *bio, enum bc
 		 * would otherwise wait out the pollers of the last leg's cookie every time. */
 		if (kind == BC_IO_WRITE)
 			bio_clear_polled(bio);
-		record->iter = bio->bi_iter;
-		record->flags = bio->bi_flags & ~(1UL << BIO_CHAIN);
-		record->opf = bio->bi_opf & ~(REQ_NOWAIT | REQ_POLLED);
-		record->bc = bc;
-		record->css = bio_blkcg_css(bio);
-		if (record->css)
-			css_get(record->css);
+		biochain_record_for_retry(bc, record, bio);
 	}
 	return DM_MAPIO_REMAPPED;
 }
@@ -545,13 +555,7 @@ static noinline int biochain_map_mirror_read(struct dm_target *ti, struct bio *b
 	 * another cgroup than the one submitting it (writeback), and 6.1 gives a target no
 	 * way to the bio DM was given. */
 	bio_set_dev(bio, bc->bdevs[remap.leg]);
-	record->iter = bio->bi_iter;
-	record->flags = bio->bi_flags;
-	record->opf = bio->bi_opf & ~(REQ_NOWAIT | REQ_POLLED);
-	record->bc = bc;
-	record->css = bio_blkcg_css(bio);
-	if (record->css)
-		css_get(record->css);
+	biochain_record_for_retry(bc, record, bio);
 	return DM_MAPIO_REMAPPED;
 }
 
@@ -787,12 +791,26 @@ static void biochain_io_hints(struct dm_target *ti, struct queue_limits *limits)
  * all that can remain is a retry being handed over. Drain it, and make sure nothing is
  * left, so that a table swapped in next starts from a quiet device.
  */
+/* A mirror's reads counted in flight on each leg (bc_mirror_read_begins) have all ended
+ * once DM has waited for the I/O: a count left over would tilt the leg choice for good. */
+static void biochain_check_reads_ended(struct biochain *bc)
+{
+	unsigned int leg, left = 0;
+
+	if (!bc->fast_path.mirror)
+		return;
+	for (leg = 0; leg < bc->nr_legs; leg++)
+		left += READ_ONCE(bc->fast_path.mirror->reads_in_flight[leg]);
+	WARN_ONCE(left, "biochain: %u mirror reads still counted in flight after suspend\n", left);
+}
+
 static void biochain_postsuspend(struct dm_target *ti)
 {
 	struct biochain *bc = ti->private;
 
 	flush_workqueue(bc->retry_wq);
 	WARN_ON_ONCE(bc_target_outstanding(bc->core));
+	biochain_check_reads_ended(bc);
 	biochain_mirror_save(bc); /* for the table that resumes next, this one or a reload */
 	biochain_log_quiesce(bc); /* a disk log left as a clean shutdown's */
 }
