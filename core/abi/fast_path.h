@@ -61,7 +61,8 @@ struct bc_fast_path {
 	int ends_judged;
 	/* A mirror without a child limit: every read goes down whole to the leg
 	 * bc_fast_path_mirror_read picks (a mirror's bio lies in one region: max_io_len).
-	 * mirror and in_sync point into core/'s target, fixed for its life. */
+	 * mirror (any mirror's: its legs' state) and in_sync point into core/'s target,
+	 * fixed for its life. */
 	int mirror_reads;
 	/* A mirror without a child limit: a write is one piece (its clone and a copy per
 	 * other leg), so bc_target_map_in_place takes it whole, never in part: a write

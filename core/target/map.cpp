@@ -502,10 +502,11 @@ extern "C" void bc_target_fast_path(bc_target* target, bc_fast_path* path) {
         else if (target->layout.stripes(&path->stripes))
             path->kind = BC_FAST_PATH_STRIPES;
     }
+    if (table.layout == BC_LAYOUT_MIRROR)
+        path->mirror = target->mirror.legs();
     if (table.layout == BC_LAYOUT_MIRROR && !table.max_child_sectors && !table.max_child_segments) {
         path->mirror_reads = 1;
         path->writes_whole = 1;
-        path->mirror = target->mirror.legs();
         path->in_sync = target->regions.bits();
         path->region_shift = unsigned(__builtin_ctz(target->regions.region_sectors()));
         for (unsigned leg = 0; leg < table.nr_legs; ++leg)

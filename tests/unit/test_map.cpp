@@ -1384,12 +1384,16 @@ TEST_CASE("mirror fast path: only a mirror without a child limit reads in place"
     Fixture limited("mirror 2 a 0 b 0 3 nosync max_child_sectors 8");
     bc_target_fast_path(limited.target, &path);
     CHECK(path.mirror_reads == 0);
+    CHECK(path.writes_whole == 0);
+    CHECK(path.mirror != nullptr);  // its legs' state all the same: the shim checks it at suspend
     Fixture linear("linear a 0");
     bc_target_fast_path(linear.target, &path);
     CHECK(path.mirror_reads == 0);
+    CHECK(path.mirror == nullptr);
     Fixture striped("striped 2 8 a 0 b 0");
     bc_target_fast_path(striped.target, &path);
     CHECK(path.mirror_reads == 0);
+    CHECK(path.writes_whole == 0);
 }
 
 TEST_CASE("mirror fast path: a region out of sync is read from the source leg; with every leg failed, not at all") {
