@@ -1396,7 +1396,7 @@ TEST_CASE("mirror fast path: only a mirror without a child limit reads in place"
     CHECK(path.writes_whole == 0);
 }
 
-TEST_CASE("mirror fast path: a region out of sync is read from the source leg; with every leg failed, not at all") {
+TEST_CASE("mirror fast path: a region out of sync is read from the source leg, with no leg holding it not at all") {
     Fixture f("mirror 3 a 0 b 100 c 200", 4096);  // 4 regions of 1024, none in sync
     FastRead fast(f.target);
     for (int i = 0; i < 4; ++i) {
@@ -1428,7 +1428,7 @@ TEST_CASE("mirror fast path: with every leg failed a read is not remapped") {
     CHECK(fast.in_flight(0) + fast.in_flight(1) == 0);
 }
 
-TEST_CASE("mirror fast path: a failed read fails its leg and goes again on another; AGAIN and readahead fail none") {
+TEST_CASE("mirror fast path: a failed read fails its leg and goes again on another, AGAIN and readahead fail none") {
     Fixture f("mirror 3 a 0 b 100 c 200 1 nosync", 4096);
     FastRead fast(f.target);
     const bc_remap r = fast.map(16, 8);
