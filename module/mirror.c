@@ -14,6 +14,8 @@
 #include <linux/mutex.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "abi/target.h"
@@ -33,6 +35,7 @@ struct biochain_mirror {
 	struct work_struct event_work;
 	spinlock_t lock;
 	bool running; /* resumed: the worker may run (under lock) */
+	wait_queue_head_t pace; /* the worker's wait for max_recovery_rate; a stop wakes it */
 	struct bio bio;
 	struct bio_vec vecs[BIOCHAIN_RESYNC_PAGES];
 	struct page *pages[BIOCHAIN_RESYNC_PAGES];
@@ -72,17 +75,36 @@ static int biochain_resync_rw(struct biochain_mirror *m, struct block_device *bd
 }
 
 /*
+ * The table's max_recovery_rate (bc_target_resync_pause): waits, a second at most at a
+ * time, until the next region may be copied, having copied `copied` bytes since start.
+ * False when the worker is to stop meanwhile (a suspend wakes it at once).
+ */
+static bool biochain_resync_paced(struct biochain_mirror *m, u64 start, u64 copied)
+{
+	u64 pause;
+
+	while ((pause = bc_target_resync_pause(m->bc->core, copied, ktime_get_ns() - start)))
+		if (wait_event_timeout(m->pace, !READ_ONCE(m->running),
+				       nsecs_to_jiffies(min_t(u64, pause, NSEC_PER_SEC)) + 1))
+			return false;
+	return READ_ONCE(m->running);
+}
+
+/*
  * Region after region until core/ has none out of sync, the device suspends, or no leg
- * can be a source. core/ holds writes to the region back from begin to end.
+ * can be a source. core/ holds writes to the region back from begin to end; the rate
+ * counts from this run's start (a suspend starts it anew).
  */
 static void biochain_resync_work(struct work_struct *work)
 {
 	struct biochain_mirror *m = container_of(work, struct biochain_mirror, resync_work);
 	const sector_t piece = BIOCHAIN_RESYNC_PAGES << (PAGE_SHIFT - SECTOR_SHIFT);
 	unsigned int noio = memalloc_noio_save();
+	const u64 start = ktime_get_ns();
 	struct bc_resync_job job;
+	u64 copied = 0;
 
-	while (READ_ONCE(m->running) && bc_target_resync_begin(m->bc->core, &job) > 0) {
+	while (biochain_resync_paced(m, start, copied) && bc_target_resync_begin(m->bc->core, &job) > 0) {
 		unsigned int failed = 0, leg;
 		int read_error = 0;
 		sector_t done;
@@ -99,6 +121,7 @@ static void biochain_resync_work(struct work_struct *work)
 					failed |= 1u << leg;
 		}
 		bc_target_resync_end(m->bc->core, &job, read_error, failed);
+		copied += job.sectors << SECTOR_SHIFT;
 		cond_resched();
 	}
 	memalloc_noio_restore(noio);
@@ -148,6 +171,7 @@ int biochain_mirror_create(struct biochain *bc, struct dm_target *ti, const char
 	m->key = dm_table_get_md(ti->table);
 	m->begin = ti->begin;
 	spin_lock_init(&m->lock);
+	init_waitqueue_head(&m->pace);
 	INIT_WORK(&m->resync_work, biochain_resync_work);
 	INIT_WORK(&m->event_work, biochain_event_work);
 	INIT_LIST_HEAD(&m->saved);
@@ -200,6 +224,7 @@ void biochain_mirror_stop(struct biochain *bc)
 	spin_lock_irq(&m->lock);
 	m->running = false;
 	spin_unlock_irq(&m->lock);
+	wake_up(&m->pace); /* a worker waiting for its rate stops now */
 	if (m->resync_wq)
 		flush_work(&m->resync_work);
 }

@@ -41,6 +41,10 @@
 #define BC_REGION_SIZE_MIN 8
 #define BC_REGION_SIZE_MAX 2097152
 #define BC_REGION_SIZE_DEFAULT 1024
+/* mirror max_recovery_rate <KiB/s>: how fast the resync may copy (dm-raid's word, md's
+ * sync_speed_max), from 1 KiB/s to 16 GiB/s; not given, as fast as the legs go. */
+#define BC_MAX_RECOVERY_RATE_MIN 1
+#define BC_MAX_RECOVERY_RATE_MAX 16777216
 /* The region bitmap is one kmalloc block of at most 4 MiB: 2^25 regions (16 TiB at the
  * default region size). */
 #define BC_MIRROR_MAX_REGIONS 33554432

@@ -26,6 +26,7 @@ enum bc_feature {
 	BC_FEATURE_REGION_SIZE,
 	BC_FEATURE_NOSYNC,
 	BC_FEATURE_LOG,
+	BC_FEATURE_MAX_RECOVERY_RATE,
 	BC_FEATURE_COUNT
 };
 
@@ -61,6 +62,8 @@ struct bc_table {
 	 * the log is in memory); log_path points into the caller's argv */
 	const char *log_path;
 	bc_sector_t log_offset;
+	/* mirror only: the most the resync copies, in KiB/s (0: no limit) */
+	unsigned int max_recovery_rate;
 };
 
 int bc_table_parse(unsigned int argc, char **argv, struct bc_table *table, const char **error);

@@ -218,6 +218,10 @@ void bc_target_resync_end(struct bc_target *target, const struct bc_resync_job *
 /* Whether a mirror has regions out of sync or legs still resyncing (a pass stopped
  * after its last region): a resync is wanted. */
 int bc_target_resync_wanted(const struct bc_target *target);
+/* The table's max_recovery_rate: how long the resync worker waits before its next region
+ * (ns; 0: go on at once), having copied bytes in elapsed_ns since it began running. */
+unsigned long long bc_target_resync_pause(const struct bc_target *target, unsigned long long bytes,
+					  unsigned long long elapsed_ns);
 
 /*
  * A mirror's state, carried from a table to the one that replaces it (a reload of the

@@ -20,6 +20,8 @@ u64 feature_value(const bc_table& table, bc_feature feature) {
         return table.inline_children;
     case BC_FEATURE_REGION_SIZE:
         return table.region_size;
+    case BC_FEATURE_MAX_RECOVERY_RATE:
+        return table.max_recovery_rate;
     case BC_FEATURE_NO_RESCUER:
     case BC_FEATURE_NOSYNC:
     case BC_FEATURE_LOG:

@@ -60,6 +60,10 @@ constexpr FeatureSpec kFeatures[] = {
     {"nosync", BC_FEATURE_NOSYNC, false, 0, 0, nullptr, &bc_table::nosync, nullptr, {}},
     // Two values, a device and an offset: parse_log.
     {"log", BC_FEATURE_LOG, true, 0, 0, nullptr, nullptr, nullptr, {}},
+    {"max_recovery_rate", BC_FEATURE_MAX_RECOVERY_RATE, true, BC_MAX_RECOVERY_RATE_MIN, BC_MAX_RECOVERY_RATE_MAX,
+     &bc_table::max_recovery_rate, nullptr, "max_recovery_rate: must be at least " BC_STRINGIFY(BC_MAX_RECOVERY_RATE_MIN),
+     {"max_recovery_rate: missing value", "max_recovery_rate: not a number", "max_recovery_rate: negative",
+      "max_recovery_rate: must be at most " BC_STRINGIFY(BC_MAX_RECOVERY_RATE_MAX)}},
 };
 
 const FeatureSpec* find_feature(const char* name) {
@@ -194,6 +198,8 @@ Status check_mirror_features(const bc_table& table) {
             return invalid("nosync: for a mirror only");
         if (table.log_path)
             return invalid("log: for a mirror only");
+        if (table.max_recovery_rate)
+            return invalid("max_recovery_rate: for a mirror only");
         return {};
     }
     if (table.region_size & (table.region_size - 1))

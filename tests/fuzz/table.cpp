@@ -75,6 +75,9 @@ void check_bounds(const bc_table& t, const Argv& argv) {
     FUZZ_CHECK(t.log_path || !t.log_offset);
     FUZZ_CHECK(t.region_size >= BC_REGION_SIZE_MIN && t.region_size <= BC_REGION_SIZE_MAX &&
                !(t.region_size & (t.region_size - 1)));
+    FUZZ_CHECK(t.max_recovery_rate == 0 ||
+               (t.layout == BC_LAYOUT_MIRROR && t.max_recovery_rate >= BC_MAX_RECOVERY_RATE_MIN &&
+                t.max_recovery_rate <= BC_MAX_RECOVERY_RATE_MAX));
 }
 
 // Everything of a table but its paths (the TABLE line names devices major:minor).
@@ -83,7 +86,8 @@ bool same_configuration(const bc_table& a, const bc_table& b) {
         a.nr_features != b.nr_features || a.reserve != b.reserve || a.max_child_sectors != b.max_child_sectors ||
         a.max_child_segments != b.max_child_segments || a.fail_alloc_percent != b.fail_alloc_percent ||
         a.no_rescuer != b.no_rescuer || a.inline_children != b.inline_children || a.region_size != b.region_size ||
-        a.nosync != b.nosync || !a.log_path != !b.log_path || a.log_offset != b.log_offset)
+        a.nosync != b.nosync || !a.log_path != !b.log_path || a.log_offset != b.log_offset ||
+        a.max_recovery_rate != b.max_recovery_rate)
         return false;
     for (unsigned i = 0; i < a.nr_legs; ++i)
         if (a.legs[i].offset != b.legs[i].offset)

@@ -140,6 +140,7 @@ Words written_back(const Outcome& o) {
         case BC_FEATURE_FAIL_ALLOC: features.push_back(std::to_string(t.fail_alloc_percent)); break;
         case BC_FEATURE_INLINE_CHILDREN: features.push_back(std::to_string(t.inline_children)); break;
         case BC_FEATURE_REGION_SIZE: features.push_back(std::to_string(t.region_size)); break;
+        case BC_FEATURE_MAX_RECOVERY_RATE: features.push_back(std::to_string(t.max_recovery_rate)); break;
         default: break;
         }
     }
@@ -168,6 +169,7 @@ void check_same_table(const Outcome& a, const Outcome& b) {
     CHECK(a.table.inline_children == b.table.inline_children);
     CHECK(a.table.region_size == b.table.region_size);
     CHECK(a.table.nosync == b.table.nosync);
+    CHECK(a.table.max_recovery_rate == b.table.max_recovery_rate);
 }
 
 class Generator {

@@ -333,6 +333,27 @@ TEST_CASE("status TABLE echoes features in their order with their word count") {
     CHECK(t.table_line(kNames) == "linear 252:0 0 5 fail_alloc 5 no_rescuer reserve 3");
 }
 
+TEST_CASE("status TABLE echoes a mirror's max_recovery_rate, and the resync pauses to keep it") {
+    Target t("mirror 2 /dev/vda 0 /dev/vdb 0 4 region_size 2048 max_recovery_rate 1024");
+    REQUIRE(t.rc == 0);
+    CHECK(t.table_line(kNames).find(" 4 region_size 2048 max_recovery_rate 1024") != std::string::npos);
+    // 1024 KiB/s: a MiB copied is due at 1 s; whatever of it has not passed is the pause
+    CHECK(bc_target_resync_pause(t.target, 1 << 20, 0) == 1000000000ull);
+    CHECK(bc_target_resync_pause(t.target, 1 << 20, 250000000) == 750000000ull);
+    CHECK(bc_target_resync_pause(t.target, 1 << 20, 1000000000) == 0);
+    CHECK(bc_target_resync_pause(t.target, 3 << 19, 0) == 1500000000ull);  // 1.5 MiB
+    CHECK(bc_target_resync_pause(t.target, 0, 0) == 0);
+    // the largest mirror's bytes at the lowest rate: no product overflows, the pause is long
+    Target slow("mirror 2 /dev/vda 0 /dev/vdb 0 2 max_recovery_rate 1");
+    REQUIRE(slow.rc == 0);
+    CHECK(bc_target_resync_pause(slow.target, 1ull << 55, 0) > 1000000000ull * 3600 * 24 * 365);
+    CHECK(bc_target_resync_pause(slow.target, 1024, 0) == 1000000000ull);
+    // not given: no pause
+    Target fast("mirror 2 /dev/vda 0 /dev/vdb 0");
+    REQUIRE(fast.rc == 0);
+    CHECK(bc_target_resync_pause(fast.target, 1ull << 40, 0) == 0);
+}
+
 TEST_CASE("status INFO ends with the reserve, outstanding objects and the fault rate") {
     Target t("linear /dev/vda 0 4 reserve 3 fail_alloc 7");
     REQUIRE(t.rc == 0);

@@ -89,6 +89,12 @@ otherwise the text after its last ':' is the offset. So is --log's.)",
     copies of each other): no initial resync. Without it a new mirror
     copies its first device to the others, region by region, in the
     background.
+--max-recovery-rate KIB
+    Mirror only: the most the resync copies, in KiB/s,
+    )" BC_RANGE(BC_MAX_RECOVERY_RATE_MIN, BC_MAX_RECOVERY_RATE_MAX) R"( (dm-raid's max_recovery_rate; default: as fast as
+    the devices go), so that it leaves the devices to the I/O of their
+    users. A suspend stops a resync that is waiting for its rate at
+    once.
 --log DEV[:OFFSET]
     Mirror only: keep the mirror's region log on DEV, from OFFSET on,
     instead of in memory. Unlike a leg's, OFFSET is a plain count of

@@ -59,6 +59,7 @@ struct CreateRequest {
     std::optional<u64> region_size;  // mirror only, in sectors; the module's default when absent
     bool no_rescuer = false;
     bool nosync = false;             // mirror only
+    std::optional<u64> max_recovery_rate;  // mirror only, KiB/s; no limit when absent
     std::optional<LogArgument> log;  // mirror only: the on-disk log; in memory when absent
     std::vector<LegArgument> legs;
 };
@@ -110,6 +111,8 @@ inline constexpr FeatureOption kFeatureOptions[] = {
     {"region-size", "region_size", &CreateRequest::region_size, nullptr, BC_REGION_SIZE_MIN, BC_REGION_SIZE_MAX, true,
      true},
     {"nosync", "nosync", nullptr, &CreateRequest::nosync, 0, 0, false, true},
+    {"max-recovery-rate", "max_recovery_rate", &CreateRequest::max_recovery_rate, nullptr, BC_MAX_RECOVERY_RATE_MIN,
+     BC_MAX_RECOVERY_RATE_MAX, false, true},
 };
 
 // The value of a numeric feature's option as the user wrote it: its bounds, and a power
