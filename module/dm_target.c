@@ -67,6 +67,8 @@ struct biochain_clone_record {
 		BIOCHAIN_MAPPED_MIRROR_READ, /* biochain_map_mirror_read: no parent state */
 	} mapped;
 	sector_t sector; /* a mirror read in place's, relative to the target */
+	/* a deferred write mapped short (biochain_map_deferred_in_place): ends with EIO */
+	bool short_write;
 	/* A mirror with a disk log: the clone has ended, and its end waits in a worker for
 	 * the log to record a leg failure (bc_target_log_ack_gen); held_status is what it
 	 * then ends with. Set at map (to false) only for such a mirror. */
@@ -342,10 +344,12 @@ unsigned long long biochain_deferred_gen(struct biochain *bc, struct bio *bio)
 /*
  * In place: DM's clone carries the first live leg's copy, the others are children of
  * objects at hand or the clone carries them itself in turns (never a wait for an
- * object). Taken whole or failed: dm_accept_partial_bio is DM's map's alone. The clone
- * goes down as DM's own remapped clones do (dm_submit_bio_remap: charged to the cgroup of
- * the bio DM was given, and traced as a remap), its copies in the cgroup its map ran in
- * (biochain_defer_write associated it), as a write mapped at once has them.
+ * object), all in the cgroup the map ran in (biochain_defer_write associated it). The
+ * clone goes down with submit_bio_noacct, not dm_submit_bio_remap: DM started the I/O's
+ * accounting when map returned DM_MAPIO_SUBMITTED, and its flag is not atomic against a
+ * worker that runs before that. Taken whole, since dm_accept_partial_bio is DM's map's
+ * alone: a write cut short (never, in one piece) goes down as mapped, to be judged as
+ * such, and ends with an error (record->short_write), the rest unwritten.
  */
 static void biochain_map_deferred_in_place(struct biochain *bc, struct biochain_clone_record *record, struct bio *bio)
 {
@@ -355,13 +359,9 @@ static void biochain_map_deferred_in_place(struct biochain *bc, struct biochain_
 	bio_inc_remaining(bio); /* core/'s reference, as in biochain_map_split */
 	bc_target_map_in_place(bc->core, bio, biochain_parent_state(bc, bio), BC_IO_WRITE,
 			       dm_target_offset(record->ti, bio->bi_iter.bi_sector), sectors, 0, &result);
-	if (WARN_ON_ONCE(result.remapped && result.accepted != sectors)) {
-		/* never for a write in one piece; its tail would be lost unwritten */
-		bio->bi_status = BLK_STS_IOERR;
-		result.remapped = 0;
-	}
+	record->short_write = WARN_ON_ONCE(result.remapped && result.accepted != sectors);
 	if (biochain_remap_in_place(bc, bio, BC_IO_WRITE, &result) == DM_MAPIO_REMAPPED)
-		dm_submit_bio_remap(bio, NULL);
+		submit_bio_noacct(bio);
 }
 
 static void biochain_map_deferred(struct work_struct *work)
@@ -434,6 +434,7 @@ static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
 	unsigned int noio, flags = 0;
 
 	biochain_clone_record(bc, bio)->mapped = BIOCHAIN_MAPPED_SPLIT;
+	biochain_clone_record(bc, bio)->short_write = false;
 	biochain_clone_record(bc, bio)->held = false;
 	/* The device advertises neither inline crypto nor integrity, so neither can come. */
 	if (WARN_ON_ONCE(bio_integrity(bio) || bio_has_crypt_ctx(bio))) {
@@ -678,6 +679,8 @@ static noinline int biochain_mirror_end_io(struct biochain *bc, struct bio *bio,
 		if (end.retryable && record->css)
 			css_put(record->css);
 		*error = errno_to_blk_status(end.error);
+		if (unlikely(record->short_write))
+			*error = BLK_STS_IOERR; /* written in part: never a success */
 	} else {
 		/* a mirror's flush, discard or write-zeroes on one leg (biochain_map_whole) */
 		*error = errno_to_blk_status(bc_target_whole_end(bc->core, biochain_parent_state(bc, bio),
@@ -786,11 +789,6 @@ static void biochain_io_hints(struct dm_target *ti, struct queue_limits *limits)
 	biochain_set_io_hints(limits, io_min, io_opt);
 }
 
-/*
- * DM has waited for every clone in flight, and a clone ends only after its last child:
- * all that can remain is a retry being handed over. Drain it, and make sure nothing is
- * left, so that a table swapped in next starts from a quiet device.
- */
 /* A mirror's reads counted in flight on each leg (bc_mirror_read_begins) have all ended
  * once DM has waited for the I/O: a count left over would tilt the leg choice for good. */
 static void biochain_check_reads_ended(struct biochain *bc)
@@ -804,6 +802,11 @@ static void biochain_check_reads_ended(struct biochain *bc)
 	WARN_ONCE(left, "biochain: %u mirror reads still counted in flight after suspend\n", left);
 }
 
+/*
+ * DM has waited for every clone in flight, and a clone ends only after its last child:
+ * all that can remain is a retry being handed over. Drain it, and make sure nothing is
+ * left, so that a table swapped in next starts from a quiet device.
+ */
 static void biochain_postsuspend(struct dm_target *ti)
 {
 	struct biochain *bc = ti->private;

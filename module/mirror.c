@@ -75,17 +75,18 @@ static int biochain_resync_rw(struct biochain_mirror *m, struct block_device *bd
 }
 
 /*
- * The table's max_recovery_rate (bc_target_resync_pause): waits, a second at most at a
- * time, until the next region may be copied, having copied `copied` bytes since start.
- * False when the worker is to stop meanwhile (a suspend wakes it at once).
+ * The table's max_recovery_rate (bc_target_resync_pause): waits until the next region may
+ * be copied, having copied `copied` bytes since start (an hour at most at a time, for
+ * the jiffies). False when the worker is to stop meanwhile: a suspend wakes it at once.
+ * An idle wait: a paced resync is no load.
  */
 static bool biochain_resync_paced(struct biochain_mirror *m, u64 start, u64 copied)
 {
 	u64 pause;
 
 	while ((pause = bc_target_resync_pause(m->bc->core, copied, ktime_get_ns() - start)))
-		if (wait_event_timeout(m->pace, !READ_ONCE(m->running),
-				       nsecs_to_jiffies(min_t(u64, pause, NSEC_PER_SEC)) + 1))
+		if (wait_event_idle_timeout(m->pace, !READ_ONCE(m->running),
+					    nsecs_to_jiffies(min_t(u64, pause, 3600 * NSEC_PER_SEC)) + 1))
 			return false;
 	return READ_ONCE(m->running);
 }

@@ -100,15 +100,17 @@ extern "C" void bc_target_resync_end(bc_target* target, const bc_resync_job* job
 // max_recovery_rate: bytes take bytes / rate seconds; what of that the copy has not yet
 // spent is the pause. In two steps (whole seconds, then the rest) so that no product
 // overflows: the rest is below the rate (at most 2^34 bytes/s) times 10^9 (below 2^30).
+// None once nothing is left to copy: the pass ends (its event, no leg resyncing) at the
+// next resync_begin, not a pause later.
 extern "C" unsigned long long bc_target_resync_pause(const bc_target* target, unsigned long long bytes,
                                                      unsigned long long elapsed_ns) {
     const u64 rate = u64(target->table.max_recovery_rate) * 1024;  // bytes/s
-    if (!rate)
+    if (!rate || target->regions.all_in_sync())
         return 0;
     constexpr u64 kNsPerSecond = 1000000000;
     const u64 seconds = bytes / rate;
     if (seconds >= kU64Max / kNsPerSecond - 1)
-        return kU64Max - elapsed_ns;  // centuries: the caller waits in steps anyway
+        return kU64Max - elapsed_ns;  // centuries
     const u64 due = seconds * kNsPerSecond + bytes % rate * kNsPerSecond / rate;
     return due > elapsed_ns ? due - elapsed_ns : 0;
 }

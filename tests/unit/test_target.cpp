@@ -348,6 +348,11 @@ TEST_CASE("status TABLE echoes a mirror's max_recovery_rate, and the resync paus
     REQUIRE(slow.rc == 0);
     CHECK(bc_target_resync_pause(slow.target, 1ull << 55, 0) > 1000000000ull * 3600 * 24 * 365);
     CHECK(bc_target_resync_pause(slow.target, 1024, 0) == 1000000000ull);
+    // nothing left to copy: no pause, so that the pass ends (its event, no leg
+    // resyncing) as soon as its last region is copied
+    Target done("mirror 2 /dev/vda 0 /dev/vdb 0 3 max_recovery_rate 1 nosync");
+    REQUIRE(done.rc == 0);
+    CHECK(bc_target_resync_pause(done.target, 1 << 20, 0) == 0);
     // not given: no pause
     Target fast("mirror 2 /dev/vda 0 /dev/vdb 0");
     REQUIRE(fast.rc == 0);
