@@ -328,9 +328,10 @@ static int biochain_remap_in_place(struct biochain *bc, struct bio *bio, enum bc
 /*
  * A mirror write whose regions' bits are not on the log's disk yet
  * (bc_target_log_write_prepare) waits on the log's list (biochain_log_defer); once its
- * pass is written the log's dispatcher queues it to a work item of its own (a write that
- * waits there, at the write gate for the copy of a region a resync holds, or in a lower
- * queue's throttling, holds no other back: tests/vm/retry), which maps it as
+ * pass is written the log's dispatcher queues it to a work item of its own, on a queue
+ * of the log's (a write that waits there, at the write gate for the copy of a region a
+ * resync holds, or in a lower queue's throttling, holds no other back: tests/vm/retry;
+ * nor does it hold the retry queue, whose turns the resync may be waiting for), which maps it as
  * biochain_map_split maps a write: in place when the write is one piece
  * (bc_fast_path.writes_whole), into children otherwise (biochain_split: a worker may
  * wait for objects). No part of it can go back to DM from there. Not polled: a worker
@@ -390,7 +391,7 @@ void biochain_queue_deferred(struct biochain *bc, struct bio *bio)
 	struct biochain_clone_record *record = biochain_clone_record(bc, bio);
 
 	INIT_WORK(&record->work, biochain_map_deferred);
-	queue_work(bc->retry_wq, &record->work);
+	queue_work(biochain_log_map_wq(bc), &record->work);
 }
 
 static int biochain_defer_write(struct dm_target *ti, struct biochain *bc, struct bio *bio,
