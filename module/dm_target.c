@@ -333,7 +333,7 @@ static int biochain_remap_in_place(struct biochain *bc, struct bio *bio, enum bc
  * resync holds, or in a lower queue's throttling, holds no other back: tests/vm/retry;
  * nor does it hold the retry queue, whose turns the resync may be waiting for), which maps it as
  * biochain_map_split maps a write: in place when the write is one piece
- * (bc_fast_path.writes_whole), into children otherwise (biochain_split: a worker may
+ * (bc_fast_path.mirror_whole), into children otherwise (biochain_split: a worker may
  * wait for objects). No part of it can go back to DM from there. Not polled: a worker
  * issues it.
  */
@@ -375,7 +375,7 @@ static void biochain_map_deferred(struct work_struct *work)
 	struct blk_plug plug;
 
 	blk_start_plug(&plug); /* the copies or children of one write merge where they can */
-	if (bc->fast_path.writes_whole) {
+	if (bc->fast_path.mirror_whole) {
 		biochain_map_deferred_in_place(bc, record, bio);
 	} else {
 		biochain_count_rw(&bc->fast_path, BC_IO_WRITE, bvec_iter_sectors(*iter));
@@ -573,7 +573,7 @@ static int biochain_map(struct dm_target *ti, struct bio *bio)
 	remap = bc_fast_path_remap(&bc->fast_path, dm_target_offset(ti, bio->bi_iter.bi_sector),
 				   bio_sectors(bio));
 	if (unlikely(!remap.remapped)) {
-		if (kind == BC_IO_READ && bc->fast_path.mirror_reads)
+		if (kind == BC_IO_READ && bc->fast_path.mirror_whole)
 			return biochain_map_mirror_read(ti, bio);
 		return biochain_map_split(ti, bio);
 	}

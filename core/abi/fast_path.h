@@ -11,7 +11,7 @@
  *     names (abi/stripe_math.h, the same inline core/'s Layout cuts pieces with), as
  *     dm-stripe remaps;
  *   - none: every read and write needs children (a mirror's writes, a child limit).
- * A mirror's reads (mirror_reads) go down whole too, to the leg abi/mirror_legs.h's rule
+ * A mirror's reads (mirror_whole) go down whole too, to the leg abi/mirror_legs.h's rule
  * picks (bc_fast_path_mirror_read), as dm-raid1's mirror_map remaps a read: core/ keeps
  * its leg state where these inlines read it, and is called only when such a read fails.
  * Whatever the fast path does not remap is split (bc_target_map). So map reads "fast
@@ -59,15 +59,13 @@ struct bc_fast_path {
 	 * carried on to the next leg. Elsewhere the clone's status is already the bio's, and
 	 * DM's end_io makes no call. */
 	int ends_judged;
-	/* A mirror without a child limit: every read goes down whole to the leg
-	 * bc_fast_path_mirror_read picks (a mirror's bio lies in one region: max_io_len).
-	 * mirror (any mirror's: its legs' state) and in_sync point into core/'s target,
-	 * fixed for its life. */
-	int mirror_reads;
-	/* A mirror without a child limit: a write is one piece (its clone and a copy per
-	 * other leg), so bc_target_map_in_place takes it whole, never in part: a write
-	 * mapped outside DM's map (a disk log's deferred write) goes in place only then. */
-	int writes_whole;
+	/* A mirror without a child limit: its bio (in one region: max_io_len) is one piece.
+	 * So every read goes down whole to the leg bc_fast_path_mirror_read picks, and
+	 * bc_target_map_in_place takes a write whole (its clone and a copy per other leg),
+	 * never in part: a write mapped outside DM's map (a disk log's deferred write) goes
+	 * in place only then. mirror (any mirror's: its legs' state) and in_sync point into
+	 * core/'s target, fixed for its life. */
+	int mirror_whole;
 	struct bc_mirror_legs *mirror;
 	const bc_sync_word *in_sync;
 	unsigned int region_shift;
@@ -110,7 +108,7 @@ static inline struct bc_remap bc_fast_path_remap(const struct bc_fast_path *path
 }
 
 /*
- * A mirror's read (path->mirror_reads): remapped 1 to the leg that serves it, counted as a
+ * A mirror's read (path->mirror_whole): remapped 1 to the leg that serves it, counted as a
  * read in flight there until the caller's bc_mirror_read_ends; 0 when every leg has
  * failed (the split path ends it with EIO). A read that fails on its leg is core/'s to
  * judge (bc_target_mirror_read_end).

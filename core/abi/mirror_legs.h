@@ -100,17 +100,28 @@ static inline int bc_mirror_region_in_sync(const bc_sync_word *bits, unsigned lo
 	return __atomic_load_n(&bits[region / 64], __ATOMIC_ACQUIRE) >> (region % 64) & 1;
 }
 
+/* Whether every region of first..last is in sync: a read may go to any live leg, and be
+ * retried on another. */
+static inline int bc_mirror_regions_in_sync(const bc_sync_word *bits, unsigned long long first,
+					    unsigned long long last)
+{
+	unsigned long long region;
+
+	for (region = first; region <= last; region++)
+		if (!bc_mirror_region_in_sync(bits, region))
+			return 0;
+	return 1;
+}
+
 /* The leg a read of regions first..last goes to: the least busy live leg if every one is
- * in sync, else the source leg; nr_legs when none holds them. */
+ * in sync, else the source leg; nr_legs when none holds them. The legs first (above). */
 static inline unsigned int bc_mirror_read_leg(struct bc_mirror_legs *legs, const bc_sync_word *in_sync,
 					      unsigned long long first, unsigned long long last)
 {
 	const unsigned int failed = bc_mirror_failed(legs);
-	unsigned long long region;
 
-	for (region = first; region <= last; region++)
-		if (!bc_mirror_region_in_sync(in_sync, region))
-			return bc_mirror_source_leg(legs, failed);
+	if (!bc_mirror_regions_in_sync(in_sync, first, last))
+		return bc_mirror_source_leg(legs, failed);
 	return bc_mirror_least_busy_leg(legs, failed);
 }
 

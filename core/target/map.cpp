@@ -52,23 +52,22 @@ bool fail_mirror_leg(bc_target* target, unsigned leg) {
     return others_hold;
 }
 
-// Whether every region of [sector, sector + sectors) is in sync (a read may go to any
-// live leg, and be retried on another).
+// The last region [sector, sector + sectors) touches (its first: region_of(sector)).
+u64 last_region(const RegionSync& regions, bc_sector_t sector, bc_sector_t sectors) {
+    return regions.region_of(sector + max<bc_sector_t>(sectors, 1) - 1);
+}
+
+// Whether every region of [sector, sector + sectors) is in sync (bc_mirror_regions_in_sync).
 bool regions_in_sync(const bc_target* target, bc_sector_t sector, bc_sector_t sectors) {
     const RegionSync& regions = target->regions;
-    const u64 last = regions.region_of(sector + max<bc_sector_t>(sectors, 1) - 1);
-    for (u64 r = regions.region_of(sector); r <= last; ++r)
-        if (!regions.in_sync(r))
-            return false;
-    return true;
+    return bc_mirror_regions_in_sync(regions.bits(), regions.region_of(sector), last_region(regions, sector, sectors));
 }
 
 // The leg a mirror read goes to (nr_legs: none), by the rule the shim's fast path applies
 // too (bc_mirror_read_leg).
 unsigned mirror_read_leg(bc_target* target, bc_sector_t sector, bc_sector_t sectors) {
     const RegionSync& regions = target->regions;
-    return target->mirror.read_leg(regions.bits(), regions.region_of(sector),
-                                   regions.region_of(sector + max<bc_sector_t>(sectors, 1) - 1));
+    return target->mirror.read_leg(regions.bits(), regions.region_of(sector), last_region(regions, sector, sectors));
 }
 
 // The leg a mirror read that failed on failed_leg is issued to again: another live leg
@@ -505,8 +504,7 @@ extern "C" void bc_target_fast_path(bc_target* target, bc_fast_path* path) {
     if (table.layout == BC_LAYOUT_MIRROR)
         path->mirror = target->mirror.legs();
     if (table.layout == BC_LAYOUT_MIRROR && !table.max_child_sectors && !table.max_child_segments) {
-        path->mirror_reads = 1;
-        path->writes_whole = 1;
+        path->mirror_whole = 1;
         path->in_sync = target->regions.bits();
         path->region_shift = unsigned(__builtin_ctz(target->regions.region_sectors()));
         for (unsigned leg = 0; leg < table.nr_legs; ++leg)

@@ -1341,7 +1341,7 @@ bc_in_place_end fast_read_end(bc_target* t, unsigned leg, bc_sector_t sector, un
 TEST_CASE("mirror fast path: reads go down whole to the least busy live leg, at its offset") {
     Fixture f("mirror 3 a 0 b 100 c 200 1 nosync", 4096);
     FastRead fast(f.target);
-    REQUIRE(fast.path.mirror_reads == 1);
+    REQUIRE(fast.path.mirror_whole == 1);
     CHECK(fast.path.kind == BC_FAST_PATH_NONE);  // writes are still split
     // three in flight: one on each leg, each at its leg's offset
     unsigned legs = 0;
@@ -1383,17 +1383,15 @@ TEST_CASE("mirror fast path: only a mirror without a child limit reads in place"
     bc_fast_path path;
     Fixture limited("mirror 2 a 0 b 0 3 nosync max_child_sectors 8");
     bc_target_fast_path(limited.target, &path);
-    CHECK(path.mirror_reads == 0);
-    CHECK(path.writes_whole == 0);
+    CHECK(path.mirror_whole == 0);  // neither its reads nor its deferred writes whole
     CHECK(path.mirror != nullptr);  // its legs' state all the same: the shim checks it at suspend
     Fixture linear("linear a 0");
     bc_target_fast_path(linear.target, &path);
-    CHECK(path.mirror_reads == 0);
+    CHECK(path.mirror_whole == 0);
     CHECK(path.mirror == nullptr);
     Fixture striped("striped 2 8 a 0 b 0");
     bc_target_fast_path(striped.target, &path);
-    CHECK(path.mirror_reads == 0);
-    CHECK(path.writes_whole == 0);
+    CHECK(path.mirror_whole == 0);
 }
 
 TEST_CASE("mirror fast path: a region out of sync is read from the source leg, with no leg holding it not at all") {
