@@ -126,13 +126,19 @@ void biochain_log_stop(struct biochain *bc);
 void biochain_log_quiesce(struct biochain *bc);
 /* core/'s ops->log_kick. */
 void biochain_log_kick(struct biochain *bc);
+/* The threads that write the logs' passes, one per CPU (log_workers.c). */
+struct kthread_worker;
+int biochain_log_workers_get(void);
+void biochain_log_workers_put(void);
+struct kthread_worker *biochain_log_worker(unsigned int cpu);
 /* A mirror write that waits for the log's pass (dm_target.c defers it at map): mapped by
  * the log's dispatcher once biochain_deferred_gen's pass is written. */
 void biochain_log_defer(struct biochain *bc, struct bio *bio, unsigned long long gen);
 unsigned long long biochain_deferred_gen(struct biochain *bc, struct bio *bio);
-/* Its pass is written: mapped from a work item of its own, on the log's map queue. */
+/* Its pass is written: mapped from a work item of its own, on the mirror's deferred queue. */
 void biochain_queue_deferred(struct biochain *bc, struct bio *bio);
-struct workqueue_struct *biochain_log_map_wq(struct biochain *bc);
+/* The mirror's queue for maps that may wait (mirror.c). */
+struct workqueue_struct *biochain_mirror_deferred_wq(struct biochain *bc);
 /* The log device's name for the table line (NULL: none). */
 const char *biochain_log_name(struct biochain *bc);
 

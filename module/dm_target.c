@@ -95,8 +95,10 @@ const struct bvec_iter *biochain_parent_iter(struct biochain *bc, struct bio *pa
 
 static void biochain_free(struct dm_target *ti, struct biochain *bc)
 {
-	biochain_mirror_destroy(bc); /* its worker uses the target and the legs */
-	biochain_log_destroy(bc, ti); /* and so does this one */
+	/* The log first: its passes may raise the mirror's event. Both workers use the
+	 * target and the legs. */
+	biochain_log_destroy(bc, ti);
+	biochain_mirror_destroy(bc);
 	biochain_stop(bc);
 	while (bc->nr_legs)
 		dm_put_device(ti, bc->legs[--bc->nr_legs]);
@@ -220,35 +222,89 @@ static void biochain_dtr(struct dm_target *ti)
 }
 
 /*
- * Flushes, discards, write-zeroes: DM sends one clone per leg; each goes down whole, and
- * the bio is counted once (core/ counts clone 0). Out
- * of line, like biochain_map_split: what stays in biochain_map, the reads and writes that
- * are remapped in place, then saves few registers and has no stack canary.
+ * A whole clone core/ remapped (ret > 0) is aimed at its leg; one it did not (no part of
+ * it on this leg, a failed mirror leg, no live leg at all: ret <= 0) ends here. Returns
+ * whether the clone is to be issued.
  */
-static noinline int biochain_map_whole(struct dm_target *ti, struct bio *bio, enum bc_io_kind kind)
+static bool biochain_whole_mapped(struct biochain *bc, struct bio *bio, enum bc_io_kind kind, int ret,
+				  unsigned int leg, sector_t leg_sector, sector_t leg_sectors)
 {
-	struct biochain *bc = ti->private;
-	sector_t leg_sector, leg_sectors;
-	unsigned int leg;
-	int ret;
-
-	biochain_clone_record(bc, bio)->mapped = BIOCHAIN_MAPPED_WHOLE;
-	biochain_clone_record(bc, bio)->held = false;
-	bc_target_account_whole(bc->core, kind, dm_bio_get_target_bio_nr(bio));
-	ret = bc_target_map_whole(bc->core, biochain_parent_state(bc, bio), kind, dm_bio_get_target_bio_nr(bio),
-				  dm_target_offset(ti, bio->bi_iter.bi_sector), bio_sectors(bio),
-				  bio->bi_opf & REQ_NOWAIT ? BC_MAP_NOWAIT : 0, &leg, &leg_sector, &leg_sectors);
 	if (ret <= 0) {
-		/* no part of it is on this leg, or a failed mirror leg; or no live leg at all */
 		bio->bi_status = errno_to_blk_status(ret);
 		bio_endio(bio);
-		return DM_MAPIO_SUBMITTED;
+		return false;
 	}
 	bio_set_dev(bio, bc->bdevs[leg]);
 	bio->bi_iter.bi_sector = leg_sector;
 	if (kind != BC_IO_FLUSH)
 		bio->bi_iter.bi_size = leg_sectors << SECTOR_SHIFT;
-	return DM_MAPIO_REMAPPED;
+	return true;
+}
+
+/* A mirror's discard or write-zeroes clone that would have waited in map: mapped here,
+ * waiting as it must, and issued (DM started its accounting: see
+ * biochain_map_deferred_in_place). */
+static void biochain_map_whole_deferred(struct work_struct *work)
+{
+	struct biochain_clone_record *record = container_of(work, struct biochain_clone_record, work);
+	struct biochain *bc = record->bc;
+	struct bio *bio = dm_bio_from_per_bio_data(record, bc->clone_data_size);
+	const enum bc_io_kind kind = biochain_io_kind(bio);
+	unsigned int noio = memalloc_noio_save();
+	sector_t leg_sector, leg_sectors;
+	unsigned int leg;
+	int ret;
+
+	ret = bc_target_map_whole(bc->core, biochain_parent_state(bc, bio), kind, dm_bio_get_target_bio_nr(bio),
+				  dm_target_offset(record->ti, bio->bi_iter.bi_sector), bio_sectors(bio), 0, &leg,
+				  &leg_sector, &leg_sectors);
+	if (biochain_whole_mapped(bc, bio, kind, ret, leg, leg_sector, leg_sectors))
+		submit_bio_noacct(bio);
+	memalloc_noio_restore(noio);
+}
+
+/*
+ * Flushes, discards, write-zeroes: DM sends one clone per leg; each goes down whole, and
+ * the bio is counted once (core/ counts clone 0). Out
+ * of line, like biochain_map_split: what stays in biochain_map, the reads and writes that
+ * are remapped in place, then saves few registers and has no stack canary.
+ *
+ * A mirror's discard or write-zeroes clone enters the write gate and the disk log, and
+ * never waits for them here: DM maps the clones of one bio one after another and issues
+ * them only once the last map has returned (they wait on current->bio_list), so a clone
+ * that waited here for a resync's barrier would wait for the copy, which waits for the
+ * clone before it, which waits for this map. One that would wait (core/ refuses it with
+ * AGAIN when asked not to) is mapped from the mirror's deferred queue instead, as a
+ * write that waits for the log is, and so is a REQ_NOWAIT one, without the flag: the
+ * clones of a bio go to every leg or none, or a region in sync would differ.
+ */
+static noinline int biochain_map_whole(struct dm_target *ti, struct bio *bio, enum bc_io_kind kind)
+{
+	struct biochain *bc = ti->private;
+	struct biochain_clone_record *record = biochain_clone_record(bc, bio);
+	const bool may_defer = bc->mirror && kind != BC_IO_FLUSH;
+	sector_t leg_sector, leg_sectors;
+	unsigned int leg;
+	int ret;
+
+	record->mapped = BIOCHAIN_MAPPED_WHOLE;
+	record->held = false;
+	bc_target_account_whole(bc->core, kind, dm_bio_get_target_bio_nr(bio));
+	ret = bc_target_map_whole(bc->core, biochain_parent_state(bc, bio), kind, dm_bio_get_target_bio_nr(bio),
+				  dm_target_offset(ti, bio->bi_iter.bi_sector), bio_sectors(bio),
+				  may_defer || bio->bi_opf & REQ_NOWAIT ? BC_MAP_NOWAIT : 0, &leg, &leg_sector,
+				  &leg_sectors);
+	if (may_defer && ret == -BC_EAGAIN) {
+		bio->bi_opf &= ~REQ_NOWAIT;
+		bio_associate_blkg(bio); /* the map's cgroup, as biochain_defer_write */
+		record->bc = bc;
+		record->ti = ti;
+		INIT_WORK(&record->work, biochain_map_whole_deferred);
+		queue_work(biochain_mirror_deferred_wq(bc), &record->work);
+		return DM_MAPIO_SUBMITTED;
+	}
+	return biochain_whole_mapped(bc, bio, kind, ret, leg, leg_sector, leg_sectors) ? DM_MAPIO_REMAPPED
+										       : DM_MAPIO_SUBMITTED;
 }
 
 /*
@@ -391,7 +447,7 @@ void biochain_queue_deferred(struct biochain *bc, struct bio *bio)
 	struct biochain_clone_record *record = biochain_clone_record(bc, bio);
 
 	INIT_WORK(&record->work, biochain_map_deferred);
-	queue_work(biochain_log_map_wq(bc), &record->work);
+	queue_work(biochain_mirror_deferred_wq(bc), &record->work);
 }
 
 static int biochain_defer_write(struct dm_target *ti, struct biochain *bc, struct bio *bio,

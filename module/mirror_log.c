@@ -6,11 +6,13 @@
  * reads the log before the table's first I/O, and runs the passes (each block written
  * with FUA, the bitmap before the header) and the cleaning rounds (every live leg
  * flushed, then the bits of the regions no write has touched since cleared), as md's
- * bitmap daemon and dm-raid1's disk log do.
+ * bitmap daemon and dm-raid1's disk log do. The passes a write asks for run on the
+ * module's log threads (log_workers.c), on the writer's CPU.
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/device-mapper.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/sched/mm.h>
@@ -32,16 +34,20 @@ static_assert(PAGE_SIZE >= BIOCHAIN_LOG_BLOCK);
 /* How often the dirty bits of idle regions are cleared: md's default daemon_sleep. */
 #define BIOCHAIN_LOG_CLEAN_INTERVAL (5 * HZ)
 
+/* A log's pass, queued to one CPU's log thread (a kthread_work keeps to one worker). */
+struct biochain_log_pass_work {
+	struct kthread_work work;
+	struct biochain_log *log;
+};
+
 struct biochain_log {
 	struct biochain *bc;
 	struct dm_dev *dev;
 	sector_t offset;
 	struct workqueue_struct *wq; /* its own, WQ_MEM_RECLAIM: writes wait for its passes */
-	/* The maps of the writes a pass let through (biochain_queue_deferred): a queue and a
-	 * rescuer of their own, since one may wait at a resync's gate for writes whose next
-	 * turn, or held end, is on the retry queue. */
-	struct workqueue_struct *map_wq;
-	struct work_struct pass_work;
+	struct work_struct pass_work; /* on wq: kicked on a CPU without a log thread */
+	/* nr_cpu_ids of them, each for its CPU's log thread; set once the threads are held */
+	struct biochain_log_pass_work *pass_works;
 	struct delayed_work clean_work;
 	struct mutex io_lock;	 /* one pass at a time, and the page */
 	struct mutex clean_lock; /* one cleaning round at a time: its flushes hold no pass back */
@@ -143,11 +149,6 @@ static void biochain_log_dispatch(struct work_struct *work)
 		biochain_queue_deferred(bc, bio);
 }
 
-struct workqueue_struct *biochain_log_map_wq(struct biochain *bc)
-{
-	return bc->log->map_wq;
-}
-
 void biochain_log_defer(struct biochain *bc, struct bio *bio, unsigned long long gen)
 {
 	struct biochain_log *log = bc->log;
@@ -161,15 +162,24 @@ void biochain_log_defer(struct biochain *bc, struct bio *bio, unsigned long long
 		queue_work(bc->retry_wq, &log->dispatch_work);
 }
 
-static void biochain_log_pass_work(struct work_struct *work)
+static void biochain_log_pass_run(struct biochain_log *log)
 {
-	struct biochain_log *log = container_of(work, struct biochain_log, pass_work);
 	unsigned int noio = memalloc_noio_save();
 
 	mutex_lock(&log->io_lock);
 	biochain_log_pass(log);
 	mutex_unlock(&log->io_lock);
 	memalloc_noio_restore(noio);
+}
+
+static void biochain_log_pass_work(struct work_struct *work)
+{
+	biochain_log_pass_run(container_of(work, struct biochain_log, pass_work));
+}
+
+static void biochain_log_pass_thread_work(struct kthread_work *work)
+{
+	biochain_log_pass_run(container_of(work, struct biochain_log_pass_work, work)->log);
 }
 
 /* A cleaning round, then a pass that writes what it cleared. Under clean_lock; passes
@@ -183,9 +193,15 @@ static void biochain_log_clean(struct biochain_log *log, bool idle)
 	if (!bc_target_log_clean_begin(bc->core, idle))
 		return;
 	live = bc_target_live_legs(bc->core);
-	for (leg = 0; leg < bc->nr_legs; leg++)
-		if (live >> leg & 1 && blkdev_issue_flush(bc->bdevs[leg]))
-			flushed = 0; /* the leg's own error path fails it; nothing cleared now */
+	for (leg = 0; leg < bc->nr_legs; leg++) {
+		int ret = live >> leg & 1 ? blkdev_issue_flush(bc->bdevs[leg]) : 0;
+
+		if (ret) {
+			/* the leg fails as for a user's flush; nothing cleared now */
+			bc_target_leg_flush_error(bc->core, leg, ret);
+			flushed = 0;
+		}
+	}
 	bc_target_log_clean_end(bc->core, flushed);
 	mutex_lock(&log->io_lock);
 	biochain_log_pass(log);
@@ -212,11 +228,46 @@ const char *biochain_log_name(struct biochain *bc)
 }
 
 /* core/'s ops->log_kick: any context. A pass already queued gathers every mark made
- * before it runs. */
+ * before it runs. On this CPU's log thread, which lets the writer go on until it blocks
+ * (log_workers.c); on the log's queue where there is none. */
 void biochain_log_kick(struct biochain *bc)
 {
-	if (bc->log)
-		queue_work(bc->log->wq, &bc->log->pass_work);
+	struct biochain_log *log = bc->log;
+	struct biochain_log_pass_work *works;
+	struct kthread_worker *worker = NULL;
+	unsigned int cpu;
+
+	if (!log)
+		return;
+	cpu = get_cpu();
+	works = READ_ONCE(log->pass_works);
+	if (works)
+		worker = biochain_log_worker(cpu);
+	if (worker)
+		kthread_queue_work(worker, &works[cpu].work);
+	else
+		queue_work(log->wq, &log->pass_work);
+	put_cpu();
+}
+
+/* The log threads held and a pass work made for each CPU; without them (no memory for
+ * a thread) passes go to the log's queue, as before there were threads. */
+static void biochain_log_take_threads(struct biochain_log *log)
+{
+	struct biochain_log_pass_work *works = kcalloc(nr_cpu_ids, sizeof(*works), GFP_KERNEL);
+	unsigned int cpu;
+
+	if (!works)
+		return;
+	if (biochain_log_workers_get()) {
+		kfree(works);
+		return;
+	}
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		kthread_init_work(&works[cpu].work, biochain_log_pass_thread_work);
+		works[cpu].log = log;
+	}
+	WRITE_ONCE(log->pass_works, works);
 }
 
 /*
@@ -288,9 +339,10 @@ int biochain_log_create(struct biochain *bc, struct dm_target *ti, const struct 
 	log->page = alloc_page(GFP_KERNEL);
 	/* two at a time: a pass beside a cleaning round's flushes */
 	log->wq = alloc_workqueue("biochain_log", WQ_MEM_RECLAIM | BIOCHAIN_WQ_PERCPU, 2);
-	log->map_wq = alloc_workqueue("biochain_deferred", WQ_MEM_RECLAIM | BIOCHAIN_WQ_PERCPU, 0);
 	headers = kmalloc(2 * BIOCHAIN_LOG_BLOCK, GFP_KERNEL);
-	if (!log->page || !log->wq || !log->map_wq || !headers) {
+	if (log->page && log->wq && headers)
+		biochain_log_take_threads(log);
+	if (!log->page || !log->wq || !headers) {
 		kfree(headers);
 		*error = "Cannot allocate the mirror log";
 		return -ENOMEM;
@@ -312,17 +364,23 @@ int biochain_log_create(struct biochain *bc, struct dm_target *ti, const struct 
 void biochain_log_destroy(struct biochain *bc, struct dm_target *ti)
 {
 	struct biochain_log *log = bc->log;
+	unsigned int cpu;
 
 	if (!log)
 		return;
 	if (log->wq) {
 		biochain_log_stop(bc);
 		flush_work(&log->pass_work);
-		destroy_workqueue(log->wq);
 	}
+	if (log->pass_works) {
+		for (cpu = 0; cpu < nr_cpu_ids; cpu++)
+			kthread_flush_work(&log->pass_works[cpu].work);
+		biochain_log_workers_put();
+		kfree(log->pass_works);
+	}
+	if (log->wq)
+		destroy_workqueue(log->wq);
 	flush_work(&log->dispatch_work); /* nothing on its list: every write has ended */
-	if (log->map_wq)
-		destroy_workqueue(log->map_wq); /* after the dispatcher, which queues to it */
 	if (log->page)
 		__free_page(log->page);
 	if (log->dev)

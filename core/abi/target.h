@@ -93,8 +93,9 @@ void bc_target_parent_refused(void *parent_state, void *parent);
  * (one per leg), and bc_target_map_whole says where clone nr goes. It returns 1 to
  * remap it, 0 when no part of the range lies on that leg or the leg is a failed mirror
  * leg (the shim then ends the clone), -EIO when every mirror leg has failed, -EAGAIN for
- * a BC_MAP_NOWAIT mirror discard or write-zeroes whose regions are being resynced (the
- * shim ends the clone with it). A mirror's discard or write-zeroes enters the write gate
+ * a BC_MAP_NOWAIT mirror discard or write-zeroes that would wait for a resync of its
+ * regions or for the disk log's pass (nothing entered: the shim maps it again from a
+ * worker, without the flag). A mirror's discard or write-zeroes enters the write gate
  * of its regions as a write does (waiting for a resync of one of them), and leaves it in
  * bc_target_whole_end: every clone that was mapped must end there. parent_state is the
  * clone's per-bio data. Process context. */
@@ -107,6 +108,9 @@ int bc_target_map_whole(struct bc_target *target, void *parent_state, enum bc_io
  * fails the leg, and the clone then succeeds while another leg is live (dm-raid1's
  * flush rule: a flush succeeds while one live leg's flush does). */
 int bc_target_whole_end(struct bc_target *target, void *parent_state, unsigned int nr, int error);
+/* A flush the shim issued to a mirror's leg itself (a disk log's cleaning round, before
+ * it clears bits) ended with error (-errno): judged as a user's flush on that leg is. */
+void bc_target_leg_flush_error(struct bc_target *target, unsigned int leg, int error);
 
 /* Split a read or write the fast path (abi/fast_path.h) did not remap into child bios
  * and issue them. Call inside a NOIO scope; may sleep for memory. The parent is ended

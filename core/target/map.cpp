@@ -489,6 +489,14 @@ extern "C" int bc_target_whole_end(bc_target* target, void* parent_state, unsign
     return error;
 }
 
+extern "C" void bc_target_leg_flush_error(bc_target* target, unsigned int leg, int error) {
+    if (!is_mirror(target) || leg >= target->table.nr_legs || !error)
+        return;
+    count_leg_error(target, leg, error);
+    if (fails_leg(error))
+        (void)fail_mirror_leg(target, leg);
+}
+
 extern "C" void bc_target_fast_path(bc_target* target, bc_fast_path* path) {
     *path = bc_fast_path{};
     path->kind = BC_FAST_PATH_NONE;

@@ -23,7 +23,11 @@ Result<u64> message_number(const char* word, u64 min, u64 max, const char* range
 
 // A failed mirror leg back in service: every region out of sync first, then the leg
 // resyncing, then live, so that no read trusts it before the resync has copied to it.
-// Under state_lock against a resync pass's end, which clears resyncing legs.
+// Under state_lock against a resync pass's end, which clears resyncing legs. Refused
+// when no other leg is live and in sync: with every region out of sync, nothing could
+// be read or copied from (the source of an initial resync that failed half-way, say;
+// the other leg still resyncing holds only the regions copied so far, which it serves
+// as long as the leg stays failed).
 Status reinstate(bc_target* target, const char* word) {
     if (!is_mirror(target))
         return invalid("reinstate: for a mirror only");
@@ -38,6 +42,8 @@ Status reinstate(bc_target* target, const char* word) {
         Guard guard(target->state_lock);
         if (!target->mirror.is_failed(unsigned(leg)))
             return invalid("reinstate: the leg has not failed");
+        if (target->mirror.source_leg(target->mirror.failed() | 1u << leg) == target->table.nr_legs)
+            return invalid("reinstate: no other leg holds the data to resync it from (each has failed or is resyncing)");
         target->regions.mark_all_out_of_sync();
         if (target->log.attached())
             gen = target->log.mark_dirty(0, target->regions.nr_regions() - 1, true,

@@ -1653,6 +1653,50 @@ TEST_CASE("mirror: reinstate refuses a live leg, a leg that is not there, and a 
     CHECK(f.ops.resyncs_wanted == 0);
 }
 
+// Leg 0, the source of a new mirror's initial resync, fails half-way; the regions copied
+// are read from leg 1. Reinstating leg 0 would leave no leg to resync it from (leg 1 is
+// still resyncing): every region out of sync, every read EIO, the resync stuck, and a
+// disk log would keep it so. Refused, and the copied region stays readable.
+TEST_CASE("mirror: reinstate refuses a leg no other leg can be resynced from, and reads go on") {
+    Fixture f("mirror 2 a 0 b 100", 4096);  // leg 1 resyncing, nothing in sync
+    f.hooks(false);
+    bc_resync_job job;
+    REQUIRE(bc_target_resync_begin(f.target, &job) == 1);
+    bc_target_resync_end(f.target, &job, 0, 0);
+    const bc_sector_t synced = job.region * 1024;
+    WholeClone flush;
+    REQUIRE(flush.map(f.target, BC_IO_FLUSH, 0) == 1);
+    REQUIRE(flush.end(f.target, 0, -BC_EIO) == 0);  // leg 0 fails; leg 1 holds the copied region
+    TableWords words("reinstate 0");
+    const char* error = nullptr;
+    CHECK(bc_target_message(f.target, words.argc(), words.argv(), &error) == -BC_EINVAL);
+    CHECK(std::string(error ? error : "") ==
+          "reinstate: no other leg holds the data to resync it from (each has failed or is resyncing)");
+    CHECK(has(info(f.target), "leg0_failed 1"));
+    DmBio bio;
+    map_like_dm(f, bio, BC_IO_READ, synced, 8);
+    REQUIRE(bio.results.size() == 1);
+    CHECK(bio.results[0].leg == 1);
+    in_place_end(f.target, *bio.clones[0], 0);
+}
+
+// A disk log's cleaning round flushes every live leg before it clears bits; a leg whose
+// flush fails there fails as it would for a user's flush (it was left live: its cache
+// could not be trusted, and every round cleared nothing).
+TEST_CASE("mirror: a leg whose flush the shim issued fails is failed as for a user's flush") {
+    Fixture f("mirror 2 a 0 b 0 1 nosync", 4096);
+    f.hooks(false);
+    bc_target_leg_flush_error(f.target, 1, -BC_EOPNOTSUPP);  // says nothing of the leg
+    CHECK(has(info(f.target), "leg1_errors 1 leg1_failed 0"));
+    bc_target_leg_flush_error(f.target, 1, -BC_EIO);
+    CHECK(has(info(f.target), "leg1_errors 2 leg1_failed 1"));
+    CHECK(f.ops.events == 1);
+    bc_target_leg_flush_error(f.target, 5, -BC_EIO);  // no such leg: nothing
+    Fixture linear("linear a 0", 4096);
+    bc_target_leg_flush_error(linear.target, 0, -BC_EIO);  // not a mirror: nothing
+    CHECK(f.ops.events == 1);
+}
+
 TEST_CASE("mirror: the resync takes its source after the writes in flight, and a source that fails meanwhile marks nothing") {
     Fixture f("mirror 3 a 0 b 100 c 200 1 nosync", 4096);
     f.hooks(false);
