@@ -256,7 +256,7 @@ static void biochain_map_whole_deferred(struct work_struct *work)
 	int ret;
 
 	ret = bc_target_map_whole(bc->core, biochain_parent_state(bc, bio), kind, dm_bio_get_target_bio_nr(bio),
-				  dm_target_offset(record->ti, bio->bi_iter.bi_sector), bio_sectors(bio), 0, &leg,
+				  dm_target_offset(record->ti, bio->bi_iter.bi_sector), bio_sectors(bio), BC_MAP_RETRY, &leg,
 				  &leg_sector, &leg_sectors);
 	if (biochain_whole_mapped(bc, bio, kind, ret, leg, leg_sector, leg_sectors))
 		submit_bio_noacct(bio);

@@ -6,13 +6,11 @@
  * reads the log before the table's first I/O, and runs the passes (each block written
  * with FUA, the bitmap before the header) and the cleaning rounds (every live leg
  * flushed, then the bits of the regions no write has touched since cleared), as md's
- * bitmap daemon and dm-raid1's disk log do. The passes a write asks for run on the
- * module's log threads (log_workers.c), on the writer's CPU.
+ * bitmap daemon and dm-raid1's disk log do.
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/device-mapper.h>
-#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/sched/mm.h>
@@ -34,20 +32,12 @@ static_assert(PAGE_SIZE >= BIOCHAIN_LOG_BLOCK);
 /* How often the dirty bits of idle regions are cleared: md's default daemon_sleep. */
 #define BIOCHAIN_LOG_CLEAN_INTERVAL (5 * HZ)
 
-/* A log's pass, queued to one CPU's log thread (a kthread_work keeps to one worker). */
-struct biochain_log_pass_work {
-	struct kthread_work work;
-	struct biochain_log *log;
-};
-
 struct biochain_log {
 	struct biochain *bc;
 	struct dm_dev *dev;
 	sector_t offset;
 	struct workqueue_struct *wq; /* its own, WQ_MEM_RECLAIM: writes wait for its passes */
-	struct work_struct pass_work; /* on wq: kicked on a CPU without a log thread */
-	/* nr_cpu_ids of them, each for its CPU's log thread; set once the threads are held */
-	struct biochain_log_pass_work *pass_works;
+	struct work_struct pass_work;
 	struct delayed_work clean_work;
 	struct mutex io_lock;	 /* one pass at a time, and the page */
 	struct mutex clean_lock; /* one cleaning round at a time: its flushes hold no pass back */
@@ -162,24 +152,15 @@ void biochain_log_defer(struct biochain *bc, struct bio *bio, unsigned long long
 		queue_work(bc->retry_wq, &log->dispatch_work);
 }
 
-static void biochain_log_pass_run(struct biochain_log *log)
+static void biochain_log_pass_work(struct work_struct *work)
 {
+	struct biochain_log *log = container_of(work, struct biochain_log, pass_work);
 	unsigned int noio = memalloc_noio_save();
 
 	mutex_lock(&log->io_lock);
 	biochain_log_pass(log);
 	mutex_unlock(&log->io_lock);
 	memalloc_noio_restore(noio);
-}
-
-static void biochain_log_pass_work(struct work_struct *work)
-{
-	biochain_log_pass_run(container_of(work, struct biochain_log, pass_work));
-}
-
-static void biochain_log_pass_thread_work(struct kthread_work *work)
-{
-	biochain_log_pass_run(container_of(work, struct biochain_log_pass_work, work)->log);
 }
 
 /* A cleaning round, then a pass that writes what it cleared. Under clean_lock; passes
@@ -228,46 +209,11 @@ const char *biochain_log_name(struct biochain *bc)
 }
 
 /* core/'s ops->log_kick: any context. A pass already queued gathers every mark made
- * before it runs. On this CPU's log thread, which lets the writer go on until it blocks
- * (log_workers.c); on the log's queue where there is none. */
+ * before it runs. */
 void biochain_log_kick(struct biochain *bc)
 {
-	struct biochain_log *log = bc->log;
-	struct biochain_log_pass_work *works;
-	struct kthread_worker *worker = NULL;
-	unsigned int cpu;
-
-	if (!log)
-		return;
-	cpu = get_cpu();
-	works = READ_ONCE(log->pass_works);
-	if (works)
-		worker = biochain_log_worker(cpu);
-	if (worker)
-		kthread_queue_work(worker, &works[cpu].work);
-	else
-		queue_work(log->wq, &log->pass_work);
-	put_cpu();
-}
-
-/* The log threads held and a pass work made for each CPU; without them (no memory for
- * a thread) passes go to the log's queue, as before there were threads. */
-static void biochain_log_take_threads(struct biochain_log *log)
-{
-	struct biochain_log_pass_work *works = kcalloc(nr_cpu_ids, sizeof(*works), GFP_KERNEL);
-	unsigned int cpu;
-
-	if (!works)
-		return;
-	if (biochain_log_workers_get()) {
-		kfree(works);
-		return;
-	}
-	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
-		kthread_init_work(&works[cpu].work, biochain_log_pass_thread_work);
-		works[cpu].log = log;
-	}
-	WRITE_ONCE(log->pass_works, works);
+	if (bc->log)
+		queue_work(bc->log->wq, &bc->log->pass_work);
 }
 
 /*
@@ -340,8 +286,6 @@ int biochain_log_create(struct biochain *bc, struct dm_target *ti, const struct 
 	/* two at a time: a pass beside a cleaning round's flushes */
 	log->wq = alloc_workqueue("biochain_log", WQ_MEM_RECLAIM | BIOCHAIN_WQ_PERCPU, 2);
 	headers = kmalloc(2 * BIOCHAIN_LOG_BLOCK, GFP_KERNEL);
-	if (log->page && log->wq && headers)
-		biochain_log_take_threads(log);
 	if (!log->page || !log->wq || !headers) {
 		kfree(headers);
 		*error = "Cannot allocate the mirror log";
@@ -364,22 +308,14 @@ int biochain_log_create(struct biochain *bc, struct dm_target *ti, const struct 
 void biochain_log_destroy(struct biochain *bc, struct dm_target *ti)
 {
 	struct biochain_log *log = bc->log;
-	unsigned int cpu;
 
 	if (!log)
 		return;
 	if (log->wq) {
 		biochain_log_stop(bc);
 		flush_work(&log->pass_work);
-	}
-	if (log->pass_works) {
-		for (cpu = 0; cpu < nr_cpu_ids; cpu++)
-			kthread_flush_work(&log->pass_works[cpu].work);
-		biochain_log_workers_put();
-		kfree(log->pass_works);
-	}
-	if (log->wq)
 		destroy_workqueue(log->wq);
+	}
 	flush_work(&log->dispatch_work); /* nothing on its list: every write has ended */
 	if (log->page)
 		__free_page(log->page);

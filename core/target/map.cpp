@@ -446,6 +446,23 @@ extern "C" void bc_target_parent_refused(void* parent_state, void* parent) {
 
 extern "C" unsigned int bc_target_whole_bios(const bc_target* target) { return target->table.nr_legs; }
 
+namespace bc {
+namespace {
+
+// See BC_MAP_RETRY: the regions out of sync while the clone holds their gate (a copy
+// waits for it), the resync asked for. Their bits are dirty in a disk log already (the
+// clone entered it), and the cleaning rounds keep a region out of sync dirty.
+void recopy_after_retry(bc_target* target, bc_sector_t sector, bc_sector_t sectors) {
+    RegionSync& regions = target->regions;
+    const u64 first = regions.region_of(sector);
+    const u64 last = regions.region_of(sector + max<bc_sector_t>(sectors, 1) - 1);
+    if (regions.mark_out_of_sync(first, last) && target->ops.resync)
+        target->ops.resync(target->ctx);
+}
+
+}  // namespace
+}  // namespace bc
+
 extern "C" int bc_target_map_whole(bc_target* target, void* parent_state, bc_io_kind kind, unsigned int nr,
                                    bc_sector_t sector, bc_sector_t sectors, unsigned int flags, unsigned int* leg,
                                    bc_sector_t* leg_sector, bc_sector_t* leg_count) {
@@ -463,8 +480,15 @@ extern "C" int bc_target_map_whole(bc_target* target, void* parent_state, bc_io_
             return 0;  // a failed leg is neither written nor flushed: its data is stale
         // Data changes like a write's: not while the resync copies one of its regions
         // (a copy across it would leave the legs different and the region in sync).
-        if (kind != BC_IO_FLUSH && !enter_write_gate(target, parent, sector, sectors, !(flags & BC_MAP_NOWAIT)))
-            return -BC_EAGAIN;
+        if (kind != BC_IO_FLUSH) {
+            const u64 copies = target->regions.copies();
+            if (!enter_write_gate(target, parent, sector, sectors, !(flags & BC_MAP_NOWAIT))) {
+                parent->copies_at_refusal = copies;
+                return -BC_EAGAIN;
+            }
+            if (flags & BC_MAP_RETRY && target->regions.copies() != parent->copies_at_refusal)
+                recopy_after_retry(target, sector, sectors);
+        }
     }
     if (kind == BC_IO_FLUSH) {
         target->stats->add(nr, LegCounter::flushes, 1);

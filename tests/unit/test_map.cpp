@@ -1680,6 +1680,40 @@ TEST_CASE("mirror: reinstate refuses a leg no other leg can be resynced from, an
     in_place_end(f.target, *bio.clones[0], 0);
 }
 
+// DM's clones of one write-zeroes (one a leg) each pass the write gate alone. Leg 0 is
+// reinstated (resyncing; leg 1 the source). Clone 0 (leg 0) enters; the resync of its
+// region raises the barrier and waits for it; clone 1 (leg 1) is refused (NOWAIT, as the
+// shim maps these) and deferred. Clone 0 ends, the copy puts leg 1's old data on leg 0
+// and marks the region in sync; then clone 1 zeroes leg 1. Mapped again with
+// BC_MAP_RETRY after a copy ended, its region must be out of sync again, so that the
+// resync copies it once more; without a copy in between, nothing changes.
+TEST_CASE("mirror: a write-zeroes clone mapped again after a copy fell between its clones puts its regions out of sync") {
+    Fixture f("mirror 2 a 0 b 0 1 nosync", 4096);
+    f.hooks(false);
+    fail_and_reinstate(f.target, 0);  // every region out of sync, leg 0 resyncing
+    const unsigned resyncs_before = unsigned(f.ops.resyncs_wanted);
+    WholeClone c0, c1;
+    REQUIRE(c0.map(f.target, BC_IO_WRITE_ZEROES, 0, 0, 8, BC_MAP_NOWAIT) == 1);
+    bc_resync_job job{};
+    std::atomic<bool> raised{false};
+    std::thread resync([&] {
+        REQUIRE(bc_target_resync_begin(f.target, &job) == 1);  // region 0: waits for clone 0
+        raised = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK(c1.map(f.target, BC_IO_WRITE_ZEROES, 1, 0, 8, BC_MAP_NOWAIT) == -BC_EAGAIN);  // the barrier is up
+    CHECK(c0.end(f.target, 0, 0) == 0);
+    resync.join();
+    CHECK(job.region == 0);
+    CHECK(job.source == 1);
+    bc_target_resync_end(f.target, &job, 0, 0);  // region 0 in sync, leg 0 holds leg 1's old data
+    CHECK(has(info(f.target), "regions 4 regions_in_sync 1"));
+    REQUIRE(c1.map(f.target, BC_IO_WRITE_ZEROES, 1, 0, 8, BC_MAP_RETRY) == 1);
+    CHECK(has(info(f.target), "regions 4 regions_in_sync 0"));  // copied again after clone 1
+    CHECK(unsigned(f.ops.resyncs_wanted) > resyncs_before);
+    CHECK(c1.end(f.target, 1, 0) == 0);
+}
+
 // A disk log's cleaning round flushes every live leg before it clears bits; a leg whose
 // flush fails there fails as it would for a user's flush (it was left live: its cache
 // could not be trusted, and every round cleared nothing).
@@ -2369,4 +2403,20 @@ TEST_CASE("mirror log: a refused log is read again at the next resume, not taken
     REQUIRE(load_from(renumbered, m.disk, &error) != 0);
     CHECK_FALSE(bc_target_log_loaded(renumbered.target));
     CHECK(load_from(renumbered, m.disk, &error) != 0);  // refused again, not skipped
+}
+
+// A discard's clones refused because their bits are not on the log yet (no resync): mapped
+// again once the pass is written, with no copy in between, the regions stay in sync.
+TEST_CASE("mirror log: a discard clone refused for the log and mapped again without a copy between stays in sync") {
+    LoggedMirror m("4 log c 0 nosync", {}, false);
+    WholeClone c0, c1;
+    CHECK(c0.map(m.f.target, BC_IO_DISCARD, 0, 0, 8, BC_MAP_NOWAIT) == -BC_EAGAIN);
+    CHECK(c1.map(m.f.target, BC_IO_DISCARD, 1, 0, 8, BC_MAP_NOWAIT) == -BC_EAGAIN);
+    m.disk.pass(m.f.target);
+    REQUIRE(c0.map(m.f.target, BC_IO_DISCARD, 0, 0, 8, BC_MAP_RETRY) == 1);
+    REQUIRE(c1.map(m.f.target, BC_IO_DISCARD, 1, 0, 8, BC_MAP_RETRY) == 1);
+    CHECK(c0.end(m.f.target, 0, 0) == 0);
+    CHECK(c1.end(m.f.target, 1, 0) == 0);
+    CHECK(has(info(m.f.target), "regions 4 regions_in_sync 4"));
+    CHECK(m.f.ops.resyncs_wanted == 0);
 }
