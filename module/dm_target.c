@@ -271,7 +271,7 @@ static void biochain_map_whole_deferred(struct work_struct *work)
  *
  * A mirror's discard or write-zeroes clone enters the write gate and the disk log, and
  * never waits for them here: DM maps the clones of one bio one after another and issues
- * them only once the last map has returned (they wait on current->bio_list), so a clone
+ * those it mapped only once the last map has returned (on current->bio_list), so a clone
  * that waited here for a resync's barrier would wait for the copy, which waits for the
  * clone before it, which waits for this map. One that would wait (core/ refuses it with
  * AGAIN when asked not to) is mapped from the mirror's deferred queue instead, as a

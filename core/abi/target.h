@@ -148,11 +148,11 @@ void bc_target_map(struct bc_target *target, void *parent, void *parent_state,
  * (the lower device may refuse readahead at will, dm-raid1's rule); its error stays. */
 #define BC_MAP_READAHEAD 2u
 /* bc_target_map_whole: the clone was refused (-EAGAIN) under BC_MAP_NOWAIT and is mapped
- * again, waiting. DM's other clones of the bio went down meanwhile, each through the
- * write gate alone: if a resync's copy ended since the refusal, it may have fallen
- * between them (a region copied from a leg the bio had not reached yet, onto one it
- * had), so the clone's regions are put out of sync for the resync to copy again once
- * every clone has left the gate. */
+ * again, waiting. DM's other clones of the bio may have gone down meanwhile, each
+ * through the write gate alone: if a resync's copy ended since the refusal, it may have
+ * fallen between them (a region copied from a leg the bio had not reached yet, onto one
+ * it had), so the clone's regions are put out of sync for the resync to copy again once
+ * the clone has left the gate. Not every ordering is covered (README, known limits). */
 #define BC_MAP_RETRY 4u
 struct bc_in_place {
 	int error;		     /* 0, -EAGAIN (NOWAIT, nothing issued), -EIO (no live leg) */
