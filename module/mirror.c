@@ -32,7 +32,7 @@ struct biochain_mirror {
 	struct dm_target *ti;
 	struct workqueue_struct *resync_wq; /* its own: a resync waits for writes to drain */
 	/* The maps that may wait at the write gate or for a disk log's pass, away from DM's
-	 * map (biochain_queue_deferred, biochain_defer_whole): a queue and a rescuer of their
+	 * map (biochain_queue_deferred, biochain_map_whole): a queue and a rescuer of their
 	 * own, since one may wait for writes whose next turn, or held end, is on the retry
 	 * queue. */
 	struct workqueue_struct *deferred_wq;
