@@ -241,6 +241,26 @@ static bool biochain_whole_mapped(struct biochain *bc, struct bio *bio, enum bc_
 	return true;
 }
 
+/*
+ * A clone DM's map leaves to a worker (a write waiting for the log's pass, a discard or
+ * write-zeroes that would wait in map): it blocks nobody then, so a REQ_NOWAIT one goes
+ * on without the flag, which its copies must not carry (all legs or none: see
+ * bc_fast_path.writes_copied), and not polled (a worker issues it). DM's clone has no
+ * blkg yet (bio_alloc_clone without a device): the cgroup this map runs in now, which
+ * bio_set_dev and the copies cloned from it keep when the worker maps it, as for a bio
+ * mapped at once (not the worker's own cgroup).
+ */
+static void biochain_defer_clone(struct dm_target *ti, struct biochain *bc, struct bio *bio)
+{
+	struct biochain_clone_record *record = biochain_clone_record(bc, bio);
+
+	bio->bi_opf &= ~REQ_NOWAIT;
+	bio_clear_polled(bio);
+	bio_associate_blkg(bio);
+	record->bc = bc;
+	record->ti = ti;
+}
+
 /* A mirror's discard or write-zeroes clone that would have waited in map: mapped here,
  * waiting as it must, and issued (DM started its accounting: see
  * biochain_map_deferred_in_place). */
@@ -295,10 +315,7 @@ static noinline int biochain_map_whole(struct dm_target *ti, struct bio *bio, en
 				  may_defer || bio->bi_opf & REQ_NOWAIT ? BC_MAP_NOWAIT : 0, &leg, &leg_sector,
 				  &leg_sectors);
 	if (may_defer && ret == -BC_EAGAIN) {
-		bio->bi_opf &= ~REQ_NOWAIT;
-		bio_associate_blkg(bio); /* the map's cgroup, as biochain_defer_write */
-		record->bc = bc;
-		record->ti = ti;
+		biochain_defer_clone(ti, bc, bio);
 		INIT_WORK(&record->work, biochain_map_whole_deferred);
 		queue_work(biochain_mirror_deferred_wq(bc), &record->work);
 		return DM_MAPIO_SUBMITTED;
@@ -453,19 +470,8 @@ void biochain_queue_deferred(struct biochain *bc, struct bio *bio)
 static int biochain_defer_write(struct dm_target *ti, struct biochain *bc, struct bio *bio,
 				unsigned long long gen)
 {
-	struct biochain_clone_record *record = biochain_clone_record(bc, bio);
-
-	/* Deferred, it blocks nobody: a REQ_NOWAIT write goes on without the flag, which its
-	 * copies must not carry (all legs or none: see bc_fast_path.writes_copied). */
-	bio->bi_opf &= ~REQ_NOWAIT;
-	bio_clear_polled(bio);
-	/* DM's clone has no blkg yet (bio_alloc_clone without a device): the cgroup this map
-	 * runs in now, which bio_set_dev and the copies cloned from it keep when the worker
-	 * maps it, as for a write mapped at once (not the worker's own cgroup). */
-	bio_associate_blkg(bio);
-	record->bc = bc;
-	record->ti = ti;
-	record->held_gen = gen;
+	biochain_defer_clone(ti, bc, bio);
+	biochain_clone_record(bc, bio)->held_gen = gen;
 	biochain_log_defer(bc, bio, gen);
 	return DM_MAPIO_SUBMITTED;
 }

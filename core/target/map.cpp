@@ -92,7 +92,7 @@ bool enter_write_gate(bc_target* target, ParentState* parent, bc_sector_t sector
                       bool may_wait) {
     RegionSync& regions = target->regions;
     const u64 first = regions.region_of(sector);
-    const u64 last = regions.region_of(sector + max<bc_sector_t>(sectors, 1) - 1);
+    const u64 last = last_region(regions, sector, sectors);
     const u64 span = last - first + 1;
     // Regions kBuckets apart share a bucket: entering kBuckets of them covers the rest.
     const u32 n = u32(min<u64>(span, RegionSync::kBuckets));
@@ -454,9 +454,8 @@ namespace {
 // clone entered it), and the cleaning rounds keep a region out of sync dirty.
 void recopy_after_retry(bc_target* target, bc_sector_t sector, bc_sector_t sectors) {
     RegionSync& regions = target->regions;
-    const u64 first = regions.region_of(sector);
-    const u64 last = regions.region_of(sector + max<bc_sector_t>(sectors, 1) - 1);
-    if (regions.mark_out_of_sync(first, last) && target->ops.resync)
+    if (regions.mark_out_of_sync(regions.region_of(sector), last_region(regions, sector, sectors)) &&
+        target->ops.resync)
         target->ops.resync(target->ctx);
 }
 
