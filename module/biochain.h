@@ -130,10 +130,9 @@ void biochain_log_kick(struct biochain *bc);
  * the log's dispatcher once biochain_deferred_gen's pass is written. */
 void biochain_log_defer(struct biochain *bc, struct bio *bio, unsigned long long gen);
 unsigned long long biochain_deferred_gen(struct biochain *bc, struct bio *bio);
-/* Its pass is written: mapped from a work item of its own, on the mirror's deferred queue. */
+/* Its pass is written: mapped from a work item of its own, on the log's map queue. */
 void biochain_queue_deferred(struct biochain *bc, struct bio *bio);
-/* The mirror's queue for maps that may wait (mirror.c). */
-struct workqueue_struct *biochain_mirror_deferred_wq(struct biochain *bc);
+struct workqueue_struct *biochain_log_map_wq(struct biochain *bc);
 /* The log device's name for the table line (NULL: none). */
 const char *biochain_log_name(struct biochain *bc);
 

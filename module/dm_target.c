@@ -204,8 +204,8 @@ static int biochain_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 
 	ti->num_flush_bios = bc_target_whole_bios(bc->core);
-	ti->num_discard_bios = bc_target_whole_bios(bc->core);
-	ti->num_write_zeroes_bios = bc_target_whole_bios(bc->core);
+	ti->num_discard_bios = bc_target_discard_bios(bc->core);
+	ti->num_write_zeroes_bios = bc_target_discard_bios(bc->core);
 	bc->clone_data_size = sizeof(struct biochain_clone_record) + bc_target_parent_state_size(bc->core);
 	ti->per_io_data_size = bc->clone_data_size;
 	ti->private = bc;
@@ -222,33 +222,12 @@ static void biochain_dtr(struct dm_target *ti)
 }
 
 /*
- * A whole clone core/ remapped (ret > 0) is aimed at its leg; one it did not (no part of
- * it on this leg, a failed mirror leg, no live leg at all: ret <= 0) ends here. Returns
- * whether the clone is to be issued.
- */
-static bool biochain_whole_mapped(struct biochain *bc, struct bio *bio, enum bc_io_kind kind, int ret,
-				  unsigned int leg, sector_t leg_sector, sector_t leg_sectors)
-{
-	if (ret <= 0) {
-		bio->bi_status = errno_to_blk_status(ret);
-		bio_endio(bio);
-		return false;
-	}
-	bio_set_dev(bio, bc->bdevs[leg]);
-	bio->bi_iter.bi_sector = leg_sector;
-	if (kind != BC_IO_FLUSH)
-		bio->bi_iter.bi_size = leg_sectors << SECTOR_SHIFT;
-	return true;
-}
-
-/*
- * A clone DM's map leaves to a worker (a write waiting for the log's pass, a discard or
- * write-zeroes that would wait in map): it blocks nobody then, so a REQ_NOWAIT one goes
- * on without the flag, which its copies must not carry (all legs or none: see
- * bc_fast_path.writes_copied), and not polled (a worker issues it). DM's clone has no
- * blkg yet (bio_alloc_clone without a device): the cgroup this map runs in now, which
- * bio_set_dev and the copies cloned from it keep when the worker maps it, as for a bio
- * mapped at once (not the worker's own cgroup).
+ * A clone DM's map leaves to a worker (a write waiting for the log's pass): it blocks
+ * nobody then, so a REQ_NOWAIT one goes on without the flag, which its copies must not
+ * carry (all legs or none: see bc_fast_path.writes_copied), and not polled (a worker
+ * issues it). DM's clone has no blkg yet (bio_alloc_clone without a device): the cgroup
+ * this map runs in now, which bio_set_dev and the copies cloned from it keep when the
+ * worker maps it, as for a bio mapped at once (not the worker's own cgroup).
  */
 static void biochain_defer_clone(struct dm_target *ti, struct biochain *bc, struct bio *bio)
 {
@@ -261,67 +240,38 @@ static void biochain_defer_clone(struct dm_target *ti, struct biochain *bc, stru
 	record->ti = ti;
 }
 
-/* A mirror's discard or write-zeroes clone that would have waited in map: mapped here,
- * waiting as it must, and issued (DM started its accounting: see
- * biochain_map_deferred_in_place). */
-static void biochain_map_whole_deferred(struct work_struct *work)
-{
-	struct biochain_clone_record *record = container_of(work, struct biochain_clone_record, work);
-	struct biochain *bc = record->bc;
-	struct bio *bio = dm_bio_from_per_bio_data(record, bc->clone_data_size);
-	const enum bc_io_kind kind = biochain_io_kind(bio);
-	unsigned int noio = memalloc_noio_save();
-	sector_t leg_sector, leg_sectors;
-	unsigned int leg;
-	int ret;
-
-	ret = bc_target_map_whole(bc->core, biochain_parent_state(bc, bio), kind, dm_bio_get_target_bio_nr(bio),
-				  dm_target_offset(record->ti, bio->bi_iter.bi_sector), bio_sectors(bio), BC_MAP_RETRY, &leg,
-				  &leg_sector, &leg_sectors);
-	if (biochain_whole_mapped(bc, bio, kind, ret, leg, leg_sector, leg_sectors))
-		submit_bio_noacct(bio);
-	memalloc_noio_restore(noio);
-}
-
 /*
- * Flushes, discards, write-zeroes: DM sends one clone per leg; each goes down whole, and
- * the bio is counted once (core/ counts clone 0). Out
- * of line, like biochain_map_split: what stays in biochain_map, the reads and writes that
- * are remapped in place, then saves few registers and has no stack canary.
- *
- * A mirror's discard or write-zeroes clone enters the write gate and the disk log, and
- * never waits for them here: DM maps the clones of one bio one after another and issues
- * those it mapped only once the last map has returned (on current->bio_list), so a clone
- * that waited here for a resync's barrier would wait for the copy, which waits for the
- * clone before it, which waits for this map. One that would wait (core/ refuses it with
- * AGAIN when asked not to) is mapped from the mirror's deferred queue instead, as a
- * write that waits for the log is, and so is a REQ_NOWAIT one, without the flag: the
- * clones of a bio go to every leg or none, or a region in sync would differ.
+ * Flushes, and the discards and write-zeroes of a target other than a mirror: DM sends
+ * one clone per leg; each goes down whole, and the bio is counted once (core/ counts
+ * clone 0). A mirror's discard or write-zeroes is one clone, mapped as a write
+ * (biochain_map_split: bc_target_discard_bios). Out of line, like biochain_map_split:
+ * what stays in biochain_map, the reads and writes that are remapped in place, then
+ * saves few registers and has no stack canary.
  */
 static noinline int biochain_map_whole(struct dm_target *ti, struct bio *bio, enum bc_io_kind kind)
 {
 	struct biochain *bc = ti->private;
-	struct biochain_clone_record *record = biochain_clone_record(bc, bio);
-	const bool may_defer = bc->mirror && kind != BC_IO_FLUSH;
+	unsigned int nr = dm_bio_get_target_bio_nr(bio);
 	sector_t leg_sector, leg_sectors;
 	unsigned int leg;
 	int ret;
 
-	record->mapped = BIOCHAIN_MAPPED_WHOLE;
-	record->held = false;
-	bc_target_account_whole(bc->core, kind, dm_bio_get_target_bio_nr(bio));
-	ret = bc_target_map_whole(bc->core, biochain_parent_state(bc, bio), kind, dm_bio_get_target_bio_nr(bio),
-				  dm_target_offset(ti, bio->bi_iter.bi_sector), bio_sectors(bio),
-				  may_defer || bio->bi_opf & REQ_NOWAIT ? BC_MAP_NOWAIT : 0, &leg, &leg_sector,
-				  &leg_sectors);
-	if (may_defer && ret == -BC_EAGAIN) {
-		biochain_defer_clone(ti, bc, bio);
-		INIT_WORK(&record->work, biochain_map_whole_deferred);
-		queue_work(biochain_mirror_deferred_wq(bc), &record->work);
+	biochain_clone_record(bc, bio)->mapped = BIOCHAIN_MAPPED_WHOLE;
+	biochain_clone_record(bc, bio)->held = false;
+	bc_target_account_whole(bc->core, kind, nr);
+	ret = bc_target_map_whole(bc->core, kind, nr, dm_target_offset(ti, bio->bi_iter.bi_sector), bio_sectors(bio),
+				  &leg, &leg_sector, &leg_sectors);
+	if (ret <= 0) {
+		/* no part of it on this leg, a failed mirror leg, no live leg at all */
+		bio->bi_status = errno_to_blk_status(ret);
+		bio_endio(bio);
 		return DM_MAPIO_SUBMITTED;
 	}
-	return biochain_whole_mapped(bc, bio, kind, ret, leg, leg_sector, leg_sectors) ? DM_MAPIO_REMAPPED
-										       : DM_MAPIO_SUBMITTED;
+	bio_set_dev(bio, bc->bdevs[leg]);
+	bio->bi_iter.bi_sector = leg_sector;
+	if (kind != BC_IO_FLUSH)
+		bio->bi_iter.bi_size = leg_sectors << SECTOR_SHIFT;
+	return DM_MAPIO_REMAPPED;
 }
 
 /*
@@ -391,7 +341,7 @@ static int biochain_remap_in_place(struct biochain *bc, struct bio *bio, enum bc
 
 		/* A write in turns is not polled: its next turns are issued by a worker that
 		 * would otherwise wait out the pollers of the last leg's cookie every time. */
-		if (kind == BC_IO_WRITE)
+		if (kind != BC_IO_READ)
 			bio_clear_polled(bio);
 		biochain_record_for_retry(bc, record, bio);
 	}
@@ -425,16 +375,17 @@ unsigned long long biochain_deferred_gen(struct biochain *bc, struct bio *bio)
  * alone: a write cut short (never, in one piece) goes down as mapped, to be judged as
  * such, and ends with an error (record->short_write), the rest unwritten.
  */
-static void biochain_map_deferred_in_place(struct biochain *bc, struct biochain_clone_record *record, struct bio *bio)
+static void biochain_map_deferred_in_place(struct biochain *bc, struct biochain_clone_record *record, struct bio *bio,
+					   enum bc_io_kind kind)
 {
 	const unsigned int sectors = bio_sectors(bio);
 	struct bc_in_place result;
 
 	bio_inc_remaining(bio); /* core/'s reference, as in biochain_map_split */
-	bc_target_map_in_place(bc->core, bio, biochain_parent_state(bc, bio), BC_IO_WRITE,
+	bc_target_map_in_place(bc->core, bio, biochain_parent_state(bc, bio), kind,
 			       dm_target_offset(record->ti, bio->bi_iter.bi_sector), sectors, 0, &result);
 	record->short_write = WARN_ON_ONCE(result.remapped && result.accepted != sectors);
-	if (biochain_remap_in_place(bc, bio, BC_IO_WRITE, &result) == DM_MAPIO_REMAPPED)
+	if (biochain_remap_in_place(bc, bio, kind, &result) == DM_MAPIO_REMAPPED)
 		submit_bio_noacct(bio);
 }
 
@@ -444,15 +395,19 @@ static void biochain_map_deferred(struct work_struct *work)
 	struct biochain *bc = record->bc;
 	struct bio *bio = dm_bio_from_per_bio_data(record, bc->clone_data_size);
 	const struct bvec_iter *iter = &record->base_iter;
+	const enum bc_io_kind kind = biochain_io_kind(bio); /* a write, discard or write-zeroes */
 	unsigned int noio = memalloc_noio_save(); /* every allocation of the map */
 	struct blk_plug plug;
 
 	blk_start_plug(&plug); /* the copies or children of one write merge where they can */
 	if (bc->fast_path.mirror_whole) {
-		biochain_map_deferred_in_place(bc, record, bio);
+		biochain_map_deferred_in_place(bc, record, bio, kind);
 	} else {
-		biochain_count_rw(&bc->fast_path, BC_IO_WRITE, bvec_iter_sectors(*iter));
-		biochain_split(bc, bio, biochain_parent_state(bc, bio), BC_IO_WRITE,
+		if (kind == BC_IO_WRITE)
+			biochain_count_rw(&bc->fast_path, kind, bvec_iter_sectors(*iter));
+		else
+			bc_target_account_whole(bc->core, kind, 0);
+		biochain_split(bc, bio, biochain_parent_state(bc, bio), kind,
 			       dm_target_offset(record->ti, iter->bi_sector));
 	}
 	blk_finish_plug(&plug);
@@ -464,7 +419,7 @@ void biochain_queue_deferred(struct biochain *bc, struct bio *bio)
 	struct biochain_clone_record *record = biochain_clone_record(bc, bio);
 
 	INIT_WORK(&record->work, biochain_map_deferred);
-	queue_work(biochain_mirror_deferred_wq(bc), &record->work);
+	queue_work(biochain_log_map_wq(bc), &record->work);
 }
 
 static int biochain_defer_write(struct dm_target *ti, struct biochain *bc, struct bio *bio,
@@ -505,7 +460,7 @@ static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
 		return DM_MAPIO_KILL;
 	}
 	biochain_clone_record(bc, bio)->base_iter = bio->bi_iter;
-	if (unlikely(bc->log) && kind == BC_IO_WRITE) {
+	if (unlikely(bc->log) && kind != BC_IO_READ) {
 		unsigned long long gen = bc_target_log_write_prepare(bc->core, sector, sectors);
 
 		if (gen)
@@ -517,7 +472,7 @@ static noinline int biochain_map_split(struct dm_target *ti, struct bio *bio)
 	if (bio->bi_opf & REQ_NOWAIT) {
 		flags |= BC_MAP_NOWAIT; /* core/ takes only what is at hand */
 		/* copies go down whole or not at all: see bc_fast_path.writes_copied */
-		if (kind == BC_IO_WRITE && bc->fast_path.writes_copied)
+		if (kind != BC_IO_READ && bc->fast_path.writes_copied)
 			bio->bi_opf &= ~REQ_NOWAIT;
 	}
 	if (bio->bi_opf & REQ_RAHEAD)
@@ -630,8 +585,11 @@ static int biochain_map(struct dm_target *ti, struct bio *bio)
 	enum bc_io_kind kind = biochain_io_kind(bio);
 	struct bc_remap remap;
 
-	if (unlikely(kind != BC_IO_READ && kind != BC_IO_WRITE))
+	if (unlikely(kind != BC_IO_READ && kind != BC_IO_WRITE)) {
+		if (bc->mirror && (kind == BC_IO_DISCARD || kind == BC_IO_WRITE_ZEROES))
+			return biochain_map_split(ti, bio); /* one clone, copied as a write */
 		return biochain_map_whole(ti, bio, kind);
+	}
 	remap = bc_fast_path_remap(&bc->fast_path, dm_target_offset(ti, bio->bi_iter.bi_sector),
 				   bio_sectors(bio));
 	if (unlikely(!remap.remapped)) {
@@ -745,9 +703,8 @@ static noinline int biochain_mirror_end_io(struct biochain *bc, struct bio *bio,
 		if (unlikely(record->short_write))
 			*error = BLK_STS_IOERR; /* written in part: never a success */
 	} else {
-		/* a mirror's flush, discard or write-zeroes on one leg (biochain_map_whole) */
-		*error = errno_to_blk_status(bc_target_whole_end(bc->core, biochain_parent_state(bc, bio),
-								 dm_bio_get_target_bio_nr(bio),
+		/* a mirror's flush on one leg (biochain_map_whole) */
+		*error = errno_to_blk_status(bc_target_whole_end(bc->core, dm_bio_get_target_bio_nr(bio),
 								 blk_status_to_errno(*error)));
 	}
 	if (unlikely(bc->log) && op_is_write(bio_op(bio))) {

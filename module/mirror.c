@@ -31,11 +31,6 @@ struct biochain_mirror {
 	struct biochain *bc;
 	struct dm_target *ti;
 	struct workqueue_struct *resync_wq; /* its own: a resync waits for writes to drain */
-	/* The maps that may wait at the write gate or for a disk log's pass, away from DM's
-	 * map (biochain_queue_deferred, biochain_map_whole): a queue and a rescuer of their
-	 * own, since one may wait for writes whose next turn, or held end, is on the retry
-	 * queue. */
-	struct workqueue_struct *deferred_wq;
 	struct work_struct resync_work;
 	struct work_struct event_work;
 	spinlock_t lock;
@@ -185,8 +180,7 @@ int biochain_mirror_create(struct biochain *bc, struct dm_target *ti, const char
 	m->state_size = size;
 	m->state = kvmalloc(size, GFP_KERNEL);
 	m->resync_wq = alloc_workqueue("biochain_resync", WQ_MEM_RECLAIM | BIOCHAIN_WQ_PERCPU, 1);
-	m->deferred_wq = alloc_workqueue("biochain_deferred", WQ_MEM_RECLAIM | BIOCHAIN_WQ_PERCPU, 0);
-	if (!m->state || !m->resync_wq || !m->deferred_wq)
+	if (!m->state || !m->resync_wq)
 		goto nomem;
 	for (i = 0; i < BIOCHAIN_RESYNC_PAGES; i++) {
 		m->pages[i] = alloc_page(GFP_KERNEL);
@@ -213,19 +207,12 @@ void biochain_mirror_destroy(struct biochain *bc)
 	flush_work(&m->event_work);
 	if (m->resync_wq)
 		destroy_workqueue(m->resync_wq);
-	if (m->deferred_wq)
-		destroy_workqueue(m->deferred_wq); /* empty: every bio has ended */
 	for (i = 0; i < BIOCHAIN_RESYNC_PAGES; i++)
 		if (m->pages[i])
 			__free_page(m->pages[i]);
 	kvfree(m->state);
 	kfree(m);
 	bc->mirror = NULL;
-}
-
-struct workqueue_struct *biochain_mirror_deferred_wq(struct biochain *bc)
-{
-	return bc->mirror->deferred_wq;
 }
 
 /* presuspend (and destroy): the worker finishes its region and stops. */

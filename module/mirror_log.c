@@ -37,6 +37,10 @@ struct biochain_log {
 	struct dm_dev *dev;
 	sector_t offset;
 	struct workqueue_struct *wq; /* its own, WQ_MEM_RECLAIM: writes wait for its passes */
+	/* The maps of the writes a pass let through (biochain_queue_deferred): a queue and a
+	 * rescuer of their own, since one may wait at a resync's gate for writes whose next
+	 * turn, or held end, is on the retry queue. */
+	struct workqueue_struct *map_wq;
 	struct work_struct pass_work;
 	struct delayed_work clean_work;
 	struct mutex io_lock;	 /* one pass at a time, and the page */
@@ -137,6 +141,11 @@ static void biochain_log_dispatch(struct work_struct *work)
 	}
 	while ((bio = bio_list_pop(&ready)))
 		biochain_queue_deferred(bc, bio);
+}
+
+struct workqueue_struct *biochain_log_map_wq(struct biochain *bc)
+{
+	return bc->log->map_wq;
 }
 
 void biochain_log_defer(struct biochain *bc, struct bio *bio, unsigned long long gen)
@@ -285,8 +294,9 @@ int biochain_log_create(struct biochain *bc, struct dm_target *ti, const struct 
 	log->page = alloc_page(GFP_KERNEL);
 	/* two at a time: a pass beside a cleaning round's flushes */
 	log->wq = alloc_workqueue("biochain_log", WQ_MEM_RECLAIM | BIOCHAIN_WQ_PERCPU, 2);
+	log->map_wq = alloc_workqueue("biochain_deferred", WQ_MEM_RECLAIM | BIOCHAIN_WQ_PERCPU, 0);
 	headers = kmalloc(2 * BIOCHAIN_LOG_BLOCK, GFP_KERNEL);
-	if (!log->page || !log->wq || !headers) {
+	if (!log->page || !log->wq || !log->map_wq || !headers) {
 		kfree(headers);
 		*error = "Cannot allocate the mirror log";
 		return -ENOMEM;
@@ -317,6 +327,8 @@ void biochain_log_destroy(struct biochain *bc, struct dm_target *ti)
 		destroy_workqueue(log->wq);
 	}
 	flush_work(&log->dispatch_work); /* nothing on its list: every write has ended */
+	if (log->map_wq)
+		destroy_workqueue(log->map_wq); /* after the dispatcher, which queues to it */
 	if (log->page)
 		__free_page(log->page);
 	if (log->dev)

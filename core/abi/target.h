@@ -89,31 +89,33 @@ unsigned int bc_target_parent_state_size(const struct bc_target *target);
  * which DM's end_io still calls, and which then hands its status back as it is. */
 void bc_target_parent_refused(void *parent_state, void *parent);
 
-/* Flushes, discards and write-zeroes go down whole: DM sends this many clones of each
- * (one per leg), and bc_target_map_whole says where clone nr goes. It returns 1 to
- * remap it, 0 when no part of the range lies on that leg or the leg is a failed mirror
- * leg (the shim then ends the clone), -EIO when every mirror leg has failed, -EAGAIN for
- * a BC_MAP_NOWAIT mirror discard or write-zeroes that would wait for a resync of its
- * regions or for the disk log's pass (nothing entered: the shim maps it again from a
- * worker, without the flag). A mirror's discard or write-zeroes enters the write gate
- * of its regions as a write does (waiting for a resync of one of them), and leaves it in
- * bc_target_whole_end: every clone that was mapped must end there. parent_state is the
- * clone's per-bio data. Process context. */
+/* Flushes go down whole: DM sends bc_target_whole_bios clones of each (one per leg).
+ * Discards and write-zeroes: bc_target_discard_bios clones, one per leg, mapped whole
+ * too, but for a mirror one: the shim maps it as a write (bc_target_map_in_place or
+ * bc_target_map, kind BC_IO_DISCARD or BC_IO_WRITE_ZEROES), the parent on the first
+ * live leg and a child per other live leg, so that it passes the write gate and the disk
+ * log once for every leg, as dm-raid1 sends one discard to all legs (do_write with
+ * dm_io to every mirror): clones per leg, each passing the gate alone, could let a
+ * resync's copy fall between them and leave a region in sync with its legs different.
+ * bc_target_map_whole says where whole clone nr goes: 1 to remap it, 0 when no part of
+ * the range lies on that leg or the leg is a failed mirror leg (the shim then ends the
+ * clone), -EIO when every mirror leg has failed (or for a mirror's discard, which never
+ * comes here). Any context. */
 unsigned int bc_target_whole_bios(const struct bc_target *target);
-int bc_target_map_whole(struct bc_target *target, void *parent_state, enum bc_io_kind kind,
-			unsigned int nr, bc_sector_t sector, bc_sector_t sectors, unsigned int flags,
-			unsigned int *leg, bc_sector_t *leg_sector, bc_sector_t *leg_sectors);
+unsigned int bc_target_discard_bios(const struct bc_target *target);
+int bc_target_map_whole(struct bc_target *target, enum bc_io_kind kind, unsigned int nr, bc_sector_t sector,
+			bc_sector_t sectors, unsigned int *leg, bc_sector_t *leg_sector, bc_sector_t *leg_sectors);
 /* A clone of bc_target_map_whole has ended with error (0 or -errno); returns what it
- * ends with. A mirror's: an error that says something of the leg (not AGAIN, NOTSUPP)
- * fails the leg, and the clone then succeeds while another leg is live (dm-raid1's
- * flush rule: a flush succeeds while one live leg's flush does). */
-int bc_target_whole_end(struct bc_target *target, void *parent_state, unsigned int nr, int error);
+ * ends with. A mirror's flush: an error that says something of the leg (not AGAIN,
+ * NOTSUPP) fails the leg, and the clone then succeeds while another leg is live
+ * (dm-raid1's flush rule: a flush succeeds while one live leg's flush does). */
+int bc_target_whole_end(struct bc_target *target, unsigned int nr, int error);
 /* A flush the shim issued to a mirror's leg itself (a disk log's cleaning round, before
  * it clears bits) ended with error (-errno): judged as a user's flush on that leg is. */
 void bc_target_leg_flush_error(struct bc_target *target, unsigned int leg, int error);
 
-/* Split a read or write the fast path (abi/fast_path.h) did not remap into child bios
- * and issue them. Call inside a NOIO scope; may sleep for memory. The parent is ended
+/* Split a read or write the fast path (abi/fast_path.h) did not remap (or a mirror's
+ * discard or write-zeroes) into child bios and issue them. Call inside a NOIO scope; may sleep for memory. The parent is ended
  * through ops->parent_end once its last child ended (possibly before this returns). */
 void bc_target_map(struct bc_target *target, void *parent, void *parent_state,
 		   enum bc_io_kind kind, bc_sector_t sector, unsigned int sectors);
@@ -124,7 +126,8 @@ void bc_target_map(struct bc_target *target, void *parent, void *parent_state,
  * reserve), and what they do not reach is handed back to DM (dm_accept_partial_bio),
  * which resubmits it behind the children already issued. So a striped or linear split
  * never waits and never needs the rescuer.
- *   - mirror write: the parent goes to the first live leg, one child per other live leg,
+ *   - mirror write (and a mirror's discard or write-zeroes, as one: see
+ *     bc_target_discard_bios): the parent goes to the first live leg, one child per other live leg,
  *     all at hand or none; with none, the parent carries the copies itself, in turns: at
  *     its end (bc_target_in_place_end) it is issued again on the next live leg, until
  *     every live leg has it (retryable); a further piece (a child limit) only with every
@@ -141,19 +144,13 @@ void bc_target_map(struct bc_target *target, void *parent, void *parent_state,
  * error, once every child has ended (possibly before this returns, and also when nothing
  * was issued). Then the shim hands back what was not accepted, and either remaps the
  * parent (remapped) or drops the parent's own reference (it carries no I/O itself).
- * Counts the bio (reads or writes) once its last piece is accepted; not on -EAGAIN.
+ * Counts the bio (and a read's or write's sectors) once its last piece is accepted; not
+ * on -EAGAIN.
  */
 #define BC_MAP_NOWAIT 1u
 /* REQ_RAHEAD: a mirror read (parent or child) that fails fails no leg and is not retried
  * (the lower device may refuse readahead at will, dm-raid1's rule); its error stays. */
 #define BC_MAP_READAHEAD 2u
-/* bc_target_map_whole: the clone was refused (-EAGAIN) under BC_MAP_NOWAIT and is mapped
- * again, waiting. DM's other clones of the bio may have gone down meanwhile, each
- * through the write gate alone: if a resync's copy ended since the refusal, it may have
- * fallen between them (a region copied from a leg the bio had not reached yet, onto one
- * it had), so the clone's regions are put out of sync for the resync to copy again once
- * the clone has left the gate. Not every ordering is covered (README, known limits). */
-#define BC_MAP_RETRY 4u
 struct bc_in_place {
 	int error;		     /* 0, -EAGAIN (NOWAIT, nothing issued), -EIO (no live leg) */
 	int remapped;		     /* the parent carries [0, parent_sectors) to leg, leg_sector */
@@ -342,9 +339,10 @@ void bc_target_leg_area(const struct bc_target *target, unsigned int leg, bc_sec
 			bc_sector_t *sectors);
 
 /* Counts a flush, discard, write-zeroes or other bio (reads and writes are counted by
- * the shim, at the counters of struct bc_fast_path). nr is the clone's number, as for
- * bc_target_map_whole: DM sends bc_target_whole_bios clones of one such bio, and the bio
- * is counted once, at clone 0. */
+ * the shim, at the counters of struct bc_fast_path; a mirror's discard or write-zeroes
+ * by bc_target_map_in_place, or here with nr 0 when the shim splits it into children).
+ * nr is the clone's number, as for bc_target_map_whole: DM sends several clones of one
+ * such bio, and the bio is counted once, at clone 0. */
 void bc_target_account_whole(struct bc_target *target, enum bc_io_kind kind, unsigned int nr);
 void bc_target_account_error(struct bc_target *target);
 

@@ -52,9 +52,6 @@ struct ParentState {
     // 0: none), left when the parent ends.
     u32 gate_regions;
     u64 gate_first;
-    // A mirror discard's or write-zeroes' clone refused with BC_MAP_NOWAIT: the copies
-    // that had ended then (RegionSync::copies), for its BC_MAP_RETRY.
-    u64 copies_at_refusal;
 };
 
 constexpr unsigned kNoLeg = ~0u;

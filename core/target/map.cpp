@@ -25,11 +25,22 @@ constexpr Counter kBios[BC_IO_KIND_COUNT] = {Counter::reads,    Counter::writes,
 constexpr Counter kSectors[2] = {Counter::read_sectors, Counter::write_sectors};
 static_assert(BC_IO_READ == 0 && BC_IO_WRITE == 1, "kSectors and bc_fast_path are indexed by kind");
 
+// Whether a bio of kind carries data (vecs): a mirror's discard and write-zeroes are
+// mapped and copied as writes are, but whole: no segments to count, and no child limit
+// (those shape data), so never handed back in part: dm-raid1 never cuts one either, and
+// DM's handling of an extent-changing bio accepted in part has changed between versions.
+bool carries_data(bc_io_kind kind) { return kind == BC_IO_READ || kind == BC_IO_WRITE; }
+
+// The child limit in sectors for a bio of kind (0: none).
+unsigned max_child_sectors(const bc_target* target, bc_io_kind kind) {
+    return carries_data(kind) ? target->table.max_child_sectors : 0;
+}
+
 // Children of at most max_child_sectors (and the layout's piece), cut so that each spans at
 // most max_child_segments vecs, never below one logical block (a block cannot be split).
-unsigned child_sectors(const bc_target* target, void* parent, bc_sector_t offset, unsigned piece) {
+unsigned child_sectors(const bc_target* target, void* parent, bc_io_kind kind, bc_sector_t offset, unsigned piece) {
     unsigned sectors = piece;
-    if (target->table.max_child_segments) {
+    if (target->table.max_child_segments && carries_data(kind)) {
         sectors = target->ops.sectors_within_segments(target->ctx, parent, offset, sectors,
                                                       target->table.max_child_segments);
         sectors -= sectors % target->block_sectors;
@@ -284,6 +295,7 @@ struct InPlace {
     void* parent_bio;
     bc_sector_t sector;
     unsigned sectors;
+    bc_io_kind kind;
     bool write;
     bool nowait;
     bool readahead;
@@ -292,10 +304,9 @@ struct InPlace {
 
     // The next piece, at offset, on leg (a mirror's; striped and linear ignore it).
     Piece next_piece(unsigned leg) const {
-        const bc_table& table = target->table;
         const Piece piece = target->layout.first_piece(sector + offset, unsigned(sectors - offset),
-                                                       table.max_child_sectors, leg);
-        return {piece.leg, piece.leg_sector, child_sectors(target, parent_bio, offset, piece.sectors)};
+                                                       max_child_sectors(target, kind), leg);
+        return {piece.leg, piece.leg_sector, child_sectors(target, parent_bio, kind, offset, piece.sectors)};
     }
 
     // The parent carries piece itself.
@@ -446,48 +457,27 @@ extern "C" void bc_target_parent_refused(void* parent_state, void* parent) {
 
 extern "C" unsigned int bc_target_whole_bios(const bc_target* target) { return target->table.nr_legs; }
 
-namespace bc {
-namespace {
-
-// See BC_MAP_RETRY: the regions out of sync while the clone holds their gate (a copy
-// waits for it), the resync asked for. Their bits are dirty in a disk log already (the
-// clone entered it), and the cleaning rounds keep a region out of sync dirty.
-void recopy_after_retry(bc_target* target, bc_sector_t sector, bc_sector_t sectors) {
-    RegionSync& regions = target->regions;
-    if (regions.mark_out_of_sync(regions.region_of(sector), last_region(regions, sector, sectors)) &&
-        target->ops.resync)
-        target->ops.resync(target->ctx);
+extern "C" unsigned int bc_target_discard_bios(const bc_target* target) {
+    return is_mirror(target) ? 1 : target->table.nr_legs;
 }
 
-}  // namespace
-}  // namespace bc
-
-extern "C" int bc_target_map_whole(bc_target* target, void* parent_state, bc_io_kind kind, unsigned int nr,
-                                   bc_sector_t sector, bc_sector_t sectors, unsigned int flags, unsigned int* leg,
-                                   bc_sector_t* leg_sector, bc_sector_t* leg_count) {
+extern "C" int bc_target_map_whole(bc_target* target, bc_io_kind kind, unsigned int nr, bc_sector_t sector,
+                                   bc_sector_t sectors, unsigned int* leg, bc_sector_t* leg_sector,
+                                   bc_sector_t* leg_count) {
     if (nr >= target->table.nr_legs)
         return 0;
     *leg = nr;
     if (is_mirror(target)) {
-        auto* parent = static_cast<ParentState*>(parent_state);
-        parent->gate_regions = 0;  // bc_target_whole_end leaves what was entered
-        parent->log_epoch = 0;
+        // A mirror's discard or write-zeroes is one clone, mapped as a write
+        // (bc_target_discard_bios): never here, where it would pass the write gate leg by
+        // leg, and a copy could fall between its legs.
+        if (kind != BC_IO_FLUSH)
+            return -BC_EIO;
         const unsigned failed = target->mirror.failed();
         if (target->mirror.all_failed(failed))
             return -BC_EIO;  // nothing holds the data: never a success, never a hang
         if (failed >> nr & 1)
-            return 0;  // a failed leg is neither written nor flushed: its data is stale
-        // Data changes like a write's: not while the resync copies one of its regions
-        // (a copy across it would leave the legs different and the region in sync).
-        if (kind != BC_IO_FLUSH) {
-            const u64 copies = target->regions.copies();
-            if (!enter_write_gate(target, parent, sector, sectors, !(flags & BC_MAP_NOWAIT))) {
-                parent->copies_at_refusal = copies;
-                return -BC_EAGAIN;
-            }
-            if (flags & BC_MAP_RETRY && target->regions.copies() != parent->copies_at_refusal)
-                recopy_after_retry(target, sector, sectors);
-        }
+            return 0;  // a failed leg is not flushed: its data is stale
     }
     if (kind == BC_IO_FLUSH) {
         target->stats->add(nr, LegCounter::flushes, 1);
@@ -498,12 +488,9 @@ extern "C" int bc_target_map_whole(bc_target* target, void* parent_state, bc_io_
     return target->layout.leg_range(nr, sector, sectors, leg_sector, leg_count);
 }
 
-extern "C" int bc_target_whole_end(bc_target* target, void* parent_state, unsigned int nr, int error) {
+extern "C" int bc_target_whole_end(bc_target* target, unsigned int nr, int error) {
     if (!is_mirror(target))
         return error;
-    auto* parent = static_cast<ParentState*>(parent_state);
-    if (parent->gate_regions)  // a discard or write-zeroes; never a flush
-        leave_write_gate(target, parent);
     if (error) {
         count_leg_error(target, nr, error);
         if (fails_leg(error) && fail_mirror_leg(target, nr))
@@ -568,8 +555,9 @@ extern "C" void bc_target_map(bc_target* target, void* parent_bio, void* parent_
     PendingChild pending;
     for (bc_sector_t offset = 0; !error && offset < sectors;) {
         const unsigned remaining = unsigned(sectors - offset);
-        const Piece piece = target->layout.first_piece(sector + offset, remaining, table.max_child_sectors, read_leg);
-        const unsigned n = child_sectors(target, parent_bio, offset, piece.sectors);
+        const Piece piece =
+            target->layout.first_piece(sector + offset, remaining, max_child_sectors(target, kind), read_leg);
+        const unsigned n = child_sectors(target, parent_bio, kind, offset, piece.sectors);
         if (is_mirror(target) && write) {
             // Every leg that has not failed gets the same piece, as a child of its own.
             const unsigned failed = target->mirror.failed();
@@ -605,6 +593,7 @@ extern "C" void bc_target_map_in_place(bc_target* target, void* parent_bio, void
                   parent_bio,
                   sector,
                   sectors,
+                  kind,
                   write,
                   (flags & BC_MAP_NOWAIT) != 0,
                   (flags & BC_MAP_READAHEAD) != 0,
@@ -635,7 +624,8 @@ extern "C" void bc_target_map_in_place(bc_target* target, void* parent_bio, void
             target->stats->add(kBios[kind], 1);
         else
             target->stats->add(Counter::partial_accepts, 1);
-        target->stats->add(kSectors[kind], result->accepted);
+        if (carries_data(kind))
+            target->stats->add(kSectors[kind], result->accepted);
     }
     end_parent_if_last(target, parent, error);  // drops the bias
 }

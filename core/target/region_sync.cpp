@@ -114,7 +114,6 @@ void RegionSync::raise_barrier(u64 region) {
 }
 
 void RegionSync::lower_barrier(u64 region, bool synced) {
-    __atomic_fetch_add(&copies_, 1, __ATOMIC_SEQ_CST);  // before a waiting write enters
     {
         Guard guard(lock_);
         if (synced && !recopy_) {

@@ -85,9 +85,6 @@ public:
     void raise_barrier(u64 region);
     // The copy is over: in sync if synced; the waiting writes go on.
     void lower_barrier(u64 region, bool synced);
-    // How many copies have ended (lower_barrier), any region: what a write split across
-    // clones compares to tell whether a copy ran between them.
-    u64 copies() const { return __atomic_load_n(&copies_, __ATOMIC_SEQ_CST); }
 
 private:
     static unsigned bucket_of(u64 region) { return unsigned(region % kBuckets); }
@@ -103,14 +100,13 @@ private:
     unsigned shift_ = 0;
     u64 in_sync_count_ = 0;  // atomic
     u64 cursor_ = 0;         // the resync worker's alone
-    // The bitmap's changes other than a write's: a discard's mark_out_of_sync may land
-    // while the region is being copied, and must not be undone by the copy's end.
+    // The bitmap's changes other than a copy's: a reinstate's mark_out_of_sync may land
+    // while a region is being copied, and must not be undone by the copy's end.
     SpinLock lock_{BC_LOCK_REGION_SYNC};
     u64 copying_ BC_GUARDED_BY(lock_) = kNoRegion;
     bool recopy_ BC_GUARDED_BY(lock_) = false;
     unsigned writes_[kBuckets] = {};  // writes in flight per bucket; atomic
     unsigned barrier_ = 0;            // the raised barrier's bucket + 1, 0 for none; atomic
-    u64 copies_ = 0;                  // atomic
     WaitQueue waitq_;  // writes waiting for the barrier, the resync for writes to end
 };
 

@@ -215,7 +215,8 @@ void check_target(const bc_table& table, const bc_target* target, const Devices&
         bc_target_leg_area(target, i, &start, &sectors);
         FUZZ_CHECK(start == table.legs[i].offset && sectors == devices.per_leg);
     }
-    FUZZ_CHECK(bc_target_whole_bios(target) >= 1);
+    FUZZ_CHECK(bc_target_whole_bios(target) == table.nr_legs);
+    FUZZ_CHECK(bc_target_discard_bios(target) == (table.layout == BC_LAYOUT_MIRROR ? 1u : table.nr_legs));
     check_table_line(table, target, devices);
     check_info_line(table, target);
 }

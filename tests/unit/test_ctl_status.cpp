@@ -134,11 +134,10 @@ TEST_CASE("biochainctl reads a mirror's resync and legs from what core/ emits") 
                                                  "  leg2    alive\n"
                                                  "  COUNTER ",
                                                  0) == 0);
-    ParentArea area{};
     unsigned leg = 0;
     bc_sector_t leg_sector = 0, leg_sectors = 0;
-    REQUIRE(bc_target_map_whole(target, &area.state, BC_IO_FLUSH, 2, 0, 0, 0, &leg, &leg_sector, &leg_sectors) == 1);
-    CHECK(bc_target_whole_end(target, &area.state, 2, -BC_EIO) == 0);  // legs 0 and 1 have it
+    REQUIRE(bc_target_map_whole(target, BC_IO_FLUSH, 2, 0, 0, &leg, &leg_sector, &leg_sectors) == 1);
+    CHECK(bc_target_whole_end(target, 2, -BC_EIO) == 0);  // legs 0 and 1 have it
     auto state = ctl::mirror_state(*parse_status_info(info_line(target)));
     REQUIRE(state);
     CHECK(state->legs == std::vector<ctl::LegState>{ctl::LegState::alive, ctl::LegState::alive, ctl::LegState::failed});

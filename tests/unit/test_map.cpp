@@ -1165,20 +1165,15 @@ TEST_CASE("only a mirror's ends are judged in core/") {
 // ------------------------------------------------------------ a mirror's regions and resync
 
 namespace {
-// One flush, discard or write-zeroes clone, mapped and ended as the shim does.
+// One flush clone (or a discard's or write-zeroes' of a target other than a mirror),
+// mapped and ended as the shim does.
 struct WholeClone {
-    ParentArea area;
-    int map(bc_target* t, bc_io_kind kind, unsigned nr, bc_sector_t sector = 0, bc_sector_t sectors = 0,
-            unsigned flags = 0) {
+    int map(bc_target* t, bc_io_kind kind, unsigned nr, bc_sector_t sector = 0, bc_sector_t sectors = 0) {
         unsigned leg;
         bc_sector_t leg_sector, leg_sectors;
-        bc::posix::NoioScope noio;
-        return bc_target_map_whole(t, &area.state, kind, nr, sector, sectors, flags, &leg, &leg_sector,
-                                   &leg_sectors);
+        return bc_target_map_whole(t, kind, nr, sector, sectors, &leg, &leg_sector, &leg_sectors);
     }
-    int end(bc_target* t, unsigned nr, int error) {
-        return bc_target_whole_end(t, &area.state, nr, error);
-    }
+    int end(bc_target* t, unsigned nr, int error) { return bc_target_whole_end(t, nr, error); }
 };
 
 // Runs a resync pass to its end; returns the regions copied.
@@ -1554,47 +1549,165 @@ TEST_CASE("mirror: flushes go to live legs only, and succeed while one live leg'
     CHECK(c.end(f.target, 1, -BC_EIO) == 0);
     CHECK(has(info(f.target), "leg1_failed 1"));
     CHECK(c.map(f.target, BC_IO_FLUSH, 1) == 0);  // not sent to the failed leg
-    CHECK(c.map(f.target, BC_IO_DISCARD, 1, 0, 8) == 0);
     CHECK(c.end(f.target, 0, -BC_EIO) == -BC_EIO);  // the last live leg: the flush fails
     CHECK(c.map(f.target, BC_IO_FLUSH, 0) == -BC_EIO);  // no live leg: never a success
-    CHECK(c.map(f.target, BC_IO_WRITE_ZEROES, 0, 0, 8) == -BC_EIO);
     CHECK(f.ops.events == 2);
 }
 
-TEST_CASE("mirror: a discard or write-zeroes waits for the copy of its regions, and the copy for it") {
-    Fixture f("mirror 2 a 0 b 0", 4096);
-    bc_resync_job job;
-    REQUIRE(bc_target_resync_begin(f.target, &job) == 1);
-    REQUIRE(job.region == 0);
-    WholeClone refused;
-    CHECK(refused.map(f.target, BC_IO_DISCARD, 1, 0, 2048, BC_MAP_NOWAIT) == -BC_EAGAIN);
-    std::atomic<bool> mapped{false};
-    WholeClone zeroes;
-    int map = 0;
-    std::thread writer([&] {  // no Catch2 assertion in a thread: they are not thread-safe
-        map = zeroes.map(f.target, BC_IO_WRITE_ZEROES, 1, 0, 2048);
-        mapped = true;
-    });
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    CHECK_FALSE(mapped);  // region 0 is being copied
-    bc_target_resync_end(f.target, &job, 0, 0);
-    writer.join();
-    CHECK(map == 1);
-    // in flight on regions 0 and 1: the copy of region 1 waits for it
+// DM sends a mirror's discard or write-zeroes as one clone (bc_target_discard_bios), mapped
+// as a write: the parent on the first live leg, a child on every other, through the write
+// gate once. Clones per leg passed the gate one by one, and a resync's copy could fall
+// between them (review 3 of 561faae: after a reinstate of leg 0, clone 0 discarded leg 0,
+// the copy gave it leg 1's old data and marked the region in sync, then clone 1 discarded
+// leg 1; unit test "F2", failed on 1c0e5e0^).
+TEST_CASE("mirror: a discard is one clone, copied to every live leg as a write is") {
+    Fixture f("mirror 3 a 0 b 0 c 0 1 nosync", 4096);
+    f.hooks(false);
+    CHECK(bc_target_discard_bios(f.target) == 1);
+    CHECK(bc_target_whole_bios(f.target) == 3);  // flushes stay one clone per leg
+    Fixture striped("striped 2 8 a 0 b 0", 64);
+    CHECK(bc_target_discard_bios(striped.target) == 2);
+    WholeClone flush;  // leg 1 fails
+    REQUIRE(flush.map(f.target, BC_IO_FLUSH, 1) == 1);
+    REQUIRE(flush.end(f.target, 1, -BC_EIO) == 0);
+    CHECK(flush.map(f.target, BC_IO_DISCARD, 0, 0, 8) == -BC_EIO);  // never mapped whole
+    auto map_one = [&f](DmBio& bio, bc_io_kind kind) {
+        f.children.clear();
+        map_like_dm(f, bio, kind, 1024, 2048);  // regions 1 and 2, one clone
+        REQUIRE(bio.rounds == 1);
+        CHECK(bio.results[0].remapped == 1);
+        CHECK(bio.results[0].leg == 0);
+        CHECK(bio.results[0].leg_sector == 1024);
+        CHECK(bio.results[0].parent_sectors == 2048);
+        unsigned legs = 0;
+        for (const Child& c : f.children) {
+            legs |= 1u << c.leg;
+            CHECK(c.leg_sector == 1024);
+            CHECK(c.sectors == 2048);
+        }
+        return legs;
+    };
+    DmBio discard;
+    CHECK(map_one(discard, BC_IO_DISCARD) == 1u << 2);  // not the failed leg 1
+    // leg 1 back, resyncing: a copy of region 1 waits for the discard's ends on every
+    // leg, the parent's own among them
+    bc::posix::NoioScope noio;
+    TableWords words("reinstate 1");
+    const char* error = nullptr;
+    REQUIRE(bc_target_message(f.target, words.argc(), words.argv(), &error) == 0);
     std::atomic<bool> begun{false};
+    bc_resync_job job{};
     int begin = 0;
-    std::thread resync([&] {
+    std::thread resync([&] {  // no Catch2 assertion in a thread: they are not thread-safe
         begin = bc_target_resync_begin(f.target, &job);
+        while (begin > 0 && job.region != 1) {  // region 0 is copied first
+            bc_target_resync_end(f.target, &job, 0, 0);
+            begin = bc_target_resync_begin(f.target, &job);
+        }
         begun = true;
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     CHECK_FALSE(begun);
-    CHECK(zeroes.end(f.target, 1, 0) == 0);
+    bc_target_child_end(f.target, f.children[0].bio, 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK_FALSE(begun);  // the parent's leg is still being discarded
+    CHECK(in_place_end(f.target, *discard.clones[0], 0).error == 0);
     resync.join();
-    REQUIRE(begin == 1);
+    CHECK(begin == 1);
     CHECK(job.region == 1);
     bc_target_resync_end(f.target, &job, 0, 0);
-    CHECK(resync_all(f.target) == 2);
+    resync_all(f.target);
+    DmBio zeroes;
+    CHECK(map_one(zeroes, BC_IO_WRITE_ZEROES) == (1u << 1 | 1u << 2));  // leg 1 live again
+    for (const Child& c : f.children)
+        bc_target_child_end(f.target, c.bio, 0);
+    CHECK(in_place_end(f.target, *zeroes.clones[0], 0).error == 0);
+    CHECK(has(info(f.target), "discards 1 write_zeroes 1"));
+    CHECK(counter(f.target, "write_sectors") == 0);  // no data: no sectors counted as written
+}
+
+TEST_CASE("mirror: a discard waits for the copy of its regions as a write does, all legs or none") {
+    Fixture f("mirror 2 a 0 b 0", 4096);
+    f.hooks(false);
+    bc_resync_job job;
+    REQUIRE(bc_target_resync_begin(f.target, &job) == 1);
+    REQUIRE(job.region == 0);
+    Parent refused;
+    bc_in_place r{};
+    {
+        bc::posix::NoioScope noio;
+        bc_target_map_in_place(f.target, &refused, &refused.state, BC_IO_DISCARD, 0, 2048, BC_MAP_NOWAIT, &r);
+    }
+    CHECK(r.error == -BC_EAGAIN);  // nothing reached any leg
+    CHECK(r.remapped == 0);
+    CHECK(f.children.empty());
+    CHECK(refused.ends == 1);
+    Parent zeroes;
+    bc_in_place mapped{};
+    std::atomic<bool> done{false};
+    std::thread writer([&] {  // no Catch2 assertion in a thread
+        bc::posix::NoioScope noio;
+        bc_target_map_in_place(f.target, &zeroes, &zeroes.state, BC_IO_WRITE_ZEROES, 0, 2048, 0, &mapped);
+        done = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK_FALSE(done);  // region 0 is being copied
+    CHECK(f.children.empty());
+    bc_target_resync_end(f.target, &job, 0, 0);
+    writer.join();
+    CHECK(mapped.error == 0);
+    CHECK(mapped.remapped == 1);
+    REQUIRE(f.children.size() == 1);
+    bc_target_child_end(f.target, f.children[0].bio, 0);
+    CHECK(in_place_end(f.target, zeroes, 0).error == 0);
+    CHECK(resync_all(f.target) == 3);
+}
+
+// A mirror with child limits maps a discard whole: the limits shape data (segments it
+// has none of: the shim's sectors_within_segments would walk a bio without vecs), and a
+// discard or write-zeroes is never handed back to DM in part.
+TEST_CASE("mirror: a discard under child limits is mapped whole, without counting segments") {
+    Fixture f("mirror 2 a 0 b 0 5 nosync max_child_segments 2 max_child_sectors 16", 4096);
+    f.hooks(false);
+    unsigned segment_calls = 0;
+    f.ops.sectors_within_segments = [&](void*, bc_sector_t, unsigned max_sectors, unsigned) {
+        ++segment_calls;
+        return std::min(max_sectors, 6u);
+    };
+    auto end_all = [&f](DmBio& bio) {
+        for (const Child& c : f.children)
+            bc_target_child_end(f.target, c.bio, 0);
+        f.children.clear();
+        for (auto& clone : bio.clones)
+            CHECK(in_place_end(f.target, *clone, 0).error == 0);
+    };
+    for (const bc_io_kind kind : {BC_IO_DISCARD, BC_IO_WRITE_ZEROES}) {
+        DmBio bio;
+        map_like_dm(f, bio, kind, 0, 1024);
+        CHECK(segment_calls == 0);
+        CHECK(bio.rounds == 1);
+        CHECK(bio.results[0].parent_sectors == 1024);
+        REQUIRE(f.children.size() == 1);
+        CHECK(f.children[0].sectors == 1024);
+        end_all(bio);
+        // the all-children path (a deferred write's when child limits apply) likewise
+        Parent p;
+        bc::posix::NoioScope noio;
+        bc_target_map(f.target, &p, &p.state, kind, 0, 1024);
+        CHECK(segment_calls == 0);
+        REQUIRE(f.children.size() == 2);
+        CHECK(f.children[0].sectors == 1024);
+        CHECK(f.children[1].sectors == 1024);
+        for (const Child& c : f.children)
+            bc_target_child_end(f.target, c.bio, 0);
+        f.children.clear();
+        CHECK(p.ends == 1);
+    }
+    DmBio write;
+    map_like_dm(f, write, BC_IO_WRITE, 0, 64);
+    CHECK(segment_calls > 0);  // a write's pieces are measured in segments
+    CHECK(write.results[0].parent_sectors == 6);
+    end_all(write);
 }
 
 TEST_CASE("mirror: a reload carries the legs' states over by identity, and the regions by geometry") {
@@ -1678,38 +1791,6 @@ TEST_CASE("mirror: reinstate refuses a leg no other leg can be resynced from, an
     REQUIRE(bio.results.size() == 1);
     CHECK(bio.results[0].leg == 1);
     in_place_end(f.target, *bio.clones[0], 0);
-}
-
-// DM's clones of one write-zeroes (one a leg) each pass the write gate alone. Leg 0 is
-// reinstated (resyncing; leg 1 the source). Clone 0 (leg 0) enters; the resync of its
-// region raises the barrier and waits for it; clone 1 (leg 1) is refused (NOWAIT, as the
-// shim maps these) and deferred. Clone 0 ends, the copy puts leg 1's old data on leg 0
-// and marks the region in sync; then clone 1 zeroes leg 1. Mapped again with
-// BC_MAP_RETRY after a copy ended, its region must be out of sync again, so that the
-// resync copies it once more; without a copy in between, nothing changes.
-TEST_CASE("mirror: a write-zeroes clone mapped again after a copy fell between its clones puts its regions out of sync") {
-    Fixture f("mirror 2 a 0 b 0 1 nosync", 4096);
-    f.hooks(false);
-    fail_and_reinstate(f.target, 0);  // every region out of sync, leg 0 resyncing
-    const unsigned resyncs_before = unsigned(f.ops.resyncs_wanted);
-    WholeClone c0, c1;
-    REQUIRE(c0.map(f.target, BC_IO_WRITE_ZEROES, 0, 0, 8, BC_MAP_NOWAIT) == 1);
-    bc_resync_job job{};
-    int begun = 0;  // no assertion on the thread: Catch2's are not thread-safe
-    std::thread resync([&] { begun = bc_target_resync_begin(f.target, &job); });  // region 0: waits for clone 0
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    CHECK(c1.map(f.target, BC_IO_WRITE_ZEROES, 1, 0, 8, BC_MAP_NOWAIT) == -BC_EAGAIN);  // the barrier is up
-    CHECK(c0.end(f.target, 0, 0) == 0);
-    resync.join();
-    REQUIRE(begun == 1);
-    CHECK(job.region == 0);
-    CHECK(job.source == 1);
-    bc_target_resync_end(f.target, &job, 0, 0);  // region 0 in sync, leg 0 holds leg 1's old data
-    CHECK(has(info(f.target), "regions 4 regions_in_sync 1"));
-    REQUIRE(c1.map(f.target, BC_IO_WRITE_ZEROES, 1, 0, 8, BC_MAP_RETRY) == 1);
-    CHECK(has(info(f.target), "regions 4 regions_in_sync 0"));  // copied again after clone 1
-    CHECK(unsigned(f.ops.resyncs_wanted) > resyncs_before);
-    CHECK(c1.end(f.target, 1, 0) == 0);
 }
 
 // A disk log's cleaning round flushes every live leg before it clears bits; a leg whose
@@ -2403,18 +2484,22 @@ TEST_CASE("mirror log: a refused log is read again at the next resume, not taken
     CHECK(load_from(renumbered, m.disk, &error) != 0);  // refused again, not skipped
 }
 
-// A discard's clones refused because their bits are not on the log yet (no resync): mapped
-// again once the pass is written, with no copy in between, the regions stay in sync.
-TEST_CASE("mirror log: a discard clone refused for the log and mapped again without a copy between stays in sync") {
+// A mirror's discard waits for the log as a write does: all its regions' bits on the log
+// disk before any leg is discarded, then one clone to every leg.
+TEST_CASE("mirror log: a discard's regions are all on the log before it is mapped") {
     LoggedMirror m("4 log c 0 nosync", {}, false);
-    WholeClone c0, c1;
-    CHECK(c0.map(m.f.target, BC_IO_DISCARD, 0, 0, 8, BC_MAP_NOWAIT) == -BC_EAGAIN);
-    CHECK(c1.map(m.f.target, BC_IO_DISCARD, 1, 0, 8, BC_MAP_NOWAIT) == -BC_EAGAIN);
+    const unsigned long long gen = bc_target_log_write_prepare(m.f.target, 512, 2048);  // regions 0..2
+    CHECK(gen != 0);
     m.disk.pass(m.f.target);
-    REQUIRE(c0.map(m.f.target, BC_IO_DISCARD, 0, 0, 8, BC_MAP_RETRY) == 1);
-    REQUIRE(c1.map(m.f.target, BC_IO_DISCARD, 1, 0, 8, BC_MAP_RETRY) == 1);
-    CHECK(c0.end(m.f.target, 0, 0) == 0);
-    CHECK(c1.end(m.f.target, 1, 0) == 0);
+    CHECK(m.disk.dirty(0));
+    CHECK(m.disk.dirty(1));
+    CHECK(m.disk.dirty(2));
+    CHECK_FALSE(m.disk.dirty(3));
+    CHECK(bc_target_log_write_prepare(m.f.target, 512, 2048) == 0);
+    DmBio bio;
+    map_like_dm(m.f, bio, BC_IO_DISCARD, 512, 2048);
+    REQUIRE(m.f.children.size() == 1);
+    bc_target_child_end(m.f.target, m.f.children[0].bio, 0);
+    CHECK(in_place_end(m.f.target, *bio.clones[0], 0).error == 0);
     CHECK(has(info(m.f.target), "regions 4 regions_in_sync 4"));
-    CHECK(m.f.ops.resyncs_wanted == 0);
 }

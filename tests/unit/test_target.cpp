@@ -136,22 +136,21 @@ TEST_CASE("flushes go to every leg and are counted per leg, and discards only wh
     REQUIRE(t.rc == 0);
     unsigned leg = 9;
     bc_sector_t sector = 0, count = 0;
-    ParentArea state;
     for (unsigned nr = 0; nr < 2; ++nr) {
-        REQUIRE(bc_target_map_whole(t.target, &state, BC_IO_FLUSH, nr, 0, 0, 0, &leg, &sector, &count));
+        REQUIRE(bc_target_map_whole(t.target, BC_IO_FLUSH, nr, 0, 0, &leg, &sector, &count));
         CHECK(leg == nr);
     }
     CHECK(t.info().find(" leg0_flushes 1 leg0_errors 0 leg0_failed 0 leg1_flushes 1 ") != std::string::npos);
     // sectors 0..7 are all on leg 0: nothing for leg 1
-    REQUIRE(bc_target_map_whole(t.target, &state, BC_IO_DISCARD, 0, 0, 8, 0, &leg, &sector, &count));
+    REQUIRE(bc_target_map_whole(t.target, BC_IO_DISCARD, 0, 0, 8, &leg, &sector, &count));
     CHECK(sector == 100);
     CHECK(count == 8);
-    CHECK_FALSE(bc_target_map_whole(t.target, &state, BC_IO_DISCARD, 1, 0, 8, 0, &leg, &sector, &count));
+    CHECK_FALSE(bc_target_map_whole(t.target, BC_IO_DISCARD, 1, 0, 8, &leg, &sector, &count));
     // 4..19: leg 0 gets 4..7 and 16..19 -> its 4..11; leg 1 gets 8..15 -> its 0..7
-    REQUIRE(bc_target_map_whole(t.target, &state, BC_IO_DISCARD, 0, 4, 16, 0, &leg, &sector, &count));
+    REQUIRE(bc_target_map_whole(t.target, BC_IO_DISCARD, 0, 4, 16, &leg, &sector, &count));
     CHECK(sector == 104);
     CHECK(count == 8);
-    REQUIRE(bc_target_map_whole(t.target, &state, BC_IO_DISCARD, 1, 4, 16, 0, &leg, &sector, &count));
+    REQUIRE(bc_target_map_whole(t.target, BC_IO_DISCARD, 1, 4, 16, &leg, &sector, &count));
     CHECK(sector == 200);
     CHECK(count == 8);
 }
@@ -165,11 +164,10 @@ TEST_CASE("a flush, discard or write-zeroes is counted once however many legs it
     REQUIRE(bc_target_whole_bios(t.target) == 3);
     for (const bc_io_kind kind : {BC_IO_FLUSH, BC_IO_DISCARD, BC_IO_WRITE_ZEROES}) {
         for (unsigned nr = 0; nr < 3; ++nr) {
-            ParentArea state;
             unsigned leg = 9;
             bc_sector_t sector = 0, count = 0;
             bc_target_account_whole(t.target, kind, nr);
-            bc_target_map_whole(t.target, &state, kind, nr, 0, kind == BC_IO_FLUSH ? 0 : 24, 0, &leg, &sector, &count);
+            bc_target_map_whole(t.target, kind, nr, 0, kind == BC_IO_FLUSH ? 0 : 24, &leg, &sector, &count);
         }
     }
     CHECK(t.info().find(" flushes 1 discards 1 write_zeroes 1 other 0 ") != std::string::npos);
