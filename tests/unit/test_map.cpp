@@ -1559,7 +1559,7 @@ TEST_CASE("mirror: flushes go to live legs only, and succeed while one live leg'
 // gate once. Clones per leg passed the gate one by one, and a resync's copy could fall
 // between them (review 3 of 561faae: after a reinstate of leg 0, clone 0 discarded leg 0,
 // the copy gave it leg 1's old data and marked the region in sync, then clone 1 discarded
-// leg 1; unit test "F2", failed on 1c0e5e0^).
+// leg 1; its F2 case as a unit test failed on d1e298c).
 TEST_CASE("mirror: a discard is one clone, copied to every live leg as a write is") {
     Fixture f("mirror 3 a 0 b 0 c 0 1 nosync", 4096);
     f.hooks(false);
