@@ -432,8 +432,9 @@ static int biochain_defer_write(struct dm_target *ti, struct biochain *bc, struc
 }
 
 /*
- * A read or write the fast path did not remap: it crosses a chunk, the layout is a mirror
- * or a child limit applies. DM's clone carries the first piece itself and core/ makes
+ * A read or write the fast path did not remap (it crosses a chunk, the layout is a mirror
+ * or a child limit applies), or a mirror's discard or write-zeroes (one clone, copied to
+ * every live leg as a write). DM's clone carries the first piece itself and core/ makes
  * children of what is at hand for the rest; what they do not reach goes back to DM
  * (dm_accept_partial_bio), which resubmits it behind the children already issued (see
  * bc_target_map_in_place). So a split never waits for an earlier child of its own, and a
@@ -687,8 +688,9 @@ static noinline int biochain_mirror_end_io(struct biochain *bc, struct bio *bio,
 	 * bc_target_map_in_place (or the all-children path) and core/ has their end, error
 	 * or not: the parent carries one piece itself, its status is that piece's alone, and
 	 * core/ judges its leg and adds its children's error, or has it issued again on
-	 * another leg. A flush, discard or write-zeroes was mapped whole, one clone per leg:
-	 * each clone's end is judged on its own leg.
+	 * another leg; so do its discards and write-zeroes, one clone copied as a write. A
+	 * flush was mapped whole, one clone per leg: each clone's end is judged on its own
+	 * leg.
 	 */
 	if (record->mapped == BIOCHAIN_MAPPED_SPLIT) {
 		bc_target_in_place_end(bc->core, biochain_parent_state(bc, bio), blk_status_to_errno(*error),
@@ -884,9 +886,11 @@ BIOCHAIN_DEFINE_PREPARE_IOCTL(biochain_prepare_ioctl)
 
 struct target_type biochain_target = {
 	.name = "biochain",
-	.version = { 0, 9, 0 },
-	/* REQ_NOWAIT: nothing waits; refused with BLK_STS_AGAIN only when a split's first
-	 * piece finds its objects missing (biochain_map_split) */
+	.version = { 0, 10, 0 },
+	/* REQ_NOWAIT: nothing waits; refused with BLK_STS_AGAIN when a split's first piece
+	 * finds its objects missing (biochain_map_split), or a mirror's write, discard or
+	 * write-zeroes a region being resynced (io_uring's discard command hands that AGAIN
+	 * to its caller, to issue again from a context that may block) */
 	.features = DM_TARGET_NOWAIT,
 	.module = THIS_MODULE,
 	.ctr = biochain_ctr,

@@ -9,7 +9,7 @@ const char* const kCounterNames[unsigned(Counter::count)] = {
     "alloc_percpu", "alloc_backing", "alloc_reserve", "alloc_waited", "alloc_failed", "frees",
     "rescues", "bios_rescued", "noio_violations", "children", "read_retries", "chain_recycles", "merges",
     "partial_accepts", "depot_puts", "depot_gets", "write_turns", "children_inline", "resync_regions", "resync_sectors", "write_gate_waits",
-    "log_writes", "log_waits",
+    "log_writes", "log_waits", "write_refusals",
 };
 
 Result<Stats*> Stats::create() {

@@ -44,6 +44,7 @@ enum class Counter : unsigned {
     write_gate_waits,// mirror writes that waited for a region's resync to end
     log_writes,      // blocks a mirror's disk log wrote (bitmap and header)
     log_waits,       // mirror writes that waited for their region's bit to reach the log
+    write_refusals,  // mirror writes a leg refused (NOTSUPP, AGAIN): their regions resynced
     count
 };
 

@@ -49,9 +49,14 @@ struct ParentState {
     // gives back (sets it), each with one atomic operation.
     u32 inline_free;
     // A mirror write's regions in RegionSync's write gate (gate_regions from gate_first;
-    // 0: none), left when the parent ends.
+    // 0: none), left when the parent ends; gate_last is the last region it touches.
     u32 gate_regions;
     u64 gate_first;
+    u64 gate_last;
+    // A leg's piece of a mirror write (its own or a child's) ended with an error that
+    // fails no leg (AGAIN, NOTSUPP): 0 or that -errno (atomic; children end at once).
+    // Other legs may have taken it: its regions are resynced as it leaves the gate.
+    int legs_refused;
 };
 
 constexpr unsigned kNoLeg = ~0u;
@@ -68,6 +73,7 @@ public:
         parent->parent_leg = kNoLeg;
         parent->inline_free = 0;  // the mappers that use them say how many (bc_target_map*)
         parent->gate_regions = 0;
+        parent->legs_refused = 0;
         parent->log_epoch = 0;
         __atomic_store_n(&parent->remaining, 1, __ATOMIC_RELAXED);
     }

@@ -118,6 +118,7 @@ bool enter_write_gate(bc_target* target, ParentState* parent, bc_sector_t sector
     if (waited)
         target->stats->add(Counter::write_gate_waits, 1);
     parent->gate_first = first;
+    parent->gate_last = last;
     parent->gate_regions = n;
     parent->log_epoch = 0;
     if (!target->log.attached())
@@ -139,7 +140,26 @@ bool enter_write_gate(bc_target* target, ParentState* parent, bc_sector_t sector
     return true;
 }
 
+// A leg's piece of a mirror write ended with error, which fails no leg: recorded, for
+// leave_write_gate.
+void note_leg_refused(ParentState* parent, int error) {
+    if (error && !fails_leg(error))
+        __atomic_store_n(&parent->legs_refused, error, __ATOMIC_RELAXED);
+}
+
+// A mirror write leaves the gate of its regions. One that a leg refused (NOTSUPP, AGAIN:
+// the leg is not at fault, and stays live) may have landed on the other legs: its
+// regions are put out of sync first, while it still holds them (a copy waiting for it
+// to drain copies them again), so that the resync makes the legs agree, from the
+// source leg, instead of reads returning old and new data by turns. The write ends with
+// that error: its caller takes it as not done (blkdev_issue_zeroout writes the zeroes
+// itself), and what the source holds is what every leg will hold.
 void leave_write_gate(bc_target* target, ParentState* parent) {
+    if (parent->gate_regions && __atomic_load_n(&parent->legs_refused, __ATOMIC_RELAXED)) {
+        target->stats->add(Counter::write_refusals, 1);
+        if (target->regions.mark_out_of_sync(parent->gate_first, parent->gate_last) && target->ops.resync)
+            target->ops.resync(target->ctx);
+    }
     for (u32 i = 0; i < parent->gate_regions; ++i)
         target->regions.exit_write(parent->gate_first + i);
     parent->gate_regions = 0;
@@ -681,12 +701,14 @@ unsigned read_retry_leg(bc_target* target, unsigned failed_leg, bc_sector_t sect
 // were children (the parent's leg failed: they hold the data), or the parent carries them
 // itself in turns: the next live leg whose turn it is, else the end, written if a leg
 // that has it is still live. An error fails the leg, except one that says nothing of the
-// leg's data (AGAIN, NOTSUPP) before any leg has it: then nothing was written and the
-// write ends with that error, to be issued again or failed as a whole. Once a live leg
-// has the data any error fails the leg, as dm-raid1's write_callback does: legs that
-// differ would return old and new data by turns.
+// leg's data (AGAIN, NOTSUPP): before any leg has it, nothing was written and the write
+// ends with that error, to be issued again or failed as a whole; once a live leg has
+// it, the leg stays live, the write goes on to the next turn and ends with that error,
+// and leave_write_gate has its regions resynced (note_leg_refused), so that legs that
+// differ do not return old and new data by turns. The same as for copies as children.
 void end_write(bc_target* target, ParentState* parent, int own, int children, bc_in_place_end* end) {
     if (!parent->parent_retryable) {
+        note_leg_refused(parent, own);
         if (own && fails_leg(own) && fail_mirror_leg(target, parent->parent_leg))
             own = 0;  // the copies landed: the mirror goes on degraded
         end->error = worse_error(own, children);
@@ -694,13 +716,13 @@ void end_write(bc_target* target, ParentState* parent, int own, int children, bc
     }
     if (!own) {
         parent->parent_landed = u16(parent->parent_landed | 1u << parent->parent_leg);
-    } else {
-        const bool on_a_live_leg = (parent->parent_landed & ~target->mirror.failed()) != 0;
-        if (!fails_leg(own) && !on_a_live_leg) {
-            end->error = worse_error(own, children);
-            return;
-        }
+    } else if (fails_leg(own)) {
         fail_mirror_leg(target, parent->parent_leg);
+    } else if (!(parent->parent_landed & ~target->mirror.failed())) {
+        end->error = worse_error(own, children);  // no live leg has it: nothing to undo
+        return;
+    } else {
+        note_leg_refused(parent, own);
     }
     const unsigned next = parent->parent_turns & ~target->mirror.failed();
     if (next) {
@@ -714,7 +736,7 @@ void end_write(bc_target* target, ParentState* parent, int own, int children, bc
         own = 0;  // the legs that failed on their turn are failed: degraded
     else if (!own)
         own = -BC_EIO;  // its leg failed (another write's error) after it landed
-    end->error = worse_error(own, children);
+    end->error = worse_error(worse_error(own, __atomic_load_n(&parent->legs_refused, __ATOMIC_RELAXED)), children);
 }
 }  // namespace
 
@@ -776,6 +798,8 @@ extern "C" void bc_target_child_end(bc_target* target, void* child, int error) {
     ChildRecord* r = record_of(target, child);
     if (error) {
         count_leg_error(target, r->leg, error);
+        if (is_mirror(target) && r->write)
+            note_leg_refused(r->parent, error);
         if (is_mirror(target) && fails_leg(error) && !r->readahead && fail_mirror_leg(target, r->leg)) {
             if (r->write) {
                 error = 0;  // another leg holds the data: the mirror goes on degraded

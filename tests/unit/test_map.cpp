@@ -519,6 +519,11 @@ bc_in_place_end in_place_end(bc_target* target, Parent& parent, int error) {
     return end;
 }
 
+// Whether s holds words (whole words: between spaces, or at the end).
+bool has(const std::string& s, const std::string& words) { return s.find(" " + words + " ") != std::string::npos ||
+                                                                   s.size() >= words.size() + 1 &&
+                                                                       s.compare(s.size() - words.size() - 1, std::string::npos, " " + words) == 0; }
+
 unsigned long long counter(bc_target* t, const std::string& name) {
     const std::string s = info(t);
     const size_t at = s.find(" " + name + " ");
@@ -901,21 +906,74 @@ TEST_CASE("in place: a write in turns has landed only on a leg that is still liv
     held.release();
 }
 
-// Review finding: a write that landed on one leg and was refused on a later turn for a
-// reason that fails no leg (NOTSUPP, AGAIN) ended with the error and no leg failed: the
-// legs then differed and reads alternated between old and new data. As dm-raid1's
-// write_callback, once the data is on a leg any error on another fails that leg.
-TEST_CASE("in place: a write in turns refused on a later leg fails that leg, and is written") {
+// A write that landed on one leg and was refused on a later turn for a reason that says
+// nothing of the leg (NOTSUPP, AGAIN) ended with the error and no leg failed: the legs
+// then differed in a region in sync, and reads alternated between old and new data. A
+// review (bde29da) had that leg failed, as dm-raid1's write_callback
+// does; a leg that does not support an operation (a SCSI disk that dropped WRITE SAME)
+// is not faulty, so now it stays live, the write ends with the refusal, and its regions
+// are resynced from the source leg: the legs agree, on what the source holds.
+TEST_CASE("in place: a write in turns refused on a later leg ends with the refusal, its regions resynced") {
     HeldMirror held;
     Fixture& f = held.f;
+    const unsigned resyncs = unsigned(f.ops.resyncs_wanted);
     DmBio w;
     map_like_dm(f, w, BC_IO_WRITE, 0, 8);
     bc_in_place_end e = in_place_end(f.target, *w.clones[0], 0);
     REQUIRE(e.retry == 1);
     e = in_place_end(f.target, *w.clones[0], -BC_EOPNOTSUPP);
     CHECK(e.retry == 0);
-    CHECK(e.error == 0);
-    CHECK(info(f.target).find("leg1_failed 1") != std::string::npos);
+    CHECK(e.error == -BC_EOPNOTSUPP);
+    CHECK(has(info(f.target), "leg1_failed 0"));
+    CHECK(has(info(f.target), "regions_in_sync 1023"));  // region 0 to be copied again
+    CHECK(counter(f.target, "write_refusals") == 1);
+    CHECK(unsigned(f.ops.resyncs_wanted) == resyncs + 1);
+    held.release();
+}
+
+// Review of 3653c95: a leg that refuses its copy of a write-zeroes (NOTSUPP: write-zeroes
+// support lost at run time) while another leg zeroed: the legs differed in a region in
+// sync (a caller without blkdev_issue_zeroout's fallback, fallocate PUNCH_HOLE, never
+// writes the zeroes itself).
+TEST_CASE("mirror: a write-zeroes refused by one leg after another took it leaves no region in sync with the legs different") {
+    Fixture f("mirror 2 a 0 b 0 1 nosync", 4096);
+    f.hooks(false);
+    DmBio z;
+    map_like_dm(f, z, BC_IO_WRITE_ZEROES, 0, 1024);  // region 0
+    REQUIRE(f.children.size() == 1);                   // leg 1's copy
+    bc_target_child_end(f.target, f.children[0].bio, -BC_EOPNOTSUPP);
+    CHECK(in_place_end(f.target, *z.clones[0], 0).error == -BC_EOPNOTSUPP);  // leg 0 zeroed
+    CHECK(has(info(f.target), "leg1_failed 0"));
+    CHECK(has(info(f.target), "regions 4 regions_in_sync 3"));
+    CHECK(f.ops.resyncs_wanted == 1);
+    // the parent's own leg refused, the copy taken: the same
+    DmBio d;
+    map_like_dm(f, d, BC_IO_DISCARD, 1024, 1024);  // region 1
+    REQUIRE(f.children.size() == 2);
+    bc_target_child_end(f.target, f.children[1].bio, 0);
+    CHECK(in_place_end(f.target, *d.clones[0], -BC_EOPNOTSUPP).error == -BC_EOPNOTSUPP);
+    CHECK(has(info(f.target), "regions 4 regions_in_sync 2"));
+    CHECK(has(info(f.target), "leg0_failed 0"));
+    CHECK(counter(f.target, "write_refusals") == 2);
+}
+
+// The same refusal is judged alike whether the copies went as children or in turns.
+TEST_CASE("mirror: a discard refused by a later leg is judged alike in turns and as children") {
+    Fixture f("mirror 2 a 0 b 0 1 nosync", 4096);
+    f.hooks(false);
+    DmBio c;
+    map_like_dm(f, c, BC_IO_DISCARD, 0, 8);
+    REQUIRE(f.children.size() == 1);
+    bc_target_child_end(f.target, f.children[0].bio, -BC_EOPNOTSUPP);
+    const int as_children = in_place_end(f.target, *c.clones[0], 0).error;
+    const bool failed_as_children = has(info(f.target), "leg1_failed 1");
+    HeldMirror held;
+    DmBio t;
+    map_like_dm(held.f, t, BC_IO_DISCARD, 0, 8);
+    REQUIRE(in_place_end(held.f.target, *t.clones[0], 0).retry == 1);
+    CHECK(in_place_end(held.f.target, *t.clones[0], -BC_EOPNOTSUPP).error == as_children);
+    CHECK(has(info(held.f.target), "leg1_failed 1") == failed_as_children);
+    CHECK(counter(held.f.target, "write_refusals") == counter(f.target, "write_refusals"));
     held.release();
 }
 
@@ -1198,9 +1256,6 @@ void fail_and_reinstate(bc_target* t, unsigned leg) {
     REQUIRE(bc_target_message(t, words.argc(), words.argv(), &error) == 0);
 }
 
-bool has(const std::string& s, const std::string& words) { return s.find(" " + words + " ") != std::string::npos ||
-                                                                   s.size() >= words.size() + 1 &&
-                                                                       s.compare(s.size() - words.size() - 1, std::string::npos, " " + words) == 0; }
 }  // namespace
 
 TEST_CASE("mirror: a new mirror reads regions out of sync from its first leg, and retries them nowhere") {
