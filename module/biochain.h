@@ -126,6 +126,13 @@ void biochain_log_stop(struct biochain *bc);
 void biochain_log_quiesce(struct biochain *bc);
 /* core/'s ops->log_kick. */
 void biochain_log_kick(struct biochain *bc);
+/* A polled write waits for the log: its pass queued at once (see mirror_log.c). */
+void biochain_log_kick_now(struct biochain *bc);
+/* The threads that write the logs' passes, one per CPU (log_workers.c). */
+struct kthread_worker;
+int biochain_log_workers_get(void);
+void biochain_log_workers_put(void);
+struct kthread_worker *biochain_log_worker(unsigned int cpu);
 /* A mirror write that waits for the log's pass (dm_target.c defers it at map): mapped by
  * the log's dispatcher once biochain_deferred_gen's pass is written. */
 void biochain_log_defer(struct biochain *bc, struct bio *bio, unsigned long long gen);

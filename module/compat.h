@@ -18,6 +18,7 @@
 #include <linux/device-mapper.h>
 #include <linux/err.h>
 #include <linux/file.h>
+#include <linux/kthread.h>
 
 /* 6.11 moved bio_integrity() out of bio.h into its own header (BC_HAVE_BIO_INTEGRITY_H). */
 #ifdef BC_HAVE_BIO_INTEGRITY_H
@@ -209,6 +210,18 @@ static inline bool biochain_bio_is_atomic(const struct bio *bio)
 #define BIOCHAIN_WQ_PERCPU WQ_PERCPU
 #else
 #define BIOCHAIN_WQ_PERCPU 0
+#endif
+
+/*
+ * A kthread worker bound to cpu, running, named "name/<cpu>": since 6.14 (probe
+ * BC_HAVE_KTHREAD_RUN_WORKER_ON_CPU) kthread_create_worker_on_cpu() fills the CPU into
+ * a "%u" itself and leaves the thread asleep, and kthread_run_worker_on_cpu() wakes it;
+ * before, kthread_create_worker_on_cpu() took printf arguments and woke it.
+ */
+#ifdef BC_HAVE_KTHREAD_RUN_WORKER_ON_CPU
+#define biochain_kthread_worker_on_cpu(cpu, name_u) kthread_run_worker_on_cpu(cpu, 0, name_u)
+#else
+#define biochain_kthread_worker_on_cpu(cpu, name_u) kthread_create_worker_on_cpu(cpu, 0, name_u, cpu)
 #endif
 
 /*

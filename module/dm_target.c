@@ -425,9 +425,13 @@ void biochain_queue_deferred(struct biochain *bc, struct bio *bio)
 static int biochain_defer_write(struct dm_target *ti, struct biochain *bc, struct bio *bio,
 				unsigned long long gen)
 {
+	const bool polled = bio->bi_opf & REQ_POLLED;
+
 	biochain_defer_clone(ti, bc, bio);
 	biochain_clone_record(bc, bio)->held_gen = gen;
 	biochain_log_defer(bc, bio, gen);
+	if (polled)
+		biochain_log_kick_now(bc);
 	return DM_MAPIO_SUBMITTED;
 }
 
