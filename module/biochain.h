@@ -128,7 +128,7 @@ void biochain_log_quiesce(struct biochain *bc);
 void biochain_log_kick(struct biochain *bc);
 /* A polled write waits for the log: its pass queued at once (see mirror_log.c). */
 void biochain_log_kick_now(struct biochain *bc);
-/* The threads that write the logs' passes, one per CPU (log_workers.c). */
+/* The threads that queue the logs' passes, one per CPU (log_workers.c). */
 struct kthread_worker;
 int biochain_log_workers_get(void);
 void biochain_log_workers_put(void);

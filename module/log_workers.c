@@ -10,11 +10,13 @@
  * submitter can issue its next write, and a submitter that keeps many writes in flight
  * pays a pass, two context switches and a FUA write per deferred write: with 4k random
  * writes at QD32 from one fio job over null_blk (6.1, TCG), 1.1 writes a pass. The
- * scheduler does not preempt for a SCHED_BATCH task that wakes up
- * (check_preempt_wakeup), and otherwise treats it as any nice-0 task: the thread runs
- * when the submitter blocks or its time slice ends, on the same CPU, and the pass it
- * queues then carries every write deferred until then; a submitter that waits for its
- * write (QD1) blocks at once, and its pass is queued at once. An unbound queue or
+ * scheduler does not preempt for a SCHED_BATCH task that wakes up (check_preempt_wakeup,
+ * check_preempt_wakeup_fair since 6.6), and otherwise treats it as any nice-0 task: the
+ * thread runs when the submitter blocks or its time slice ends, on the same CPU, and the
+ * pass it queues then carries every write deferred until then (18 a pass); a submitter
+ * that waits for its write (QD1) blocks at once, and its pass is queued at once. One that
+ * does not block (it spins: io_uring IOPOLL) would hold the pass for its time slice: a
+ * polled write queues its pass at once (biochain_log_kick_now). An unbound queue or
  * another CPU would also leave the submitter running, but costs a QD1 writer the wake of
  * an idle CPU for each pass (0.3x at QD1 under TCG). md's raid1d and dm-raid1's kmirrord
  * gather writes in a worker for the same reason: a bitmap or log write shared by many
@@ -25,8 +27,11 @@
  * disk-log mirror kicks the lower log's pass through the same thread without waiting
  * for it (both passes run on their logs' own queues, each with its rescuer). A CPU that
  * comes online later has no thread: its kicks queue the pass at once
- * (biochain_log_worker() returns NULL). A thread whose CPU goes offline is moved by the
- * scheduler and goes on.
+ * (biochain_log_worker() returns NULL). A thread whose CPU goes offline while it has work
+ * is moved by the scheduler and goes on, unbound from then on (kthread_bind's threads
+ * are not per-CPU kthreads): the kicks of that CPU are then queued wherever it runs,
+ * and its batching is lost until the last disk log goes (no hotplug callback binds it
+ * again).
  */
 #include <linux/cpumask.h>
 #include <linux/err.h>
@@ -115,5 +120,7 @@ void biochain_log_workers_put(void)
  * NULL when that CPU has none (online only since). */
 struct kthread_worker *biochain_log_worker(unsigned int cpu)
 {
-	return READ_ONCE(biochain_log_workers)[cpu];
+	struct kthread_worker **workers = READ_ONCE(biochain_log_workers);
+
+	return workers ? workers[cpu] : NULL;
 }

@@ -281,10 +281,12 @@ static void biochain_log_take_threads(struct biochain_log *log)
 	struct biochain_log_kick_work *works = kcalloc(nr_cpu_ids, sizeof(*works), GFP_KERNEL);
 	unsigned int cpu;
 
-	if (!works)
-		return;
-	if (biochain_log_workers_get()) {
+	int ret = -ENOMEM;
+
+	if (!works || (ret = biochain_log_workers_get())) {
 		kfree(works);
+		DMWARN("%pg: no log threads (%d): each pass queued at once, a write a pass",
+		       log->dev->bdev, ret);
 		return;
 	}
 	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
@@ -395,12 +397,13 @@ void biochain_log_destroy(struct biochain *bc, struct dm_target *ti)
 		return;
 	if (log->wq)
 		biochain_log_stop(bc);
-	/* the kicks first: each may queue a pass */
+	/* the kicks first (nothing kicks any more): each may queue a pass */
 	if (log->kick_works) {
 		for (cpu = 0; cpu < nr_cpu_ids; cpu++)
 			kthread_flush_work(&log->kick_works[cpu].work);
 		biochain_log_workers_put();
 		kfree(log->kick_works);
+		log->kick_works = NULL;
 	}
 	if (log->wq) {
 		flush_work(&log->pass_work);

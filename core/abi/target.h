@@ -115,8 +115,9 @@ int bc_target_whole_end(struct bc_target *target, unsigned int nr, int error);
 void bc_target_leg_flush_error(struct bc_target *target, unsigned int leg, int error);
 
 /* Split a read or write the fast path (abi/fast_path.h) did not remap (or a mirror's
- * discard or write-zeroes) into child bios and issue them. Call inside a NOIO scope; may sleep for memory. The parent is ended
- * through ops->parent_end once its last child ended (possibly before this returns). */
+ * discard or write-zeroes) into child bios and issue them. Call inside a NOIO scope;
+ * may sleep for memory. The parent is ended through ops->parent_end once its last child
+ * ended (possibly before this returns). */
 void bc_target_map(struct bc_target *target, void *parent, void *parent_state,
 		   enum bc_io_kind kind, bc_sector_t sector, unsigned int sectors);
 /*
@@ -127,11 +128,11 @@ void bc_target_map(struct bc_target *target, void *parent, void *parent_state,
  * which resubmits it behind the children already issued. So a striped or linear split
  * never waits and never needs the rescuer.
  *   - mirror write (and a mirror's discard or write-zeroes, as one: see
- *     bc_target_discard_bios): the parent goes to the first live leg, one child per other live leg,
- *     all at hand or none; with none, the parent carries the copies itself, in turns: at
- *     its end (bc_target_in_place_end) it is issued again on the next live leg, until
- *     every live leg has it (retryable); a further piece (a child limit) only with every
- *     copy of it at hand;
+ *     bc_target_discard_bios): the parent goes to the first live leg, one child per
+ *     other live leg, all at hand or none; with none, the parent carries the copies
+ *     itself, in turns: at its end (bc_target_in_place_end) it is issued again on the
+ *     next live leg, until every live leg has it (retryable); a further piece (a child
+ *     limit) only with every copy of it at hand;
  *   - mirror read: as striped, on the next read leg: the parent reads its first piece
  *     itself and is issued again on another leg if that fails (bc_target_in_place_end,
  *     dm-raid1's retry); further pieces are children at hand, each retried alone.
