@@ -265,8 +265,9 @@ void biochain_log_kick(struct biochain *bc)
 /*
  * A pass queued at once, not when the writer lets its CPU go: for a write that was
  * polled, whose submitter spins in its poll loop rather than block (io_uring's IOPOLL),
- * so that a log thread would wait out its time slice (4.5 ms a write at QD1 under TCG,
- * against 0.03 ms at once). The kworker preempts it, as it would any writer.
+ * so that a log thread would wait out its time slice (over a new log at QD1 under TCG:
+ * 217 IOPS, against 6 100-7 000 at once). The kworker preempts it, as it would any
+ * writer.
  */
 void biochain_log_kick_now(struct biochain *bc)
 {
@@ -280,10 +281,9 @@ static void biochain_log_take_threads(struct biochain_log *log)
 {
 	struct biochain_log_kick_work *works = kcalloc(nr_cpu_ids, sizeof(*works), GFP_KERNEL);
 	unsigned int cpu;
+	int ret = works ? biochain_log_workers_get() : -ENOMEM;
 
-	int ret = -ENOMEM;
-
-	if (!works || (ret = biochain_log_workers_get())) {
+	if (ret) {
 		kfree(works);
 		DMWARN("%pg: no log threads (%d): each pass queued at once, a write a pass",
 		       log->dev->bdev, ret);
