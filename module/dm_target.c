@@ -251,13 +251,14 @@ static void biochain_defer_clone(struct dm_target *ti, struct biochain *bc, stru
 static noinline int biochain_map_whole(struct dm_target *ti, struct bio *bio, enum bc_io_kind kind)
 {
 	struct biochain *bc = ti->private;
+	struct biochain_clone_record *record = biochain_clone_record(bc, bio);
 	unsigned int nr = dm_bio_get_target_bio_nr(bio);
 	sector_t leg_sector, leg_sectors;
 	unsigned int leg;
 	int ret;
 
-	biochain_clone_record(bc, bio)->mapped = BIOCHAIN_MAPPED_WHOLE;
-	biochain_clone_record(bc, bio)->held = false;
+	record->mapped = BIOCHAIN_MAPPED_WHOLE;
+	record->held = false;
 	bc_target_account_whole(bc->core, kind, nr);
 	ret = bc_target_map_whole(bc->core, kind, nr, dm_target_offset(ti, bio->bi_iter.bi_sector), bio_sectors(bio),
 				  &leg, &leg_sector, &leg_sectors);
@@ -591,8 +592,9 @@ static int biochain_map(struct dm_target *ti, struct bio *bio)
 	struct bc_remap remap;
 
 	if (unlikely(kind != BC_IO_READ && kind != BC_IO_WRITE)) {
-		if (bc->mirror && (kind == BC_IO_DISCARD || kind == BC_IO_WRITE_ZEROES))
-			return biochain_map_split(ti, bio); /* one clone, copied as a write */
+		/* one clone (bc_target_discard_bios), copied as a write */
+		if (bc->fast_path.writes_copied && (kind == BC_IO_DISCARD || kind == BC_IO_WRITE_ZEROES))
+			return biochain_map_split(ti, bio);
 		return biochain_map_whole(ti, bio, kind);
 	}
 	remap = bc_fast_path_remap(&bc->fast_path, dm_target_offset(ti, bio->bi_iter.bi_sector),

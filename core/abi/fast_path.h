@@ -52,7 +52,9 @@ struct bc_fast_path {
 	unsigned long sectors[2];
 	/* A write lands as copies on several legs (a mirror): once its objects are at hand it
 	 * goes down without REQ_NOWAIT, so that a lower queue cannot refuse one copy (AGAIN)
-	 * while another lands and leave the legs different with the write reported unwritten. */
+	 * while another lands and leave the legs different with the write reported unwritten.
+	 * A discard or write-zeroes changes data as a write does: it is one clone
+	 * (bc_target_discard_bios), which the shim maps as a write (bc_target_map_in_place). */
 	int writes_copied;
 	/* A read or write split in place has its end judged in core/ (bc_target_in_place_end):
 	 * a mirror's clone carries a piece to a leg of its own, to be failed, retried or

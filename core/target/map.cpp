@@ -477,6 +477,7 @@ extern "C" void bc_target_parent_refused(void* parent_state, void* parent) {
 
 extern "C" unsigned int bc_target_whole_bios(const bc_target* target) { return target->table.nr_legs; }
 
+// One clone where writes are copied (bc_fast_path.writes_copied, the rule the shim maps by).
 extern "C" unsigned int bc_target_discard_bios(const bc_target* target) {
     return is_mirror(target) ? 1 : target->table.nr_legs;
 }
