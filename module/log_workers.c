@@ -25,29 +25,55 @@
  * The threads only queue work: nothing they run sleeps or waits for I/O, so one log's
  * stalled device holds no other log's pass back, and a mirror whose log lies on another
  * disk-log mirror kicks the lower log's pass through the same thread without waiting
- * for it (both passes run on their logs' own queues, each with its rescuer). A CPU that
- * comes online later has no thread: its kicks queue the pass at once
- * (biochain_log_worker() returns NULL). A thread whose CPU goes offline while it has work
- * is moved by the scheduler and goes on, unbound from then on (kthread_bind's threads
- * are not per-CPU kthreads): the kicks of that CPU are then queued wherever it runs,
- * and its batching is lost until the last disk log goes (no hotplug callback binds it
- * again).
+ * for it (both passes run on their logs' own queues, each with its rescuer).
+ *
+ * CPU hotplug: a thread whose CPU goes offline is moved by the scheduler and goes on,
+ * unbound (kthread_bind's threads are not per-CPU kthreads, which modules cannot make),
+ * its queued kicks run wherever it lands; a CPU that comes online, again or for the first
+ * time since the threads were made, gets its thread bound to it, or a new one. Not in the
+ * hotplug callback itself: the CPU is not active yet there, and a thread woken on it
+ * would be moved away at once (is_cpu_allowed). The callback queues a work item that
+ * takes the hotplug lock for reading, so it runs once the CPU is up. Until then that
+ * CPU's kicks go through the moved thread, or queue the pass at once where it has none
+ * (biochain_log_worker() returns NULL).
  */
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
 #include <linux/cpumask.h>
 #include <linux/err.h>
 #include <linux/kthread.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include <uapi/linux/sched/types.h>
 
 #include "biochain.h"
 #include "compat.h"
 
+/* Taken inside the CPU hotplug lock (cpus_read_lock), never around it. */
 static DEFINE_MUTEX(biochain_log_workers_lock);
 /* nr_cpu_ids of them, NULL where none; set while users > 0 (under the lock) */
 static struct kthread_worker **biochain_log_workers;
 static unsigned int biochain_log_workers_users;
+static enum cpuhp_state biochain_log_workers_cpuhp; /* 0: not registered */
+
+/* cpu's thread, SCHED_BATCH, bound to it (the CPU online, under cpus_read_lock). */
+static struct kthread_worker *biochain_log_worker_create(unsigned int cpu)
+{
+	const struct sched_attr batch = { .size = sizeof(batch), .sched_policy = SCHED_BATCH };
+	struct kthread_worker *worker = biochain_kthread_worker_on_cpu(cpu, "biochain_log/%u");
+	int ret;
+
+	if (IS_ERR(worker))
+		return worker;
+	ret = sched_setattr_nocheck(worker->task, &batch);
+	if (ret) {
+		kthread_destroy_worker(worker);
+		return ERR_PTR(ret);
+	}
+	return worker;
+}
 
 static void biochain_log_workers_stop(struct kthread_worker **workers)
 {
@@ -59,15 +85,16 @@ static void biochain_log_workers_stop(struct kthread_worker **workers)
 	kfree(workers);
 }
 
-/* A disk log's constructor (process context): the threads, made by the first. */
+/* A disk log's constructor (process context): the threads, made by the first, for the
+ * CPUs online (no CPU comes or goes meanwhile). */
 int biochain_log_workers_get(void)
 {
-	const struct sched_attr batch = { .size = sizeof(batch), .sched_policy = SCHED_BATCH };
 	struct kthread_worker **workers;
 	struct kthread_worker *worker;
 	unsigned int cpu;
 	int ret = 0;
 
+	cpus_read_lock();
 	mutex_lock(&biochain_log_workers_lock);
 	if (biochain_log_workers_users) {
 		biochain_log_workers_users++;
@@ -78,17 +105,13 @@ int biochain_log_workers_get(void)
 		ret = -ENOMEM;
 		goto out;
 	}
-	/* A CPU that goes meanwhile leaves a thread the scheduler moves, as any later. */
 	for_each_online_cpu(cpu) {
-		worker = biochain_kthread_worker_on_cpu(cpu, "biochain_log/%u");
+		worker = biochain_log_worker_create(cpu);
 		if (IS_ERR(worker)) {
 			ret = PTR_ERR(worker);
 			break;
 		}
 		workers[cpu] = worker;
-		ret = sched_setattr_nocheck(worker->task, &batch);
-		if (ret)
-			break;
 	}
 	if (ret) {
 		biochain_log_workers_stop(workers);
@@ -98,6 +121,7 @@ int biochain_log_workers_get(void)
 	biochain_log_workers_users = 1;
 out:
 	mutex_unlock(&biochain_log_workers_lock);
+	cpus_read_unlock();
 	return ret;
 }
 
@@ -117,10 +141,73 @@ void biochain_log_workers_put(void)
 }
 
 /* Any context, by a holder of a reference (biochain_log_workers_get): cpu's thread, or
- * NULL when that CPU has none (online only since). */
+ * NULL when that CPU has none (online since, its thread not made yet). */
 struct kthread_worker *biochain_log_worker(unsigned int cpu)
 {
 	struct kthread_worker **workers = READ_ONCE(biochain_log_workers);
 
-	return workers ? workers[cpu] : NULL;
+	return workers ? READ_ONCE(workers[cpu]) : NULL;
+}
+
+/*
+ * Every online CPU's thread bound to it again (the scheduler moved it when the CPU went
+ * offline), or made (the CPU came online since the threads were). Under cpus_read_lock:
+ * a hotplug in progress has ended, the CPUs online are active, and none goes meanwhile.
+ * A thread that cannot be made leaves that CPU's kicks queueing the pass at once.
+ */
+static void biochain_log_workers_rebind(struct work_struct *work)
+{
+	struct kthread_worker **workers;
+	struct kthread_worker *worker;
+	unsigned int cpu;
+
+	cpus_read_lock();
+	mutex_lock(&biochain_log_workers_lock);
+	workers = biochain_log_workers;
+	for_each_online_cpu(cpu) {
+		if (!workers)
+			break;
+		worker = workers[cpu];
+		if (worker) {
+			if (!cpumask_equal(worker->task->cpus_ptr, cpumask_of(cpu)))
+				set_cpus_allowed_ptr(worker->task, cpumask_of(cpu));
+			continue;
+		}
+		worker = biochain_log_worker_create(cpu);
+		if (IS_ERR(worker)) {
+			pr_warn("biochain: no log thread for CPU %u (%ld): its kicks queue the pass at once\n",
+				cpu, PTR_ERR(worker));
+			continue;
+		}
+		WRITE_ONCE(workers[cpu], worker); /* read by biochain_log_worker() without the lock */
+	}
+	mutex_unlock(&biochain_log_workers_lock);
+	cpus_read_unlock();
+}
+static DECLARE_WORK(biochain_log_workers_rebind_work, biochain_log_workers_rebind);
+
+/* The hotplug callback, on the CPU coming up, the hotplug lock held for writing. */
+static int biochain_log_cpu_online(unsigned int cpu)
+{
+	schedule_work(&biochain_log_workers_rebind_work);
+	return 0;
+}
+
+/* Module load: the hotplug callback registered (without calls for the CPUs online now). */
+int biochain_log_workers_init(void)
+{
+	int ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "dm/biochain_log:online",
+					    biochain_log_cpu_online, NULL);
+
+	if (ret < 0)
+		return ret;
+	biochain_log_workers_cpuhp = ret;
+	return 0;
+}
+
+/* Module unload (no disk log left): the callback gone, its work item ended. */
+void biochain_log_workers_exit(void)
+{
+	cpuhp_remove_state_nocalls(biochain_log_workers_cpuhp);
+	cancel_work_sync(&biochain_log_workers_rebind_work);
 }

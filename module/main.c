@@ -16,15 +16,20 @@ static int __init biochain_init(void)
 	ret = biochain_env_init(debugfs_dir);
 	if (ret)
 		goto out_debugfs;
-	ret = dm_register_target(&biochain_target);
+	ret = biochain_log_workers_init();
 	if (ret)
 		goto out_env;
+	ret = dm_register_target(&biochain_target);
+	if (ret)
+		goto out_log_workers;
 	biochain_bench_init(debugfs_dir);
 	biochain_child_bio_debugfs_init(debugfs_dir);
 	biochain_selftest_init(debugfs_dir);
 	biochain_kunit_init(debugfs_dir);
 	return 0;
 
+out_log_workers:
+	biochain_log_workers_exit();
 out_env:
 	biochain_env_exit();
 out_debugfs:
@@ -35,6 +40,7 @@ out_debugfs:
 static void __exit biochain_exit(void)
 {
 	dm_unregister_target(&biochain_target);
+	biochain_log_workers_exit();
 	debugfs_remove_recursive(debugfs_dir);
 	biochain_bench_exit();
 	biochain_kunit_exit();
