@@ -130,7 +130,7 @@ void biochain_log_kick(struct biochain *bc);
 void biochain_log_kick_now(struct biochain *bc);
 /* The threads that queue the logs' passes, one per CPU (log_workers.c). */
 struct kthread_worker;
-int biochain_log_workers_init(void);
+void biochain_log_workers_init(void);
 void biochain_log_workers_exit(void);
 int biochain_log_workers_get(void);
 void biochain_log_workers_put(void);

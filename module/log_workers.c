@@ -27,15 +27,18 @@
  * disk-log mirror kicks the lower log's pass through the same thread without waiting
  * for it (both passes run on their logs' own queues, each with its rescuer).
  *
- * CPU hotplug: a thread whose CPU goes offline is moved by the scheduler and goes on,
- * unbound (kthread_bind's threads are not per-CPU kthreads, which modules cannot make),
- * its queued kicks run wherever it lands; a CPU that comes online, again or for the first
- * time since the threads were made, gets its thread bound to it, or a new one. Not in the
- * hotplug callback itself: the CPU is not active yet there, and a thread woken on it
- * would be moved away at once (is_cpu_allowed). The callback queues a work item that
- * takes the hotplug lock for reading, so it runs once the CPU is up. Until then that
- * CPU's kicks go through the moved thread, or queue the pass at once where it has none
- * (biochain_log_worker() returns NULL).
+ * CPU hotplug: a thread that is runnable when its CPU goes offline is moved by the
+ * scheduler and goes on, unbound (kthread_bind's threads are not per-CPU kthreads, which
+ * modules cannot make), its queued kicks run wherever it lands; a sleeping one keeps its
+ * CPU (nothing kicks it while the CPU is away). A CPU that comes online, again or for the
+ * first time since the threads were made, gets its thread bound to it again, or a new
+ * one. Not in the hotplug callback itself, which runs with the hotplug lock held for
+ * writing, in line with every other CPU's bring-up: a thread's creation allocates and
+ * waits for kthreadd. The callback queues a work item that takes the hotplug lock for
+ * reading, so it runs once the CPU is up. Until then that CPU's kicks go through its
+ * moved thread, or queue the pass at once where it has none (biochain_log_worker()
+ * returns NULL). Without the callback (no dynamic hotplug state left at load) the threads
+ * are as they were made.
  */
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
@@ -117,7 +120,8 @@ int biochain_log_workers_get(void)
 		biochain_log_workers_stop(workers);
 		goto out;
 	}
-	biochain_log_workers = workers;
+	/* published to biochain_log_worker(), which reads it without the lock */
+	smp_store_release(&biochain_log_workers, workers);
 	biochain_log_workers_users = 1;
 out:
 	mutex_unlock(&biochain_log_workers_lock);
@@ -144,9 +148,9 @@ void biochain_log_workers_put(void)
  * NULL when that CPU has none (online since, its thread not made yet). */
 struct kthread_worker *biochain_log_worker(unsigned int cpu)
 {
-	struct kthread_worker **workers = READ_ONCE(biochain_log_workers);
+	struct kthread_worker **workers = smp_load_acquire(&biochain_log_workers);
 
-	return workers ? READ_ONCE(workers[cpu]) : NULL;
+	return workers ? smp_load_acquire(&workers[cpu]) : NULL;
 }
 
 /*
@@ -179,7 +183,7 @@ static void biochain_log_workers_rebind(struct work_struct *work)
 				cpu, PTR_ERR(worker));
 			continue;
 		}
-		WRITE_ONCE(workers[cpu], worker); /* read by biochain_log_worker() without the lock */
+		smp_store_release(&workers[cpu], worker); /* as biochain_log_workers */
 	}
 	mutex_unlock(&biochain_log_workers_lock);
 	cpus_read_unlock();
@@ -193,21 +197,25 @@ static int biochain_log_cpu_online(unsigned int cpu)
 	return 0;
 }
 
-/* Module load: the hotplug callback registered (without calls for the CPUs online now). */
-int biochain_log_workers_init(void)
+/* Module load: the hotplug callback registered (without calls for the CPUs online now).
+ * The dynamic states are few (30): without one, the module loads all the same. */
+void biochain_log_workers_init(void)
 {
 	int ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "dm/biochain_log:online",
 					    biochain_log_cpu_online, NULL);
 
-	if (ret < 0)
-		return ret;
+	if (ret < 0) {
+		pr_warn("biochain: no CPU hotplug state (%d): log threads are not bound to CPUs that come online\n",
+			ret);
+		return;
+	}
 	biochain_log_workers_cpuhp = ret;
-	return 0;
 }
 
 /* Module unload (no disk log left): the callback gone, its work item ended. */
 void biochain_log_workers_exit(void)
 {
-	cpuhp_remove_state_nocalls(biochain_log_workers_cpuhp);
+	if (biochain_log_workers_cpuhp)
+		cpuhp_remove_state_nocalls(biochain_log_workers_cpuhp);
 	cancel_work_sync(&biochain_log_workers_rebind_work);
 }

@@ -16,9 +16,7 @@ static int __init biochain_init(void)
 	ret = biochain_env_init(debugfs_dir);
 	if (ret)
 		goto out_debugfs;
-	ret = biochain_log_workers_init();
-	if (ret)
-		goto out_env;
+	biochain_log_workers_init();
 	ret = dm_register_target(&biochain_target);
 	if (ret)
 		goto out_log_workers;
@@ -30,7 +28,6 @@ static int __init biochain_init(void)
 
 out_log_workers:
 	biochain_log_workers_exit();
-out_env:
 	biochain_env_exit();
 out_debugfs:
 	debugfs_remove_recursive(debugfs_dir);
