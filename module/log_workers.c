@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The threads that queue the disk logs' passes: one per CPU (online when the first disk
- * log came), SCHED_BATCH, shared by every disk log of the module, created with the first
- * log and stopped with the last. The pass itself runs on its log's own workqueue.
+ * The threads that queue the disk logs' passes: one per online CPU (and for a CPU that
+ * comes online later: see CPU hotplug below), SCHED_BATCH, shared by every disk log of
+ * the module, created with the first log and stopped with the last. The pass itself runs
+ * on its log's own workqueue.
  *
  * Why not queue the pass at once: a write whose region's bit is not on the log yet kicks
  * a pass from its submitter's CPU. A per-CPU kworker woken there preempts the submitter
@@ -169,7 +170,7 @@ static void biochain_log_workers_rebind(struct work_struct *work)
 	mutex_lock(&biochain_log_workers_lock);
 	workers = biochain_log_workers;
 	for_each_online_cpu(cpu) {
-		if (!workers)
+		if (!workers) /* no disk log: no threads to bind or make */
 			break;
 		worker = workers[cpu];
 		if (worker) {
